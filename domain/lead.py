@@ -1,0 +1,160 @@
+"""The Lead aggregate: who the lead is, its score, its status and its enrolments."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidState, InvalidValue
+from domain.scoring import MAX_SCORE, MIN_SCORE
+
+
+class LeadStatus(StrEnum):
+    NEW = "new"
+    CONTACTED = "contacted"
+    QUALIFIED = "qualified"
+    NURTURING = "nurturing"
+    NEGOTIATING = "negotiating"
+    CLOSED = "closed"
+    LOST = "lost"
+
+
+#: Statuses in which no follow-up may be sent.
+STOPPING_STATUSES = frozenset({LeadStatus.CLOSED, LeadStatus.LOST})
+
+
+def check_score(score: int, field: str = "score") -> int:
+    if isinstance(score, bool) or not isinstance(score, int):
+        raise InvalidValue(field, "must be a whole number")
+    if not MIN_SCORE <= score <= MAX_SCORE:
+        raise InvalidValue(field, f"must be between {MIN_SCORE} and {MAX_SCORE}")
+    return score
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidValue("timezone", f"{name!r} is not a known IANA time zone") from None
+    return name
+
+
+class Lead(Aggregate):
+    TOPIC = "followup.lead"
+    id: UUID  # given by the caller: a deterministic identity
+
+    class Created(Aggregate.Created):
+        TOPIC = "followup.lead.registered"
+        agent_id: str
+        name: str
+        email: str | None
+        phone: str | None
+        timezone: str
+        preferences: dict[str, Any]
+        timeline: str | None
+        score: int
+
+    class ScoreChanged(Aggregate.Event):
+        TOPIC = "followup.lead.score_changed"
+        old: int
+        new: int
+        reason: str
+
+    class StatusChanged(Aggregate.Event):
+        TOPIC = "followup.lead.status_changed"
+        old: str
+        new: str
+        reason: str
+
+    class Enrolled(Aggregate.Event):
+        TOPIC = "followup.lead.enrolled"
+        workflow_id: UUID
+        execution_id: UUID
+
+    class Snapshot(Aggregate.Snapshot):
+        TOPIC = "followup.lead.snapshot"
+
+    @event(Created)
+    def __init__(
+        self,
+        agent_id: str,
+        name: str,
+        email: str | None,
+        phone: str | None,
+        timezone: str,
+        preferences: dict[str, Any],
+        timeline: str | None,
+        score: int,
+    ) -> None:
+        self.agent_id = agent_id
+        self.name = name
+        self.email = email
+        self.phone = phone
+        self.timezone = timezone
+        self.preferences = dict(preferences)
+        self.timeline = timeline
+        self.score = score
+        self.status = LeadStatus.NEW.value
+        self.enrolments: dict[str, str] = {}
+
+    @classmethod
+    def register(cls, *, lead_id: UUID, agent_id: str, name: str, email: str | None,
+                 phone: str | None, timezone: str, preferences: dict[str, Any],
+                 timeline: str | None, score: int = 0) -> Lead:
+        if not name.strip():
+            raise InvalidValue("name", "must not be empty")
+        if not agent_id.strip():
+            raise InvalidValue("agentId", "must not be empty")
+        return cls(id=lead_id, agent_id=agent_id, name=name.strip(), email=email, phone=phone,
+                   timezone=check_timezone(timezone), preferences=preferences,
+                   timeline=timeline, score=check_score(score))
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0]
+
+    @property
+    def is_stopped(self) -> bool:
+        return self.status in STOPPING_STATUSES
+
+    def change_score(self, score: int, reason: str) -> None:
+        check_score(score)
+        if score != self.score:
+            self._score_changed(old=self.score, new=score, reason=reason)
+
+    @event(ScoreChanged)
+    def _score_changed(self, old: int, new: int, reason: str) -> None:
+        self.score = new
+
+    def change_status(self, status: str, reason: str) -> None:
+        try:
+            new = LeadStatus(status)
+        except ValueError:
+            allowed = ", ".join(s.value for s in LeadStatus)
+            raise InvalidValue("status", f"{status!r} is not a status; use one of {allowed}") from None
+        if new.value != self.status:
+            self._status_changed(old=self.status, new=new.value, reason=reason)
+
+    @event(StatusChanged)
+    def _status_changed(self, old: str, new: str, reason: str) -> None:
+        self.status = new
+
+    def active_execution_of(self, workflow_id: UUID) -> UUID | None:
+        found = self.enrolments.get(str(workflow_id))
+        return UUID(found) if found else None
+
+    def execution_ids(self) -> list[UUID]:
+        return [UUID(e) for e in self.enrolments.values()]
+
+    def enrol(self, workflow_id: UUID, execution_id: UUID) -> None:
+        if self.is_stopped:
+            raise InvalidState("status", f"lead is {self.status}; no workflow may start")
+        self._enrolled(workflow_id=workflow_id, execution_id=execution_id)
+
+    @event(Enrolled)
+    def _enrolled(self, workflow_id: UUID, execution_id: UUID) -> None:
+        self.enrolments[str(workflow_id)] = str(execution_id)

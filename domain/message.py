@@ -1,0 +1,74 @@
+"""The Message aggregate: one send and what became of it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+
+class Message(Aggregate):
+    TOPIC = "followup.message"
+    id: UUID  # given by the caller: a deterministic identity
+
+    class Created(Aggregate.Created):
+        TOPIC = "followup.message.queued"
+        execution_id: UUID
+        lead_id: UUID
+        step_no: int
+        channel: str
+        template_id: str
+        queued_at: datetime
+
+    class Sent(Aggregate.Event):
+        TOPIC = "followup.message.sent"
+        provider_id: str
+        recipient: str
+        subject: str | None
+        body: str
+        sent_at: datetime
+
+    class Failed(Aggregate.Event):
+        TOPIC = "followup.message.failed"
+        reason: str
+        permanent: bool
+        at: datetime
+
+    class Snapshot(Aggregate.Snapshot):
+        TOPIC = "followup.message.snapshot"
+
+    @event(Created)
+    def __init__(self, execution_id: UUID, lead_id: UUID, step_no: int, channel: str,
+                 template_id: str, queued_at: datetime) -> None:
+        self.execution_id = execution_id
+        self.lead_id = lead_id
+        self.step_no = step_no
+        self.channel = channel
+        self.template_id = template_id
+        self.status = "queued"
+        self.provider_id: str | None = None
+
+    @classmethod
+    def queue(cls, *, message_id: UUID, execution_id: UUID, lead_id: UUID, step_no: int,
+              channel: str, template_id: str, now: datetime) -> Message:
+        return cls(id=message_id, execution_id=execution_id, lead_id=lead_id, step_no=step_no,
+                   channel=channel, template_id=template_id, queued_at=now)
+
+    def mark_sent(self, provider_id: str, recipient: str, subject: str | None, body: str,
+                  now: datetime) -> None:
+        self._sent(provider_id=provider_id, recipient=recipient, subject=subject, body=body,
+                   sent_at=now)
+
+    @event(Sent)
+    def _sent(self, provider_id: str, recipient: str, subject: str | None, body: str,
+              sent_at: datetime) -> None:
+        self.status = "sent"
+        self.provider_id = provider_id
+
+    def mark_failed(self, reason: str, permanent: bool, now: datetime) -> None:
+        self._failed(reason=reason, permanent=permanent, at=now)
+
+    @event(Failed)
+    def _failed(self, reason: str, permanent: bool, at: datetime) -> None:
+        self.status = "failed" if permanent else "retrying"

@@ -1,0 +1,50 @@
+"""The Template aggregate: what a step says, per channel."""
+
+from __future__ import annotations
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.channels import Channel, parse_channel
+from domain.errors import InvalidValue
+
+MAX_SUBJECT = 200
+MAX_BODY = 20_000
+
+
+class Template(Aggregate):
+    TOPIC = "followup.template"
+
+    class Created(Aggregate.Created):
+        TOPIC = "followup.template.created"
+        name: str
+        channel: str
+        subject: str | None
+        body: str
+
+    class Snapshot(Aggregate.Snapshot):
+        TOPIC = "followup.template.snapshot"
+
+    @event(Created)
+    def __init__(self, name: str, channel: str, subject: str | None, body: str) -> None:
+        self.name = name
+        self.channel = channel
+        self.subject = subject
+        self.body = body
+
+    @classmethod
+    def create(cls, *, name: str, channel: str, subject: str | None, body: str) -> Template:
+        kind = parse_channel(channel)
+        if not name.strip():
+            raise InvalidValue("name", "must not be empty")
+        if not body.strip():
+            raise InvalidValue("body", "must not be empty")
+        if len(body) > MAX_BODY:
+            raise InvalidValue("body", f"must be at most {MAX_BODY} characters")
+        if kind is Channel.EMAIL:
+            if not subject or not subject.strip():
+                raise InvalidValue("subject", "an email template needs a subject")
+            if len(subject) > MAX_SUBJECT:
+                raise InvalidValue("subject", f"must be at most {MAX_SUBJECT} characters")
+        elif subject:
+            subject = subject.strip() or None
+        return cls(name=name.strip(), channel=kind.value, subject=subject, body=body)
