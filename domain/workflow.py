@@ -96,7 +96,7 @@ class Workflow(Aggregate):
     def published_version(self) -> dict[str, Any] | None:
         return self.versions[-1] if self.versions else None
 
-    def version(self, number: int) -> dict[str, Any]:
+    def frozen(self, number: int) -> dict[str, Any]:
         return self.versions[number - 1]
 
     def publish(self, *, template_channels: dict[str, str | None], now: datetime) -> int:

@@ -1,0 +1,236 @@
+"""The composition root: settings in, concrete parts wired together out."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import dramatiq
+import redis
+from sqlalchemy import Engine, create_engine, event, text
+
+from adapters.channels import InAppSender, OutboxSender, SmtpEmailSender
+from adapters.pg_listen import PgNotifyListener
+from adapters.settings import Settings
+from adapters.templating import JinjaRenderer
+from application.app import FollowUp
+from application.due_feeder import DueFeeder
+from application.follower import Consumer, Follower, LocalWaiter, Waiter
+from application.ports import ChannelSender, Clock, DueSchedule, SystemClock
+from application.sending import StepSender
+from application.trigger import TriggerPolicy
+from projections.lead_history import LeadHistoryProjection
+from projections.messages import MessagesProjection
+from scheduler.claimer import Claimer
+from scheduler.due_index import MemoryDueSchedule, RedisDueSchedule
+from scheduler.tasks import declare_send_step, make_broker
+
+log = logging.getLogger(__name__)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+@dataclass
+class Runtime:
+    """Everything one process needs, built lazily: nothing connects until it is used."""
+
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    threads: list[threading.Thread] = field(default_factory=list)
+    stoppables: list[Any] = field(default_factory=list)
+    local_waiters: list[LocalWaiter] = field(default_factory=list)
+
+    @cached_property
+    def app(self) -> FollowUp:
+        app = FollowUp(env=self.settings.eventsourcing_env(), clock=self.clock,
+                       renderer=JinjaRenderer())
+        app.on_saved.append(self._wake_local)
+        return app
+
+    @cached_property
+    def engine(self) -> Engine:
+        url = self.settings.read_model_url()
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"check_same_thread": False,
+                                                      "timeout": 10})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+
+    @cached_property
+    def history(self) -> LeadHistoryProjection:
+        projection = LeadHistoryProjection(self.engine)
+        projection.create()
+        return projection
+
+    @cached_property
+    def messages(self) -> MessagesProjection:
+        projection = MessagesProjection(self.engine)
+        projection.create()
+        return projection
+
+    @cached_property
+    def redis(self) -> redis.Redis | None:
+        url = self.settings.redis_url
+        return redis.Redis.from_url(url) if url else None
+
+    @cached_property
+    def schedule(self) -> DueSchedule:
+        if self.redis is None:
+            return MemoryDueSchedule()
+        return RedisDueSchedule(self.redis, self.settings.redis_prefix)
+
+    @cached_property
+    def broker(self) -> dramatiq.Broker:
+        s = self.settings
+        url = s.broker_url or s.redis_url
+        return make_broker(url, f"{s.redis_prefix}-dq",
+                           heartbeat_timeout_ms=s.broker_heartbeat_timeout_ms)
+
+    @cached_property
+    def send_step(self) -> dramatiq.Actor:
+        return declare_send_step(self.broker, lambda: self.sender)
+
+    @cached_property
+    def channels(self) -> dict[str, ChannelSender]:
+        s = self.settings
+        email: ChannelSender
+        if s.smtp_host:
+            email = SmtpEmailSender(
+                s.smtp_host, s.smtp_port, s.smtp_from, timeout=s.smtp_timeout_seconds,
+                username=s.smtp_username, starttls=s.smtp_starttls,
+                password=s.smtp_password.get_secret_value() if s.smtp_password else None)
+        else:
+            email = OutboxSender(s.outbox / "email")
+        return {"email": email, "sms": OutboxSender(s.outbox / "sms"), "in_app": InAppSender()}
+
+    @cached_property
+    def sender(self) -> StepSender:
+        return StepSender(self.app, self.channels)
+
+    @cached_property
+    def listener(self) -> PgNotifyListener | None:
+        if self.settings.database_url is None:
+            return None
+        listener = PgNotifyListener(self.settings.database_url, "followup_events")
+        listener.start()
+        self.stoppables.append(listener)
+        return listener
+
+    # Followers -------------------------------------------------------------
+
+    def _wake_local(self) -> None:
+        for waiter in self.local_waiters:
+            waiter.wake()
+
+    def _waiter(self) -> Waiter:
+        if self.listener is not None:
+            return self.listener.waiter()
+        waiter = LocalWaiter()
+        self.local_waiters.append(waiter)
+        return waiter
+
+    def follower(self, consumer: Consumer) -> Follower:
+        return Follower(self.app, consumer, self._waiter(),
+                        idle_wait=self.settings.follower_idle_seconds)
+
+    def scheduler_followers(self) -> list[Follower]:
+        return [self.follower(TriggerPolicy(self.app)), self.follower(DueFeeder(self.schedule))]
+
+    def projector_followers(self) -> list[Follower]:
+        return [self.follower(self.history), self.follower(self.messages)]
+
+    def claimer(self) -> Claimer:
+        s = self.settings
+        actor = self.send_step
+        return Claimer(self.schedule, lambda member: actor.send(member), self.clock,
+                       batch_size=s.scheduler_batch_size,
+                       lease_ms=s.scheduler_lease_seconds * 1000,
+                       idle_wait=s.scheduler_poll_ms / 1000)
+
+    def worker(self) -> dramatiq.Worker:
+        self.send_step  # noqa: B018 - the actor must be declared before the worker starts
+        return dramatiq.Worker(self.broker, worker_threads=self.settings.worker_threads,
+                               worker_timeout=self.settings.worker_poll_ms)
+
+    # Running ---------------------------------------------------------------
+
+    def spawn(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=_supervised(name, target), name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def start_scheduler(self) -> None:
+        for follower in self.scheduler_followers():
+            self.stoppables.append(follower)
+            self.spawn(follower.consumer.name, follower.run)
+        claimer = self.claimer()
+        self.stoppables.append(claimer)
+        self.spawn("claimer", claimer.run)
+
+    def start_projector(self) -> None:
+        for follower in self.projector_followers():
+            self.stoppables.append(follower)
+            self.spawn(follower.consumer.name, follower.run)
+
+    def start_worker(self) -> dramatiq.Worker:
+        worker = self.worker()
+        worker.start()
+        self.stoppables.append(worker)
+        return worker
+
+    def stop(self) -> None:
+        for part in reversed(self.stoppables):
+            part.stop()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        if "app" in self.__dict__:
+            self.app.close()
+
+    def health(self) -> dict[str, Any]:
+        checks: dict[str, Any] = {}
+        checks["eventStore"] = _check(lambda: self.app.recorder.max_notification_id())
+        checks["readModels"] = _check(lambda: _ping_sql(self.engine))
+        if self.redis is not None:
+            checks["redis"] = _check(self.redis.ping)
+        broker_client = getattr(self.broker, "client", None)
+        checks["broker"] = _check(broker_client.ping) if broker_client else {"ok": True,
+                                                                             "kind": "in-process"}
+        return checks
+
+
+def _ping_sql(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+def _check(probe: Callable[[], Any]) -> dict[str, Any]:
+    try:
+        probe()
+        return {"ok": True}
+    except Exception as e:  # noqa: BLE001 - health reports any failure
+        return {"ok": False, "error": type(e).__name__}
+
+
+def _supervised(name: str, target: Callable[[], None]) -> Callable[[], None]:
+    """Restart a loop that died of an error, after a pause; a clean return ends it."""
+
+    def run() -> None:
+        while True:
+            try:
+                target()
+                return
+            except Exception:
+                log.exception("%s failed; restarting in 1 s", name)
+                threading.Event().wait(1.0)
+
+    return run

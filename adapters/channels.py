@@ -1,0 +1,85 @@
+"""Channel senders: SMTP email, local outbox folders, and the in-app inbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import smtplib
+import socket
+import tempfile
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+
+from application.errors import PermanentSendError, TransientSendError
+from application.ports import ChannelSender, OutgoingMessage
+
+
+def message_id_header(message: OutgoingMessage, domain: str) -> str:
+    return f"<{message.message_id}@{domain}>"
+
+
+class SmtpEmailSender(ChannelSender):
+    """Email over SMTP; the Message-ID header carries our message id, so a resend is recognisable."""
+
+    def __init__(self, host: str, port: int, sender: str, *, timeout: float = 10.0,
+                 username: str | None = None, password: str | None = None,
+                 starttls: bool = False, id_domain: str = "followup.local") -> None:
+        self.host, self.port, self.sender = host, port, sender
+        self.timeout, self.username, self.password = timeout, username, password
+        self.starttls, self.id_domain = starttls, id_domain
+
+    def send(self, message: OutgoingMessage) -> str:
+        email = EmailMessage()
+        email["From"] = self.sender
+        email["To"] = message.recipient
+        email["Subject"] = message.subject or ""
+        email["Date"] = formatdate(localtime=False)
+        email["Message-ID"] = message_id_header(message, self.id_domain)
+        email["X-Followup-Message"] = str(message.message_id)
+        email.set_content(message.body)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls()
+                if self.username:
+                    smtp.login(self.username, self.password or "")
+                smtp.send_message(email)
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as e:
+            raise PermanentSendError(f"smtp refused: {e}") from e
+        except smtplib.SMTPResponseException as e:
+            if 500 <= e.smtp_code < 600:
+                raise PermanentSendError(f"smtp {e.smtp_code}") from e
+            raise TransientSendError(f"smtp {e.smtp_code}") from e
+        except (OSError, smtplib.SMTPException, socket.timeout) as e:
+            raise TransientSendError(f"smtp unreachable: {type(e).__name__}") from e
+        return str(email["Message-ID"])
+
+
+class OutboxSender(ChannelSender):
+    """Writes each message as a JSON file into a folder: the embedded stand-in for a provider."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send(self, message: OutgoingMessage) -> str:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.folder / f"{message.message_id}.json"
+        document = {"messageId": str(message.message_id), "leadId": str(message.lead_id),
+                    "channel": message.channel, "to": message.recipient,
+                    "subject": message.subject, "body": message.body}
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            with os.fdopen(fd, "w") as f:
+                json.dump(document, f, indent=2)
+            os.replace(tmp, target)  # atomic: a reader never sees half a message
+        except OSError as e:
+            raise TransientSendError(f"outbox not writable: {e.strerror}") from e
+        return f"outbox:{target.name}"
+
+
+class InAppSender(ChannelSender):
+    """In-app messages are delivered by the log itself: the inbox read model lists them."""
+
+    def send(self, message: OutgoingMessage) -> str:
+        return f"in-app:{message.message_id}"

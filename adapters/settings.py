@@ -1,0 +1,88 @@
+"""One typed settings class, read from FOLLOWUP_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """With no database and Redis URL, everything runs embedded (SQLite, in-process index)."""
+
+    model_config = SettingsConfigDict(env_prefix="FOLLOWUP_", extra="ignore")
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    broker_url: str | None = None
+    redis_prefix: str = "followup"
+    data_dir: Path = Path(".followup")
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "Follow-up <followup@localhost>"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    worker_threads: int = 8
+    worker_poll_ms: int = 100
+    broker_heartbeat_timeout_ms: int = 15_000
+    scheduler_poll_ms: int = 50
+    scheduler_lease_seconds: int = 120
+    scheduler_batch_size: int = 500
+    follower_idle_seconds: float = 1.0
+
+    pg_pool_size: int = 5
+    pg_max_overflow: int = 10
+    pg_lock_timeout_seconds: int = 2
+    pg_pool_timeout_seconds: int = 5
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in ("postgresql", "postgres"):
+            raise ValueError("must be a postgresql:// URL")
+        return value or None
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The event store library's environment, derived from these settings."""
+        if self.database_url is None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                    "SQLITE_DBNAME": str(self.data_dir / "events.sqlite"),
+                    "SQLITE_LOCK_TIMEOUT": "10"}
+        url = urlsplit(self.database_url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/") or "followup",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_POOL_SIZE": str(self.pg_pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(self.pg_max_overflow),
+            "POSTGRES_LOCK_TIMEOUT": str(self.pg_lock_timeout_seconds),
+            "POSTGRES_CONNECT_TIMEOUT": str(self.pg_pool_timeout_seconds),
+            "POSTGRES_PRE_PING": "y",
+        }
+
+    def read_model_url(self) -> str:
+        if self.database_url is None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            return f"sqlite:///{self.data_dir / 'views.sqlite'}"
+        return "postgresql+psycopg://" + self.database_url.split("://", 1)[1]
+
+    @property
+    def outbox(self) -> Path:
+        return self.data_dir / "outbox"

@@ -1,0 +1,39 @@
+"""The due-step feeder: keeps the due index in step with the log."""
+
+from __future__ import annotations
+
+from eventsourcing.utils import get_topic
+
+from application.follower import Consumer, Item
+from application.ports import DueSchedule
+from domain.execution import WorkflowExecution as X
+
+REMOVING = (X.Paused, X.Cancelled, X.Completed)
+
+
+def epoch_ms(when: object) -> int:
+    return int(when.timestamp() * 1000)  # type: ignore[attr-defined]
+
+
+class DueFeeder(Consumer):
+    name = "due_feeder"
+    topics = tuple(get_topic(c) for c in (X.StepScheduled, *REMOVING))
+
+    def __init__(self, schedule: DueSchedule) -> None:
+        self.schedule = schedule
+        self._expected = 0
+
+    def position(self) -> int:
+        self._expected = self.schedule.position()
+        return self._expected
+
+    def apply(self, items: list[Item], last_position: int) -> None:
+        changes: list[tuple[str, int | None]] = []
+        for item in items:
+            member = str(item.event.originator_id)
+            if isinstance(item.event, X.StepScheduled):
+                changes.append((member, epoch_ms(item.event.due_at)))
+            else:
+                changes.append((member, None))
+        self.schedule.apply(changes, self._expected, last_position)
+        self._expected = last_position

@@ -1,0 +1,119 @@
+"""Followers: consumers that read the log in order and apply each event exactly once.
+
+A consumer keeps its own position and writes it atomically with its effects (SQL rows and the
+position in one transaction; Redis changes and the position in one script; new events and the
+tracking row in one insert). The runner only reads batches after that position and hands them on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.application import Application
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One event of the log with its position."""
+
+    position: int
+    event: Any
+
+
+class Consumer(ABC):
+    #: Unique name: the key of its position.
+    name: str
+    #: Topics it wants; empty means every event.
+    topics: Sequence[str] = ()
+
+    @abstractmethod
+    def position(self) -> int:
+        """The position of the last event applied (0 when none)."""
+
+    @abstractmethod
+    def apply(self, items: list[Item], last_position: int) -> None:
+        """Apply ``items`` and record ``last_position`` atomically.
+
+        ``last_position`` may lie beyond the last item (events of other topics were read past).
+        Raise ``PositionMoved`` when the stored position is not what the caller read.
+        """
+
+
+class PositionMoved(Exception):
+    """Another runner (or a lost store) moved the consumer's position; read it again."""
+
+
+class Waiter(ABC):
+    """Blocks a follower until the log may have grown."""
+
+    @abstractmethod
+    def wait(self, timeout: float) -> None: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+
+class LocalWaiter(Waiter):
+    """Woken by saves in this process (the embedded set-up); also polls on timeout."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def wake(self) -> None:
+        self._event.set()
+
+    def wait(self, timeout: float) -> None:
+        self._event.wait(timeout)
+        self._event.clear()
+
+
+class Follower:
+    """Reads the log after a consumer's position and hands it batches, until stopped."""
+
+    def __init__(self, app: Application[Any], consumer: Consumer, waiter: Waiter, *,
+                 batch_size: int = 500, idle_wait: float = 1.0) -> None:
+        self.app = app
+        self.consumer = consumer
+        self.waiter = waiter
+        self.batch_size = batch_size
+        self.idle_wait = idle_wait
+        self.stopping = threading.Event()
+        self.caught_up = threading.Event()
+
+    def run_once(self) -> int:
+        """Apply one batch; returns how many notifications were read."""
+        start = self.consumer.position()
+        notifications = self.app.recorder.select_notifications(
+            start=start, limit=self.batch_size, topics=list(self.consumer.topics),
+            inclusive_of_start=False)
+        if not notifications:
+            return 0
+        items = [Item(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
+        try:
+            self.consumer.apply(items, notifications[-1].id)
+        except PositionMoved:
+            log.warning("follower %s: position moved under it; re-reading", self.consumer.name)
+        return len(notifications)
+
+    def catch_up(self) -> None:
+        while self.run_once():
+            pass
+
+    def run(self) -> None:
+        log.info("follower %s starting at %s", self.consumer.name, self.consumer.position())
+        while not self.stopping.is_set():
+            read = self.run_once()
+            if read < self.batch_size:
+                self.caught_up.set()
+                if not read:
+                    self.waiter.wait(self.idle_wait)
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -1,0 +1,79 @@
+"""Ports: the small abstract classes through which use cases reach the outside world."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+
+class Clock(ABC):
+    @abstractmethod
+    def now(self) -> datetime:
+        """The current instant, timezone-aware."""
+
+
+class SystemClock(Clock):
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    message_id: UUID
+    lead_id: UUID
+    channel: str
+    recipient: str
+    subject: str | None
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class ChannelSender(ABC):
+    """Delivers one rendered message on one channel; returns the provider's id for it."""
+
+    @abstractmethod
+    def send(self, message: OutgoingMessage) -> str:
+        """Raise TransientSendError or PermanentSendError when it cannot."""
+
+
+class TemplateRenderer(ABC):
+    @abstractmethod
+    def check(self, text: str, field: str) -> None:
+        """Raise Invalid naming ``field`` when ``text`` is not a usable template."""
+
+    @abstractmethod
+    def render(self, text: str, context: dict[str, Any]) -> str:
+        """Render ``text`` with ``context``; unknown variables are errors."""
+
+
+class DueSchedule(ABC):
+    """The index of due steps: one member per execution whose next step is scheduled.
+
+    It is a projection of the log: it keeps its own position, changed atomically with its members.
+    """
+
+    @abstractmethod
+    def position(self) -> int:
+        """The log position of the last change applied (0 when empty or lost)."""
+
+    @abstractmethod
+    def apply(self, changes: list[tuple[str, int | None]], expected: int, position: int) -> None:
+        """Set (member, due epoch ms) or remove (member, None), and move to ``position``.
+
+        Raise ``PositionMoved`` when the stored position is not ``expected``.
+        """
+
+    @abstractmethod
+    def claim(self, now_ms: int, limit: int, lease_ms: int) -> list[str]:
+        """Take up to ``limit`` members due at ``now_ms``; each comes back after ``lease_ms``
+        unless the log moves it first."""
+
+    @abstractmethod
+    def due_at(self, member: str) -> int | None:
+        """The member's due time (or lease expiry) in epoch ms, if it is in the index."""
+
+    @abstractmethod
+    def size(self) -> int: ...

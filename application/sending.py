@@ -1,0 +1,118 @@
+"""Sending a due step: reload, re-check, claim in the log, render, send, record, schedule next."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from application.app import FollowUp
+from application.errors import Invalid, NotFound, PermanentSendError, SendError
+from application.ports import ChannelSender, OutgoingMessage
+from domain import ids
+from domain.execution import WorkflowExecution
+from domain.lead import Lead
+from domain.message import Message
+from domain.personalisation import context_for
+
+log = logging.getLogger(__name__)
+
+RECORD_RETRIES = 8
+
+
+class StepSender:
+    """Safe to call any number of times for the same execution: only a due step is claimed."""
+
+    def __init__(self, app: FollowUp, channels: Mapping[str, ChannelSender]) -> None:
+        self.app = app
+        self.channels = channels
+
+    def send_due(self, execution_id: UUID) -> str:
+        """Send the execution's due step if there is one; returns what happened."""
+        claimed = self._claim(execution_id)
+        if isinstance(claimed, str):
+            return claimed
+        execution, message, step_no = claimed
+        try:
+            outgoing = self._render(execution, message, step_no)
+            provider_id = self.channels[message.channel].send(outgoing)
+        except SendError as e:
+            permanent = isinstance(e, PermanentSendError)
+            self._record(execution_id, message.id, step_no, failure=(str(e), permanent))
+            log.info("step %s of %s failed (permanent=%s)", step_no, execution_id, permanent)
+            return "failed"
+        self._record(execution_id, message.id, step_no, sent=(provider_id, outgoing))
+        log.info("step %s of %s sent as %s", step_no, execution_id, message.id)
+        return "sent"
+
+    def _claim(self, execution_id: UUID) -> tuple[WorkflowExecution, Message, int] | str:
+        try:
+            execution = self.app.execution(execution_id)
+        except NotFound:
+            return "unknown"
+        now = self.app.clock.now()
+        step_no = execution.due_step(now)
+        if step_no is None:
+            return "not-due"
+        step = execution.step(step_no)
+        message_id = ids.message_id(execution.id, step_no, execution.workflow_version)
+        if self.app.exists(message_id):
+            message = self.app.message(message_id)
+        else:
+            message = Message.queue(message_id=message_id, execution_id=execution.id,
+                                    lead_id=execution.lead_id, step_no=step_no,
+                                    channel=step["channel"], template_id=step["template_id"],
+                                    now=now)
+        execution.dispatch(step_no, message_id, now)
+        try:
+            self.app.save(message, execution)
+        except IntegrityError:
+            return "claimed-elsewhere"
+        return execution, message, step_no
+
+    def _render(self, execution: WorkflowExecution, message: Message,
+                step_no: int) -> OutgoingMessage:
+        lead = self.app.lead(execution.lead_id)
+        template = self.app.template(UUID(message.template_id))
+        renderer = self.app.renderer
+        assert renderer is not None
+        context = context_for(lead)
+        try:
+            subject = renderer.render(template.subject, context) if template.subject else None
+            body = renderer.render(template.body, context)
+        except Invalid as e:
+            raise PermanentSendError(f"template {template.id} cannot render: {e}") from e
+        return OutgoingMessage(message_id=message.id, lead_id=lead.id, channel=message.channel,
+                               recipient=self._recipient(lead, message.channel),
+                               subject=subject, body=body)
+
+    @staticmethod
+    def _recipient(lead: Lead, channel: str) -> str:
+        address = {"email": lead.email, "sms": lead.phone, "in_app": str(lead.id)}[channel]
+        if not address:
+            raise PermanentSendError(f"lead has no {channel} address")
+        return address
+
+    def _record(self, execution_id: UUID, message_id: UUID, step_no: int, *,
+                sent: tuple[str, OutgoingMessage] | None = None,
+                failure: tuple[str, bool] | None = None) -> None:
+        for _ in range(RECORD_RETRIES):
+            execution = self.app.execution(execution_id)
+            message = self.app.message(message_id)
+            now = self.app.clock.now()
+            if sent is not None:
+                provider_id, out = sent
+                message.mark_sent(provider_id, out.recipient, out.subject, out.body, now)
+                execution.record_sent(step_no, message_id, now)
+            elif failure is not None:
+                reason, permanent = failure
+                message.mark_failed(reason, permanent, now)
+                execution.record_failure(step_no, reason, permanent, now)
+            try:
+                self.app.save(message, execution)
+                return
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"could not record the outcome of step {step_no} of {execution_id}")

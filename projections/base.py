@@ -1,0 +1,67 @@
+"""Read models in SQL: rows and the projection's position change in one transaction."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Connection, Engine, MetaData, String, Table, select
+
+from application.follower import Consumer, Item, PositionMoved
+
+metadata = MetaData()
+
+positions = Table(
+    "projection_positions", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+
+class SqlProjection(Consumer):
+    """A read model kept in SQL (PostgreSQL or SQLite) through SQLAlchemy Core."""
+
+    #: The tables this projection owns; dropped and rebuilt together.
+    tables: tuple[Table, ...] = ()
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._expected = 0
+
+    def create(self) -> None:
+        metadata.create_all(self.engine, tables=[positions, *self.tables])
+        with self.engine.begin() as conn:
+            if conn.execute(select(positions.c.position)
+                            .where(positions.c.name == self.name)).first() is None:
+                conn.execute(positions.insert().values(name=self.name, position=0))
+
+    def drop(self) -> None:
+        """Forget everything: the next run rebuilds the read model from the start of the log."""
+        with self.engine.begin() as conn:
+            for table in reversed(self.tables):
+                conn.execute(table.delete())
+            conn.execute(positions.update().where(positions.c.name == self.name)
+                         .values(position=0))
+
+    def position(self) -> int:
+        with self.engine.connect() as conn:
+            found = conn.execute(select(positions.c.position)
+                                 .where(positions.c.name == self.name)).scalar()
+        self._expected = int(found or 0)
+        return self._expected
+
+    def apply(self, items: list[Item], last_position: int) -> None:
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                positions.update()
+                .where(positions.c.name == self.name, positions.c.position == self._expected)
+                .values(position=last_position)).rowcount
+            if moved != 1:
+                raise PositionMoved(self.name)
+            for item in items:
+                self.handle(conn, item.event, item.position)
+        self._expected = last_position
+
+    @abstractmethod
+    def handle(self, conn: Connection, event: Any, position: int) -> None:
+        """Apply one event inside the open transaction."""

@@ -1,0 +1,133 @@
+"""Lead history: the audit trail of a lead, its executions and its messages, in log order."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from eventsourcing.utils import get_topic
+from sqlalchemy import BigInteger, Column, Connection, Index, String, Table, Text, select
+
+from domain.execution import WorkflowExecution as X
+from domain.lead import Lead
+from domain.message import Message
+from projections.base import SqlProjection, metadata
+
+history = Table(
+    "lead_history", metadata,
+    Column("position", BigInteger, primary_key=True),
+    Column("lead_id", String(36), nullable=False),
+    Column("occurred_at", String(40), nullable=False),
+    Column("kind", String(60), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("execution_id", String(36)),
+    Column("message_id", String(36)),
+    Column("data", Text, nullable=False),
+    Index("lead_history_lead_idx", "lead_id", "position"),
+)
+
+# Which lead an execution or a message belongs to, and what the summaries need to know of it.
+subjects = Table(
+    "lead_history_subjects", metadata,
+    Column("aggregate_id", String(36), primary_key=True),
+    Column("lead_id", String(36), nullable=False),
+    Column("detail", Text, nullable=False),
+)
+
+EVENTS: tuple[type, ...] = (
+    Lead.Created, Lead.ScoreChanged, Lead.StatusChanged, Lead.Enrolled,
+    X.Created, X.StepScheduled, X.StepDispatched, X.StepSent, X.StepFailed, X.Paused,
+    X.Cancelled, X.Completed, Message.Created, Message.Sent, Message.Failed,
+)
+
+CHANNEL_NAMES = {"email": "email", "sms": "SMS", "in_app": "in-app message"}
+MESSAGE_NAMES = {"email": "Email", "sms": "SMS", "in_app": "In-app message"}
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _step(detail: dict[str, Any], step_no: int) -> str:
+    channel = detail["channels"][step_no]
+    return f"step {step_no + 1} ({CHANNEL_NAMES.get(channel, channel)})"
+
+
+SUMMARIES: dict[type, Callable[[Any, dict[str, Any]], str]] = {
+    Lead.Created: lambda e, d: f"Lead registered with score {e.score}",
+    Lead.ScoreChanged: lambda e, d: f"Score changed from {e.old} to {e.new} ({e.reason})",
+    Lead.StatusChanged: lambda e, d: f"Status changed from {e.old} to {e.new} ({e.reason})",
+    Lead.Enrolled: lambda e, d: f"Enrolled in workflow {e.workflow_id}",
+    X.Created: lambda e, d: (f"Workflow {e.workflow_id} v{e.workflow_version} started: score "
+                             f"{e.trigger.get('old')} → {e.trigger.get('new')} crossed "
+                             f"{e.trigger.get('score_threshold')}"),
+    X.StepScheduled: lambda e, d: f"{_step(d, e.step_no)} due {_when(e.due_at)}: {e.reason}",
+    X.StepDispatched: lambda e, d: f"{_step(d, e.step_no)} dispatched (attempt {e.attempt})",
+    X.StepSent: lambda e, d: f"{_step(d, e.step_no)} sent",
+    X.StepFailed: lambda e, d: (f"{_step(d, e.step_no)} failed"
+                                f"{' for good' if e.permanent else ', will retry'}: {e.reason}"),
+    X.Paused: lambda e, d: f"Workflow paused: {e.reason}",
+    X.Cancelled: lambda e, d: f"Workflow cancelled: {e.reason}",
+    X.Completed: lambda e, d: "Workflow completed",
+    Message.Created: lambda e, d: f"{MESSAGE_NAMES[e.channel]} queued",
+    Message.Sent: lambda e, d: (f"{MESSAGE_NAMES[d['channel']]} sent"
+                                + (f": “{e.subject}”" if e.subject else "")),
+    Message.Failed: lambda e, d: f"{MESSAGE_NAMES[d['channel']]} failed: {e.reason}",
+}
+
+
+def _data(event: Any) -> str:
+    """The event's own fields, as JSON, for readers who want more than the summary."""
+    skip = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+    fields = {k: v for k, v in event.__dict__.items() if k not in skip}
+    return json.dumps(fields, default=str, sort_keys=True)
+
+
+class LeadHistoryProjection(SqlProjection):
+    name = "lead_history"
+    topics = tuple(get_topic(c) for c in EVENTS)
+    tables = (history, subjects)
+
+    def handle(self, conn: Connection, event: Any, position: int) -> None:
+        lead_id, detail = self._subject(conn, event)
+        execution_id = message_id = None
+        if isinstance(event, X.Event):
+            execution_id = str(event.originator_id)
+        elif isinstance(event, Message.Event):
+            message_id = str(event.originator_id)
+            execution_id = detail.get("execution_id")
+        conn.execute(history.insert().values(
+            position=position, lead_id=lead_id, occurred_at=event.timestamp.isoformat(),
+            kind=type(event).__qualname__, summary=SUMMARIES[type(event)](event, detail),
+            execution_id=execution_id, message_id=message_id, data=_data(event)))
+
+    def _subject(self, conn: Connection, event: Any) -> tuple[str, dict[str, Any]]:
+        if isinstance(event, Lead.Event):
+            return str(event.originator_id), {}
+        ident = str(event.originator_id)
+        if isinstance(event, X.Created):
+            detail = {"channels": [s["channel"] for s in event.steps]}
+            return self._remember(conn, ident, str(event.lead_id), detail)
+        if isinstance(event, Message.Created):
+            detail = {"channel": event.channel, "execution_id": str(event.execution_id)}
+            return self._remember(conn, ident, str(event.lead_id), detail)
+        row = conn.execute(select(subjects.c.lead_id, subjects.c.detail)
+                           .where(subjects.c.aggregate_id == ident)).one()
+        return row.lead_id, json.loads(row.detail)
+
+    @staticmethod
+    def _remember(conn: Connection, ident: str, lead_id: str,
+                  detail: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        conn.execute(subjects.insert().values(aggregate_id=ident, lead_id=lead_id,
+                                              detail=json.dumps(detail)))
+        return lead_id, detail
+
+    def for_lead(self, lead_id: str, limit: int = 1000) -> list[dict[str, Any]]:
+        query = (select(history).where(history.c.lead_id == lead_id)
+                 .order_by(history.c.position).limit(limit))
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query)]
+        for row in rows:
+            row["data"] = json.loads(row["data"])
+        return rows

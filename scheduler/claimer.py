@@ -1,0 +1,44 @@
+"""The claim loop: takes due members from the index and hands each to a sender actor."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from application.ports import Clock, DueSchedule
+
+log = logging.getLogger(__name__)
+
+
+class Claimer:
+    def __init__(self, schedule: DueSchedule, enqueue: Callable[[str], None], clock: Clock, *,
+                 batch_size: int = 500, lease_ms: int = 120_000, idle_wait: float = 0.05) -> None:
+        self.schedule = schedule
+        self.enqueue = enqueue
+        self.clock = clock
+        self.batch_size = batch_size
+        self.lease_ms = lease_ms
+        self.idle_wait = idle_wait
+        self.stopping = threading.Event()
+
+    def tick(self) -> int:
+        now_ms = int(self.clock.now().timestamp() * 1000)
+        members = self.schedule.claim(now_ms, self.batch_size, self.lease_ms)
+        for member in members:
+            self.enqueue(member)
+        return len(members)
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                claimed = self.tick()
+            except Exception:
+                log.exception("claim loop: tick failed; retrying")
+                self.stopping.wait(1.0)
+                continue
+            if claimed < self.batch_size:
+                self.stopping.wait(self.idle_wait)
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -1,0 +1,37 @@
+"""The Dramatiq broker and the sender actor. Actors take ids, reload and re-check (see StepSender)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from uuid import UUID
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+
+from application.sending import StepSender
+
+QUEUE = "steps"
+ACTOR = "send_step"
+
+
+def make_broker(redis_url: str | None, namespace: str, *, heartbeat_timeout_ms: int = 15_000,
+                maintenance_chance: int = 100_000) -> dramatiq.Broker:
+    """Dramatiq over Redis when configured; an in-process broker otherwise (embedded)."""
+    if redis_url is None:
+        broker: dramatiq.Broker = StubBroker()
+        broker.emit_after("process_boot")
+        return broker
+    return RedisBroker(url=redis_url, namespace=namespace, heartbeat_timeout=heartbeat_timeout_ms,
+                       maintenance_chance=maintenance_chance)
+
+
+def declare_send_step(broker: dramatiq.Broker,
+                      sender: Callable[[], StepSender]) -> dramatiq.Actor:
+    """The actor that sends an execution's due step; ``sender`` builds the service lazily."""
+
+    def send_step(execution_id: str) -> None:
+        sender().send_due(UUID(execution_id))
+
+    return dramatiq.actor(send_step, actor_name=ACTOR, queue_name=QUEUE, broker=broker,
+                          max_retries=20, min_backoff=500, max_backoff=60_000)
