@@ -149,7 +149,8 @@ class FollowUp(Application[UUID]):
 
     # Templates -------------------------------------------------------------
 
-    def create_template(self, *, name: str, channel: str, subject: str | None, body: str) -> UUID:
+    def create_template(self, *, name: str, channel: str, body: str,
+                        subject: str | None = None) -> UUID:
         def command() -> UUID:
             template = Template.create(name=name, channel=channel, subject=subject, body=body)
             if self.renderer is not None:

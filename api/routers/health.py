@@ -1,0 +1,17 @@
+"""Health: can this process reach what it depends on?"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import RuntimeDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+def health(runtime: RuntimeDep) -> JSONResponse:
+    checks = runtime.health()
+    ok = all(c["ok"] for c in checks.values())
+    return JSONResponse({"ok": ok, "checks": checks}, status_code=200 if ok else 503)

@@ -1,0 +1,76 @@
+"""Leads: registration, score and status changes, executions, history and inbox."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, status
+
+from api.deps import AppDep, RuntimeDep
+from api.schemas import (ExecutionPublic, HistoryEntry, InboxItem, LeadCreate, LeadPublic,
+                         ScoreChange, StatusChange, StepPublic)
+from domain.execution import WorkflowExecution
+from domain.lead import Lead
+
+router = APIRouter(prefix="/api/leads", tags=["leads"])
+
+
+def lead_public(lead: Lead) -> LeadPublic:
+    return LeadPublic(id=lead.id, agent_id=lead.agent_id, name=lead.name, email=lead.email,
+                      phone=lead.phone, timezone=lead.timezone, preferences=lead.preferences,
+                      timeline=lead.timeline, score=lead.score, status=lead.status,
+                      version=lead.version)
+
+
+def execution_public(x: WorkflowExecution) -> ExecutionPublic:
+    steps = [StepPublic(sequence=i, channel=s["channel"], template_id=s["template_id"],
+                        delay_minutes=s["delay_minutes"], status=s["status"],
+                        due_at=s.get("due_at"), sent_at=s.get("sent_at"),
+                        attempts=s["attempts"]) for i, s in enumerate(x.steps)]
+    return ExecutionPublic(id=x.id, lead_id=x.lead_id, workflow_id=x.workflow_id,
+                           workflow_version=x.workflow_version, status=x.status,  # type: ignore[arg-type]
+                           status_reason=x.status_reason, current_step=x.current_step,
+                           started_at=x.started_at, completed_at=x.completed_at, steps=steps)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def register_lead(body: LeadCreate, app: AppDep) -> LeadPublic:
+    lead_id = app.register_lead(agent_id=body.agent_id, name=body.name, email=body.email,
+                                phone=body.phone, timezone=body.timezone,
+                                preferences=body.preferences, timeline=body.timeline,
+                                score=body.score, external_ref=body.external_id)
+    return lead_public(app.lead(lead_id))
+
+
+@router.get("/{lead_id}")
+def get_lead(lead_id: UUID, app: AppDep) -> LeadPublic:
+    return lead_public(app.lead(lead_id))
+
+
+@router.post("/{lead_id}/score")
+def change_score(lead_id: UUID, body: ScoreChange, app: AppDep) -> dict[str, Any]:
+    return app.change_score(lead_id, body.score, body.reason)
+
+
+@router.post("/{lead_id}/status")
+def change_status(lead_id: UUID, body: StatusChange, app: AppDep) -> dict[str, Any]:
+    return app.change_status(lead_id, body.status, body.reason)
+
+
+@router.get("/{lead_id}/executions")
+def lead_executions(lead_id: UUID, app: AppDep) -> list[ExecutionPublic]:
+    return [execution_public(x) for x in app.lead_executions(lead_id)]
+
+
+@router.get("/{lead_id}/history")
+def lead_history(lead_id: UUID, app: AppDep, runtime: RuntimeDep) -> list[HistoryEntry]:
+    app.lead(lead_id)  # 404 for an unknown lead
+    return [HistoryEntry.model_validate(row) for row in runtime.history.for_lead(str(lead_id))]
+
+
+@router.get("/{lead_id}/inbox")
+def lead_inbox(lead_id: UUID, app: AppDep, runtime: RuntimeDep) -> list[InboxItem]:
+    app.lead(lead_id)
+    return [InboxItem(message_id=r["message_id"], subject=r["subject"], body=r["body"],
+                      sent_at=r["sent_at"]) for r in runtime.messages.inbox(str(lead_id))]
