@@ -1,0 +1,55 @@
+"""Helpers for application-level tests: a recording channel and a scenario set-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from application.app import FollowUp
+from application.errors import PermanentSendError, TransientSendError
+from application.ports import ChannelSender, OutgoingMessage
+
+
+@dataclass
+class RecordingChannel(ChannelSender):
+    """A channel fake: records every message; can be told to fail the next sends."""
+
+    sent: list[OutgoingMessage] = field(default_factory=list)
+    failures: list[Exception] = field(default_factory=list)
+
+    def send(self, message: OutgoingMessage) -> str:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(message)
+        return f"fake-{len(self.sent)}"
+
+    def fail_next(self, *, permanent: bool, times: int = 1) -> None:
+        error = PermanentSendError("refused") if permanent else TransientSendError("busy")
+        self.failures.extend([error] * times)
+
+
+def three_step_workflow(app: FollowUp, threshold: int = 80) -> UUID:
+    """Email after 0 min, SMS after 60, in-app after 1440; published."""
+    email = app.create_template(name="e", channel="email",
+                                subject="{{ lead.first_name }}, new listings",
+                                body="Hi {{ lead.name }}: a {{ lead.preferences.property_type }}"
+                                     " for you, moving {{ lead.timeline }}.")
+    sms = app.create_template(name="s", channel="sms", body="Hi {{ lead.first_name }}!")
+    in_app = app.create_template(name="i", channel="in_app", subject="Matches",
+                                 body="{{ lead.first_name }}, 3 new matches")
+    workflow = app.create_workflow(agent_id="agent-1", name="hot", score_threshold=threshold,
+                                   steps=[{"channel": "email", "template_id": str(email),
+                                           "delay_minutes": 0},
+                                          {"channel": "sms", "template_id": str(sms),
+                                           "delay_minutes": 60},
+                                          {"channel": "in_app", "template_id": str(in_app),
+                                           "delay_minutes": 1440}])
+    app.publish_workflow(workflow)
+    return workflow
+
+
+def register_ana(app: FollowUp, score: int = 50) -> UUID:
+    return app.register_lead(agent_id="agent-1", name="Ana Lima", email="ana@example.com",
+                             phone="+15550001111", timezone="Europe/Lisbon",
+                             preferences={"property_type": "condo"}, timeline="within 3 months",
+                             score=score)

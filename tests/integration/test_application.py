@@ -1,0 +1,260 @@
+"""Use cases, trigger, feeder, sender and read models; the same tests on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.persistence import IntegrityError
+
+from adapters.bootstrap import Runtime
+from adapters.settings import Settings
+from application.errors import Invalid, NotFound
+from application.follower import Item
+from application.trigger import TriggerPolicy
+from tests.conftest import FakeClock
+from tests.integration.helpers import RecordingChannel, register_ana, three_step_workflow
+
+
+class Harness:
+    """One process's runtime with recording channels, followers run by hand."""
+
+    def __init__(self, settings: Settings, clock: FakeClock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.channel = RecordingChannel()
+        self.rt = self._runtime()
+
+    def _runtime(self) -> Runtime:
+        rt = Runtime(self.settings, clock=self.clock)
+        rt.channels = {"email": self.channel, "sms": self.channel, "in_app": self.channel}
+        self.followers = {f.consumer.name: f for f in
+                          rt.scheduler_followers() + rt.projector_followers()}
+        return rt
+
+    def restart(self) -> None:
+        """A new process: new application, followers reading their positions from storage."""
+        self.rt.stop()
+        self.rt = self._runtime()
+
+    def settle(self) -> None:
+        for name in ("trigger", "due_feeder", "lead_history", "messages"):
+            self.followers[name].catch_up()
+
+    def send_due(self) -> list[str]:
+        """What the claim loop and the actors do, in this thread."""
+        self.settle()
+        now_ms = int(self.clock.now().timestamp() * 1000)
+        outcomes = [self.rt.sender.send_due(UUID(m))
+                    for m in self.rt.schedule.claim(now_ms, 100, 60_000)]
+        self.settle()
+        return outcomes
+
+
+class ApplicationScenarios:
+    """Subclassed once per storage: the same tests against each."""
+
+    @pytest.fixture
+    def settings(self, tmp_path: Path) -> Settings:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def h(self, settings: Settings, clock: FakeClock) -> Iterator[Harness]:
+        harness = Harness(settings, clock)
+        yield harness
+        harness.rt.stop()
+
+    def test_score_crossing_sends_personalised_email_then_schedules_sms(self, h: Harness) -> None:
+        # Given a published three-step workflow and a lead at 50
+        app = h.rt.app
+        three_step_workflow(app)
+        lead = register_ana(app)
+        # When the score goes to 85 and due steps are sent
+        app.change_score(lead, 85, "viewed a listing")
+        assert h.send_due() == ["sent"]
+        # Then one execution exists, the email is personalised, the SMS is due 60 min later
+        [execution] = app.lead_executions(lead)
+        [email] = h.channel.sent
+        assert (email.channel, email.recipient) == ("email", "ana@example.com")
+        assert email.subject == "Ana, new listings"
+        assert "Ana Lima" in email.body and "condo" in email.body
+        assert "within 3 months" in email.body
+        sent_at = execution.steps[0]["sent_at"]
+        assert execution.steps[1]["status"] == "scheduled"
+        assert execution.steps[1]["due_at"] == sent_at + timedelta(minutes=60)
+        assert execution.current_step == 1 and execution.status == "active"
+
+    def test_no_execution_without_an_upward_crossing(self, h: Harness) -> None:
+        app = h.rt.app
+        three_step_workflow(app)
+        below = register_ana(app, score=10)
+        above = app.register_lead(agent_id="a", name="Bo", email="b@example.com", phone=None,
+                                  timezone="UTC", preferences={}, timeline=None, score=90)
+        app.change_score(below, 79, "scoring")
+        app.change_score(above, 95, "scoring")  # already above: no crossing
+        h.settle()
+        assert app.lead_executions(below) == [] and app.lead_executions(above) == []
+
+    def test_trigger_is_exactly_once_across_restarts_replays_and_re_crossings(
+            self, h: Harness) -> None:
+        app = h.rt.app
+        three_step_workflow(app)
+        lead = register_ana(app)
+        app.change_score(lead, 85, "up")
+        h.settle()
+        # When the process restarts, and the same event is handed to the policy again
+        h.restart()
+        h.settle()
+        policy = h.followers["trigger"].consumer
+        assert isinstance(policy, TriggerPolicy)
+        notifications = h.rt.app.recorder.select_notifications(start=1, limit=1000,
+                                                               topics=list(policy.topics))
+        items = [Item(n.id, h.rt.app.mapper.to_domain_event(n)) for n in notifications]
+        policy.apply(items, items[-1].position)
+        # And the score wobbles down and up again while the execution is active
+        h.rt.app.change_score(lead, 60, "down")
+        h.rt.app.change_score(lead, 90, "up again")
+        h.settle()
+        # Then there is still exactly one execution
+        assert len(h.rt.app.lead_executions(lead)) == 1
+
+    def test_lost_lead_pauses_and_nothing_more_is_sent(self, h: Harness) -> None:
+        app = h.rt.app
+        three_step_workflow(app)
+        lead = register_ana(app)
+        app.change_score(lead, 85, "up")
+        h.send_due()
+        [execution] = app.lead_executions(lead)
+        # When the lead is lost
+        result = app.change_status(lead, "lost", "bought elsewhere")
+        # Then the execution is paused in the same commit, with the reason
+        assert result["pausedExecutions"] == [str(execution.id)]
+        [execution] = app.lead_executions(lead)
+        assert execution.status == "paused"
+        assert "lost" in (execution.status_reason or "")
+        # And when its next step's time comes, nothing is sent and nothing is due
+        h.clock.advance(days=3)
+        assert h.send_due() == []
+        assert h.rt.sender.send_due(execution.id) == "not-due"
+        assert len(h.channel.sent) == 1
+        assert h.rt.schedule.due_at(str(execution.id)) is None
+
+    def test_whole_sequence_completes_and_in_app_message_reaches_the_inbox(
+            self, h: Harness) -> None:
+        app = h.rt.app
+        three_step_workflow(app)
+        lead = register_ana(app)
+        app.change_score(lead, 85, "up")
+        assert h.send_due() == ["sent"]
+        h.clock.advance(minutes=59)
+        assert h.send_due() == []
+        h.clock.advance(minutes=1)
+        assert h.send_due() == ["sent"]
+        h.clock.advance(minutes=1440)
+        assert h.send_due() == ["sent"]
+        [execution] = app.lead_executions(lead)
+        assert execution.status == "completed" and execution.completed_at == h.clock.now()
+        assert [m.channel for m in h.channel.sent] == ["email", "sms", "in_app"]
+        [item] = h.rt.messages.inbox(str(lead))
+        assert item["body"] == "Ana, 3 new matches" and item["subject"] == "Matches"
+
+    def test_transient_failures_retry_later_and_permanent_ones_move_on(self, h: Harness) -> None:
+        app = h.rt.app
+        three_step_workflow(app)
+        lead = register_ana(app)
+        h.channel.fail_next(permanent=False)
+        app.change_score(lead, 85, "up")
+        assert h.send_due() == ["failed"]
+        [execution] = app.lead_executions(lead)
+        assert execution.steps[0]["status"] == "scheduled"
+        assert execution.steps[0]["due_at"] > h.clock.now()
+        h.clock.advance(minutes=5)
+        assert h.send_due() == ["sent"]
+        h.channel.fail_next(permanent=True)
+        h.clock.advance(minutes=60)
+        assert h.send_due() == ["failed"]
+        [execution] = app.lead_executions(lead)
+        assert execution.steps[1]["status"] == "failed"
+        assert execution.steps[2]["status"] == "scheduled"
+
+    def test_a_second_delivery_of_the_same_step_sends_nothing(self, h: Harness) -> None:
+        app = h.rt.app
+        three_step_workflow(app)
+        lead = register_ana(app)
+        app.change_score(lead, 85, "up")
+        h.settle()
+        [execution] = app.lead_executions(lead)
+        stale = app.execution(execution.id)  # loaded by a second sender before the first sends
+        assert h.rt.sender.send_due(execution.id) == "sent"
+        assert h.rt.sender.send_due(execution.id) == "not-due"
+        stale.dispatch(0, uuid4(), h.clock.now())
+        with pytest.raises(IntegrityError):
+            app.save(stale)
+        assert len(h.channel.sent) == 1
+
+    def test_history_lists_everything_in_order_and_rebuilds_identically(
+            self, h: Harness) -> None:
+        app = h.rt.app
+        three_step_workflow(app)
+        lead = register_ana(app)
+        app.change_score(lead, 85, "viewed a listing")
+        h.send_due()
+        app.change_status(lead, "lost", "bought elsewhere")
+        h.settle()
+        rows = h.rt.history.for_lead(str(lead))
+        kinds = [r["kind"] for r in rows]
+        assert kinds == [
+            "Lead.Created", "Lead.ScoreChanged", "Lead.Enrolled", "WorkflowExecution.Created",
+            "WorkflowExecution.StepScheduled", "Message.Created",
+            "WorkflowExecution.StepDispatched", "Message.Sent", "WorkflowExecution.StepSent",
+            "WorkflowExecution.StepScheduled", "Lead.StatusChanged", "WorkflowExecution.Paused"]
+        positions = [r["position"] for r in rows]
+        assert positions == sorted(positions)
+        assert rows[7]["summary"] == "Email sent: “Ana, new listings”"
+        assert "lost" in rows[-1]["summary"]
+        # When the read model is dropped and rebuilt from the log
+        h.rt.history.drop()
+        assert h.rt.history.for_lead(str(lead)) == []
+        h.settle()
+        assert h.rt.history.for_lead(str(lead)) == rows
+
+    def test_bad_input_is_refused_and_nothing_changes(self, h: Harness) -> None:
+        app = h.rt.app
+        lead = register_ana(app)
+        before = app.recorder.max_notification_id()
+        with pytest.raises(Invalid) as e:
+            app.register_lead(agent_id="a", name="X", email=None, phone=None,
+                              timezone="Mars/Olympus", preferences={}, timeline=None)
+        assert e.value.field == "timezone"
+        with pytest.raises(Invalid) as e:
+            app.change_score(lead, 101, "x")
+        assert e.value.field == "score"
+        with pytest.raises(Invalid) as e:
+            app.create_template(name="t", channel="email", subject="Hi", body="{{ lead.ssn }}")
+        assert e.value.field == "body"
+        with pytest.raises(NotFound):
+            app.change_status(uuid4(), "lost", "x")
+        workflow = app.create_workflow(agent_id="a", name="w", score_threshold=50, steps=[
+            {"channel": "sms", "template_id": str(uuid4()),
+             "delay_minutes": 0}])
+        before = app.recorder.max_notification_id()
+        with pytest.raises(Invalid) as e:
+            app.publish_workflow(workflow)
+        assert e.value.field == "steps[0].templateId"
+        assert app.recorder.max_notification_id() == before
+        assert app.lead(lead).score == 50
+
+
+class TestOnSQLite(ApplicationScenarios):
+    @pytest.fixture
+    def settings(self, tmp_path: Path) -> Settings:
+        return Settings(data_dir=tmp_path)
+
+
+class TestOnPostgres(ApplicationScenarios):
+    @pytest.fixture
+    def settings(self, tmp_path: Path, pg_url: str) -> Settings:
+        return Settings(data_dir=tmp_path, database_url=pg_url)
