@@ -45,8 +45,11 @@ class SmtpEmailSender(ChannelSender):
                 if self.username:
                     smtp.login(self.username, self.password or "")
                 smtp.send_message(email)
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as e:
-            raise PermanentSendError(f"smtp refused: {e}") from e
+        except smtplib.SMTPRecipientsRefused as e:
+            codes = sorted(code for code, _ in e.recipients.values())
+            if all(code >= 500 for code in codes):
+                raise PermanentSendError(f"smtp refused the recipient: {codes}") from e
+            raise TransientSendError(f"smtp deferred the recipient: {codes}") from e
         except smtplib.SMTPResponseException as e:
             if 500 <= e.smtp_code < 600:
                 raise PermanentSendError(f"smtp {e.smtp_code}") from e
