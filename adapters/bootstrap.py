@@ -152,7 +152,10 @@ class Runtime:
     def claimer(self) -> Claimer:
         s = self.settings
         actor = self.send_step
-        return Claimer(self.schedule, lambda member: actor.send(member), self.clock,
+        def enqueue(member: str) -> None:
+            actor.send(member)
+
+        return Claimer(self.schedule, enqueue, self.clock,
                        batch_size=s.scheduler_batch_size,
                        lease_ms=s.scheduler_lease_seconds * 1000,
                        idle_wait=s.scheduler_poll_ms / 1000)
@@ -217,7 +220,7 @@ def _check(probe: Callable[[], Any]) -> dict[str, Any]:
     try:
         probe()
         return {"ok": True}
-    except Exception as e:  # noqa: BLE001 - health reports any failure
+    except Exception as e:
         return {"ok": False, "error": type(e).__name__}
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import smtplib
-import socket
 import tempfile
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -20,7 +19,7 @@ def message_id_header(message: OutgoingMessage, domain: str) -> str:
 
 
 class SmtpEmailSender(ChannelSender):
-    """Email over SMTP; the Message-ID header carries our message id, so a resend is recognisable."""
+    """Email over SMTP; the Message-ID header carries our message id: resends are visible."""
 
     def __init__(self, host: str, port: int, sender: str, *, timeout: float = 10.0,
                  username: str | None = None, password: str | None = None,
@@ -54,7 +53,7 @@ class SmtpEmailSender(ChannelSender):
             if 500 <= e.smtp_code < 600:
                 raise PermanentSendError(f"smtp {e.smtp_code}") from e
             raise TransientSendError(f"smtp {e.smtp_code}") from e
-        except (OSError, smtplib.SMTPException, socket.timeout) as e:
+        except (TimeoutError, OSError, smtplib.SMTPException) as e:
             raise TransientSendError(f"smtp unreachable: {type(e).__name__}") from e
         return str(email["Message-ID"])
 

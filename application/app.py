@@ -63,7 +63,7 @@ class FollowUp(Application[UUID]):
 
     def load(self, kind: type[A], ident: UUID) -> A:
         try:
-            found = self.repository.get(ident)
+            found: Aggregate = self.repository.get(ident)
         except AggregateNotFoundError:
             raise NotFound(kind.__name__, ident) from None
         if not isinstance(found, kind):
@@ -205,7 +205,7 @@ class FollowUp(Application[UUID]):
 
     def catalog(self) -> PublishedWorkflows:
         try:
-            found = self.repository.get(ids.CATALOG_ID)
+            found: Aggregate = self.repository.get(ids.CATALOG_ID)
             assert isinstance(found, PublishedWorkflows)
             return found
         except AggregateNotFoundError:

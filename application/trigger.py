@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.utils import get_topic
@@ -62,7 +64,8 @@ class TriggerPolicy(Consumer):
             if current is not None and self.app.execution(current).is_live:
                 continue
             version = self.app.workflow(workflow_id).frozen(live["number"])
-            execution_id = ids.execution_id(lead.id, workflow_id, f"score@{event.originator_version}")
+            trigger_ref = f"score@{event.originator_version}"
+            execution_id = ids.execution_id(lead.id, workflow_id, trigger_ref)
             starts.append(WorkflowExecution.start(
                 execution_id=execution_id, lead_id=lead.id, workflow_id=workflow_id,
                 workflow_version=version["number"], steps=version["steps"],
@@ -74,7 +77,5 @@ class TriggerPolicy(Consumer):
         return [lead, *starts] if starts else []
 
     def _track(self, position: int) -> None:
-        try:
+        with contextlib.suppress(IntegrityError):  # already at or past it
             self.app.recorder.insert_tracking(Tracking(self.name, position))  # type: ignore[attr-defined]
-        except IntegrityError:
-            pass  # already at or past it

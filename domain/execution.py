@@ -83,7 +83,7 @@ class WorkflowExecution(Aggregate):
         TOPIC = "followup.execution.completed"
         at: datetime
 
-    class Snapshot(Aggregate.Snapshot):
+    class Snapshot(Aggregate.Snapshot):  # type: ignore[misc,valid-type]
         TOPIC = "followup.execution.snapshot"
 
     @event(Created)
@@ -107,7 +107,7 @@ class WorkflowExecution(Aggregate):
               now: datetime) -> WorkflowExecution:
         if not steps:
             raise InvalidState("steps", "a workflow version without steps cannot start")
-        execution = cls(id=execution_id, lead_id=lead_id, workflow_id=workflow_id,
+        execution = cls(id=execution_id, lead_id=lead_id, workflow_id=workflow_id,  # type: ignore[call-arg]
                         workflow_version=workflow_version, steps=steps, trigger=trigger,
                         started_at=now)
         execution._schedule(0, now, "delay after start")

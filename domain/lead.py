@@ -75,7 +75,7 @@ class Lead(Aggregate):
         workflow_id: UUID
         execution_id: UUID
 
-    class Snapshot(Aggregate.Snapshot):
+    class Snapshot(Aggregate.Snapshot):  # type: ignore[misc,valid-type]
         TOPIC = "followup.lead.snapshot"
 
     @event(Created)
@@ -109,7 +109,7 @@ class Lead(Aggregate):
             raise InvalidValue("name", "must not be empty")
         if not agent_id.strip():
             raise InvalidValue("agentId", "must not be empty")
-        return cls(id=lead_id, agent_id=agent_id, name=name.strip(), email=email, phone=phone,
+        return cls(id=lead_id, agent_id=agent_id, name=name.strip(), email=email, phone=phone,  # type: ignore[call-arg]
                    timezone=check_timezone(timezone), preferences=preferences,
                    timeline=timeline, score=check_score(score))
 
@@ -135,7 +135,8 @@ class Lead(Aggregate):
             new = LeadStatus(status)
         except ValueError:
             allowed = ", ".join(s.value for s in LeadStatus)
-            raise InvalidValue("status", f"{status!r} is not a status; use one of {allowed}") from None
+            reason_text = f"{status!r} is not a status; use one of {allowed}"
+            raise InvalidValue("status", reason_text) from None
         if new.value != self.status:
             self._status_changed(old=self.status, new=new.value, reason=reason)
 

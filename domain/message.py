@@ -35,7 +35,7 @@ class Message(Aggregate):
         permanent: bool
         at: datetime
 
-    class Snapshot(Aggregate.Snapshot):
+    class Snapshot(Aggregate.Snapshot):  # type: ignore[misc,valid-type]
         TOPIC = "followup.message.snapshot"
 
     @event(Created)
@@ -52,7 +52,7 @@ class Message(Aggregate):
     @classmethod
     def queue(cls, *, message_id: UUID, execution_id: UUID, lead_id: UUID, step_no: int,
               channel: str, template_id: str, now: datetime) -> Message:
-        return cls(id=message_id, execution_id=execution_id, lead_id=lead_id, step_no=step_no,
+        return cls(id=message_id, execution_id=execution_id, lead_id=lead_id, step_no=step_no,  # type: ignore[call-arg]
                    channel=channel, template_id=template_id, queued_at=now)
 
     def mark_sent(self, provider_id: str, recipient: str, subject: str | None, body: str,

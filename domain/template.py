@@ -21,7 +21,7 @@ class Template(Aggregate):
         subject: str | None
         body: str
 
-    class Snapshot(Aggregate.Snapshot):
+    class Snapshot(Aggregate.Snapshot):  # type: ignore[misc,valid-type]
         TOPIC = "followup.template.snapshot"
 
     @event(Created)

@@ -72,7 +72,7 @@ class Workflow(Aggregate):
         steps: list[dict[str, Any]]
         published_at: datetime
 
-    class Snapshot(Aggregate.Snapshot):
+    class Snapshot(Aggregate.Snapshot):  # type: ignore[misc,valid-type]
         TOPIC = "followup.workflow.snapshot"
 
     @event(Created)
@@ -138,7 +138,7 @@ class PublishedWorkflows(Aggregate):
         score_threshold: int
         published_at: datetime
 
-    class Snapshot(Aggregate.Snapshot):
+    class Snapshot(Aggregate.Snapshot):  # type: ignore[misc,valid-type]
         TOPIC = "followup.catalog.snapshot"
 
     @event(Created)
@@ -147,7 +147,7 @@ class PublishedWorkflows(Aggregate):
 
     @classmethod
     def open(cls) -> PublishedWorkflows:
-        return cls(id=CATALOG_ID)
+        return cls(id=CATALOG_ID)  # type: ignore[call-arg]
 
     def list_version(self, workflow_id: UUID, number: int, score_threshold: int,
                      published_at: datetime) -> None:

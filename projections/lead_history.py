@@ -103,6 +103,7 @@ class LeadHistoryProjection(SqlProjection):
             execution_id=execution_id, message_id=message_id, data=_data(event)))
 
     def _subject(self, conn: Connection, event: Any) -> tuple[str, dict[str, Any]]:
+        detail: dict[str, Any]
         if isinstance(event, Lead.Event):
             return str(event.originator_id), {}
         ident = str(event.originator_id)

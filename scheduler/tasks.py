@@ -1,4 +1,4 @@
-"""The Dramatiq broker and the sender actor. Actors take ids, reload and re-check (see StepSender)."""
+"""The Dramatiq broker and the sender actor: it takes an id, reloads and re-checks (StepSender)."""
 
 from __future__ import annotations
 
@@ -33,5 +33,6 @@ def declare_send_step(broker: dramatiq.Broker,
     def send_step(execution_id: str) -> None:
         sender().send_due(UUID(execution_id))
 
-    return dramatiq.actor(send_step, actor_name=ACTOR, queue_name=QUEUE, broker=broker,
-                          max_retries=20, min_backoff=500, max_backoff=60_000)
+    declare = dramatiq.actor(actor_name=ACTOR, queue_name=QUEUE, broker=broker,
+                             max_retries=20, min_backoff=500, max_backoff=60_000)
+    return declare(send_step)

@@ -82,11 +82,13 @@ class SmtpInbox:
         self.messages: list[dict[str, object]] = []
         self.arrived = threading.Condition()
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         import email
+        import email.policy
         import time
 
-        parsed = email.message_from_bytes(envelope.content)  # type: ignore[attr-defined]
+        parsed = email.message_from_bytes(envelope.content,  # type: ignore[attr-defined]
+                                           policy=email.policy.default)
         with self.arrived:
             self.messages.append({"to": envelope.rcpt_tos, "msg": parsed,  # type: ignore[attr-defined]
                                   "at": time.time()})

@@ -8,8 +8,16 @@ from uuid import UUID
 from fastapi import APIRouter, status
 
 from api.deps import AppDep, RuntimeDep
-from api.schemas import (ExecutionPublic, HistoryEntry, InboxItem, LeadCreate, LeadPublic,
-                         ScoreChange, StatusChange, StepPublic)
+from api.schemas import (
+    ExecutionPublic,
+    HistoryEntry,
+    InboxItem,
+    LeadCreate,
+    LeadPublic,
+    ScoreChange,
+    StatusChange,
+    StepPublic,
+)
 from domain.execution import WorkflowExecution
 from domain.lead import Lead
 

@@ -8,8 +8,15 @@ from typing import Any
 
 from tests.conftest import SmtpInbox
 from tests.e2e.conftest import Processes
-from tests.e2e.scenario import (check_email_and_schedule, check_history, lose_lead, ok,
-                                publish_three_step_workflow, register_lead, walk)
+from tests.e2e.scenario import (
+    check_email_and_schedule,
+    check_history,
+    lose_lead,
+    ok,
+    publish_three_step_workflow,
+    register_lead,
+    walk,
+)
 
 ALL = ("api", "scheduler", "worker", "projector")
 

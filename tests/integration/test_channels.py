@@ -31,7 +31,7 @@ def test_smtp_delivers_with_our_message_id(smtp_server: tuple[SmtpInbox, int]) -
 
 
 class Refusing(SmtpInbox):
-    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802, ANN001, ANN201
+    async def handle_RCPT(self, server, session, envelope, address, options):
         if address.startswith("gone"):
             return "550 5.1.1 mailbox unavailable"
         if address.startswith("busy"):

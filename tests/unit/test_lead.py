@@ -1,0 +1,250 @@
+"""Lead: register, change_score, change_status, enrol."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import pytest
+
+from domain import ids
+from domain.errors import InvalidState, InvalidValue
+from domain.lead import Lead
+from tests.unit.conftest import given, state, then
+
+LEAD_ID = ids.lead_id("agent-1", "crm-42")
+WORKFLOW_ID = UUID("00000000-0000-4000-8000-0000000000a1")
+OTHER_WORKFLOW_ID = UUID("00000000-0000-4000-8000-0000000000a2")
+EXECUTION_ID = UUID("00000000-0000-4000-8000-0000000000e1")
+
+
+def register(**overrides: object) -> Lead:
+    fields: dict[str, object] = dict(
+        lead_id=LEAD_ID, agent_id="agent-1", name="Ana Maria Lopez", email="ana@example.com",
+        phone="+15551234567", timezone="America/New_York",
+        preferences={"area": "Downtown", "bedrooms": 2}, timeline="within 3 months", score=10,
+    )
+    fields.update(overrides)
+    return Lead.register(**fields)  # type: ignore[arg-type]
+
+
+def registered(*commands: object, **overrides: object) -> list[object]:
+    """The events of a lead registered, then changed by ``commands`` (callables)."""
+    lead = register(**overrides)
+    for command in commands:
+        command(lead)  # type: ignore[operator]
+    return list(lead.collect_events())
+
+
+# register ------------------------------------------------------------------
+
+
+def test_register_records_created_with_the_lead_details() -> None:
+    # Given no lead
+    # When
+    lead = register(name="  Ana Maria Lopez  ")
+    # Then
+    assert then(lead) == [("Lead.Created", {
+        "agent_id": "agent-1", "name": "Ana Maria Lopez", "email": "ana@example.com",
+        "phone": "+15551234567", "timezone": "America/New_York",
+        "preferences": {"area": "Downtown", "bedrooms": 2}, "timeline": "within 3 months",
+        "score": 10,
+    })]
+    assert lead.id == LEAD_ID
+    assert lead.status == "new"
+    assert lead.first_name == "Ana"
+    assert lead.enrolments == {}
+    assert not lead.is_stopped
+
+
+def test_register_defaults_the_score_to_zero() -> None:
+    # When
+    lead = Lead.register(lead_id=LEAD_ID, agent_id="a", name="Bo", email=None, phone=None,
+                         timezone="UTC", preferences={}, timeline=None)
+    # Then
+    [(name, fields)] = then(lead)
+    assert name == "Lead.Created"
+    assert fields["score"] == 0
+
+
+def test_register_copies_the_preferences() -> None:
+    preferences = {"area": "Downtown"}
+    lead = register(preferences=preferences)
+    preferences["area"] = "Uptown"
+    assert lead.preferences == {"area": "Downtown"}
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"name": "   "}, "name"),
+    ({"name": ""}, "name"),
+    ({"agent_id": " "}, "agentId"),
+    ({"timezone": "Mars/Olympus"}, "timezone"),
+    ({"timezone": ""}, "timezone"),
+    ({"timezone": "../etc/passwd"}, "timezone"),
+    ({"score": -1}, "score"),
+    ({"score": 101}, "score"),
+    ({"score": True}, "score"),
+    ({"score": 50.0}, "score"),
+])
+def test_register_refuses_bad_values(overrides: dict[str, object], field: str) -> None:
+    # When / Then
+    with pytest.raises(InvalidValue) as refused:
+        register(**overrides)
+    assert refused.value.field == field
+
+
+@pytest.mark.parametrize("score", [0, 100])
+def test_register_accepts_the_score_bounds(score: int) -> None:
+    assert register(score=score).score == score
+
+
+# change_score ----------------------------------------------------------------
+
+
+def test_change_score_records_old_and_new() -> None:
+    # Given
+    lead = given(*registered(score=10))
+    # When
+    lead.change_score(75, "viewed three listings")
+    # Then
+    assert then(lead) == [("Lead.ScoreChanged",
+                           {"old": 10, "new": 75, "reason": "viewed three listings"})]
+    assert lead.score == 75
+
+
+def test_change_score_to_the_same_score_records_nothing() -> None:
+    # Given
+    lead = given(*registered(lambda le: le.change_score(40, "call"), score=10))
+    # When
+    lead.change_score(40, "again")
+    # Then
+    assert then(lead) == []
+    assert lead.score == 40
+
+
+@pytest.mark.parametrize("score", [0, 100])
+def test_change_score_accepts_the_bounds(score: int) -> None:
+    lead = given(*registered(score=50))
+    lead.change_score(score, "edge")
+    assert then(lead) == [("Lead.ScoreChanged", {"old": 50, "new": score, "reason": "edge"})]
+
+
+@pytest.mark.parametrize("score", [-1, 101, 1000, True, False, 50.5, "50", None])
+def test_change_score_refuses_what_is_not_a_score(score: object) -> None:
+    # Given
+    lead = given(*registered(score=1))
+    # When / Then
+    with pytest.raises(InvalidValue) as refused:
+        lead.change_score(score, "bad")  # type: ignore[arg-type]
+    assert refused.value.field == "score"
+    assert then(lead) == []
+    assert lead.score == 1
+
+
+# change_status ---------------------------------------------------------------
+
+
+def test_change_status_records_old_and_new() -> None:
+    # Given
+    lead = given(*registered())
+    # When
+    lead.change_status("contacted", "first call")
+    # Then
+    assert then(lead) == [("Lead.StatusChanged",
+                           {"old": "new", "new": "contacted", "reason": "first call"})]
+    assert lead.status == "contacted"
+    assert not lead.is_stopped
+
+
+def test_change_status_to_the_same_status_records_nothing() -> None:
+    lead = given(*registered(lambda le: le.change_status("qualified", "x")))
+    lead.change_status("qualified", "again")
+    assert then(lead) == []
+
+
+@pytest.mark.parametrize("status", ["archived", "", "CLOSED", "Closed ", None])
+def test_change_status_refuses_an_unknown_status(status: object) -> None:
+    # Given
+    lead = given(*registered())
+    # When / Then
+    with pytest.raises(InvalidValue) as refused:
+        lead.change_status(status, "typo")  # type: ignore[arg-type]
+    assert refused.value.field == "status"
+    assert then(lead) == []
+    assert lead.status == "new"
+
+
+@pytest.mark.parametrize(("status", "stopped"), [
+    ("new", False), ("contacted", False), ("qualified", False), ("nurturing", False),
+    ("negotiating", False), ("closed", True), ("lost", True),
+])
+def test_only_closed_and_lost_stop_the_lead(status: str, stopped: bool) -> None:
+    # Given
+    lead = given(*registered(lambda le: le.change_status("contacted", "call")))
+    # When
+    lead.change_status(status, "update")
+    # Then
+    assert lead.is_stopped is stopped
+
+
+def test_a_lost_lead_can_come_back() -> None:
+    lead = given(*registered(lambda le: le.change_status("lost", "went quiet")))
+    lead.change_status("nurturing", "called back")
+    assert then(lead) == [("Lead.StatusChanged",
+                           {"old": "lost", "new": "nurturing", "reason": "called back"})]
+    assert not lead.is_stopped
+
+
+# enrol -----------------------------------------------------------------------
+
+
+def test_enrol_records_the_workflow_and_execution() -> None:
+    # Given
+    lead = given(*registered())
+    # When
+    lead.enrol(WORKFLOW_ID, EXECUTION_ID)
+    # Then
+    assert then(lead) == [("Lead.Enrolled",
+                           {"workflow_id": WORKFLOW_ID, "execution_id": EXECUTION_ID})]
+    assert lead.active_execution_of(WORKFLOW_ID) == EXECUTION_ID
+    assert lead.active_execution_of(OTHER_WORKFLOW_ID) is None
+    assert lead.execution_ids() == [EXECUTION_ID]
+
+
+def test_enrol_again_in_a_workflow_replaces_the_execution() -> None:
+    second = UUID("00000000-0000-4000-8000-0000000000e2")
+    lead = given(*registered(lambda le: le.enrol(WORKFLOW_ID, EXECUTION_ID)))
+    lead.enrol(WORKFLOW_ID, second)
+    assert then(lead) == [("Lead.Enrolled", {"workflow_id": WORKFLOW_ID, "execution_id": second})]
+    assert lead.active_execution_of(WORKFLOW_ID) == second
+    assert lead.execution_ids() == [second]
+
+
+@pytest.mark.parametrize("status", ["closed", "lost"])
+def test_enrol_is_refused_when_the_lead_is_stopped(status: str) -> None:
+    # Given
+    lead = given(*registered(lambda le: le.change_status(status, "done")))
+    # When / Then
+    with pytest.raises(InvalidState) as refused:
+        lead.enrol(WORKFLOW_ID, EXECUTION_ID)
+    assert refused.value.field == "status"
+    assert then(lead) == []
+    assert lead.enrolments == {}
+
+
+# replay ----------------------------------------------------------------------
+
+
+def test_replaying_a_leads_events_rebuilds_the_same_lead() -> None:
+    # Given a lead that went through every command
+    lead = register()
+    lead.change_score(60, "opened emails")
+    lead.change_status("qualified", "call")
+    lead.enrol(WORKFLOW_ID, EXECUTION_ID)
+    lead.enrol(OTHER_WORKFLOW_ID, UUID("00000000-0000-4000-8000-0000000000e3"))
+    lead.change_status("closed", "bought")
+    events = lead.collect_events()
+    # When
+    replayed = given(*events)
+    # Then
+    assert state(replayed) == state(lead)
+    assert replayed.version == len(events)
