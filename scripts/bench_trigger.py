@@ -16,7 +16,6 @@ import os
 import signal
 import smtplib
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,7 @@ class Arrivals:
         self.at: dict[str, float] = {}
         self.cond = threading.Condition()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+    async def handle_DATA(self, server, session, envelope):
         with self.cond:
             for rcpt in envelope.rcpt_tos:
                 self.at.setdefault(rcpt, time.perf_counter())
@@ -61,7 +60,7 @@ def free_port() -> int:
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def line(name: str, values: list[float]) -> str:
