@@ -1,0 +1,125 @@
+"""The HTTP edge: status codes, field-naming errors, and nothing stored changing on bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from fastapi.testclient import TestClient
+
+from adapters.bootstrap import Runtime
+from adapters.settings import Settings
+from api.main import create_app
+from tests.conftest import free_port
+from tests.e2e.conftest import ROOT
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Iterator[Runtime]:
+    rt = Runtime(Settings(data_dir=tmp_path))
+    yield rt
+    rt.stop()
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> TestClient:
+    return TestClient(create_app(runtime))
+
+
+def fields(response: Any) -> list[str]:
+    return [".".join(str(p) for p in e["loc"][1:]) for e in response.json()["detail"]]
+
+
+def test_lead_round_trip_uses_camel_case(client: TestClient) -> None:
+    created = client.post("/api/leads", json={
+        "agentId": "a1", "name": "Ana Lima", "email": "ana@example.com", "phone": "+15550001111",
+        "timezone": "Europe/Lisbon", "preferences": {"bedrooms": 2}, "timeline": "soon",
+        "score": 40, "externalId": "crm-1"})
+    assert created.status_code == 201
+    body = created.json()
+    assert body["agentId"] == "a1" and body["status"] == "new" and body["score"] == 40
+    assert client.get(f"/api/leads/{body['id']}").json() == body
+    again = client.post("/api/leads", json={"agentId": "a1", "name": "Ana Lima",
+                                            "externalId": "crm-1"})
+    assert again.json()["id"] == body["id"], "registering the same CRM id again is a no-op"
+
+
+@pytest.mark.parametrize(("payload", "field"), [
+    ({"agentId": "a", "name": "A", "email": "not-an-email"}, "email"),
+    ({"agentId": "a", "name": "A", "phone": "555"}, "phone"),
+    ({"agentId": "a", "name": "A", "score": 101}, "score"),
+    ({"agentId": "a", "name": ""}, "name"),
+    ({"agentId": "a", "name": "A", "timezone": "Mars/Base"}, "timezone"),
+    ({"agentId": "a", "name": "A", "colour": "red"}, "colour"),
+])
+def test_bad_lead_is_refused_naming_the_field(client: TestClient, runtime: Runtime,
+                                              payload: dict[str, Any], field: str) -> None:
+    before = runtime.app.recorder.max_notification_id()
+    response = client.post("/api/leads", json=payload)
+    assert response.status_code == 422
+    assert field in fields(response)
+    assert runtime.app.recorder.max_notification_id() == before
+
+
+def test_unknown_ids_are_404_and_bad_scores_change_nothing(client: TestClient) -> None:
+    unknown = uuid4()
+    for path in (f"/api/leads/{unknown}", f"/api/leads/{unknown}/history",
+                 f"/api/leads/{unknown}/executions", f"/api/leads/{unknown}/inbox",
+                 f"/api/templates/{unknown}", f"/api/workflows/{unknown}"):
+        assert client.get(path).status_code == 404, path
+    assert client.post(f"/api/leads/{unknown}/score", json={"score": 5}).status_code == 404
+    assert client.post(f"/api/workflows/{unknown}/publish").status_code == 404
+    lead = client.post("/api/leads", json={"agentId": "a", "name": "B"}).json()
+    response = client.post(f"/api/leads/{lead['id']}/score", json={"score": -1})
+    assert response.status_code == 422 and fields(response) == ["score"]
+    response = client.post(f"/api/leads/{lead['id']}/status", json={"status": "gone"})
+    assert response.status_code == 422 and fields(response) == ["status"]
+    assert client.get(f"/api/leads/{lead['id']}").json() == lead
+
+
+def test_templates_and_workflows_validate_and_publish(client: TestClient) -> None:
+    response = client.post("/api/templates", json={"name": "t", "channel": "email",
+                                                   "body": "Hi {{ lead.name }}"})
+    assert response.status_code == 422 and fields(response) == ["subject"]
+    response = client.post("/api/templates", json={"name": "t", "channel": "sms",
+                                                   "body": "Hi {{ lead.name"})
+    assert response.status_code == 422 and fields(response) == ["body"]
+    sms = client.post("/api/templates", json={"name": "t", "channel": "sms",
+                                              "body": "Hi {{ lead.first_name }}"}).json()
+    assert client.get(f"/api/templates/{sms['id']}/preview").json()["body"] == "Hi Sample"
+    workflow = {"agentId": "a", "name": "w", "trigger": {"scoreThreshold": 80},
+                "steps": [{"channel": "email", "templateId": sms["id"], "delayMinutes": 5}]}
+    response = client.post("/api/workflows", json=workflow | {"trigger": {"scoreThreshold": 0}})
+    assert response.status_code == 422 and fields(response) == ["trigger.scoreThreshold"]
+    created = client.post("/api/workflows", json=workflow).json()
+    assert created["status"] == "draft" and created["steps"][0]["delayMinutes"] == 5
+    response = client.post(f"/api/workflows/{created['id']}/publish")
+    assert response.status_code == 422 and fields(response) == ["steps[0].templateId"]
+    assert client.get(f"/api/workflows/{created['id']}").json()["versions"] == []
+    ok = client.post("/api/workflows", json=workflow | {"steps": [
+        {"channel": "sms", "templateId": sms["id"], "delayMinutes": 5}]}).json()
+    assert client.post(f"/api/workflows/{ok['id']}/publish").json()["version"] == 1
+    assert client.get(f"/api/workflows/{ok['id']}").json()["status"] == "published"
+
+
+def test_health_reports_an_unreachable_redis(tmp_path: Path) -> None:
+    rt = Runtime(Settings(data_dir=tmp_path, redis_url=f"redis://127.0.0.1:{free_port()}/0"))
+    response = TestClient(create_app(rt)).get("/health")
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["redis"]["ok"] is False and checks["eventStore"]["ok"] is True
+    rt.stop()
+
+
+def test_bad_settings_stop_the_command_with_exit_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "adapters.cli", "api"], cwd=ROOT, capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin", "FOLLOWUP_DATABASE_URL": "mysql://x/y",
+             "FOLLOWUP_DATA_DIR": str(tmp_path)}, timeout=60)
+    assert result.returncode == 2
+    assert "FOLLOWUP_DATABASE_URL" in result.stderr
