@@ -35,6 +35,13 @@ class Harness:
                           rt.scheduler_followers() + rt.projector_followers()}
         return rt
 
+    def crossing(self) -> UUID:
+        """Given a published three-step workflow (threshold 80) and Ana at 50, raise her to 85."""
+        three_step_workflow(self.rt.app)
+        lead = register_ana(self.rt.app)
+        self.rt.app.change_score(lead, 85, "viewed a listing")
+        return lead
+
     def restart(self) -> None:
         """A new process: new application, followers reading their positions from storage."""
         self.rt.stop()
@@ -100,10 +107,7 @@ class ApplicationScenarios:
 
     def test_trigger_is_exactly_once_across_restarts_replays_and_re_crossings(
             self, h: Harness) -> None:
-        app = h.rt.app
-        three_step_workflow(app)
-        lead = register_ana(app)
-        app.change_score(lead, 85, "up")
+        lead = h.crossing()
         h.settle()
         # When the process restarts, and the same event is handed to the policy again
         h.restart()
@@ -123,9 +127,7 @@ class ApplicationScenarios:
 
     def test_lost_lead_pauses_and_nothing_more_is_sent(self, h: Harness) -> None:
         app = h.rt.app
-        three_step_workflow(app)
-        lead = register_ana(app)
-        app.change_score(lead, 85, "up")
+        lead = h.crossing()
         h.send_due()
         [execution] = app.lead_executions(lead)
         # When the lead is lost
@@ -145,9 +147,7 @@ class ApplicationScenarios:
     def test_whole_sequence_completes_and_in_app_message_reaches_the_inbox(
             self, h: Harness) -> None:
         app = h.rt.app
-        three_step_workflow(app)
-        lead = register_ana(app)
-        app.change_score(lead, 85, "up")
+        lead = h.crossing()
         assert h.send_due() == ["sent"]
         h.clock.advance(minutes=59)
         assert h.send_due() == []
@@ -163,10 +163,8 @@ class ApplicationScenarios:
 
     def test_transient_failures_retry_later_and_permanent_ones_move_on(self, h: Harness) -> None:
         app = h.rt.app
-        three_step_workflow(app)
-        lead = register_ana(app)
         h.channel.fail_next(permanent=False)
-        app.change_score(lead, 85, "up")
+        lead = h.crossing()
         assert h.send_due() == ["failed"]
         [execution] = app.lead_executions(lead)
         assert execution.steps[0]["status"] == "scheduled"
@@ -182,9 +180,7 @@ class ApplicationScenarios:
 
     def test_a_second_delivery_of_the_same_step_sends_nothing(self, h: Harness) -> None:
         app = h.rt.app
-        three_step_workflow(app)
-        lead = register_ana(app)
-        app.change_score(lead, 85, "up")
+        lead = h.crossing()
         h.settle()
         [execution] = app.lead_executions(lead)
         stale = app.execution(execution.id)  # loaded by a second sender before the first sends
@@ -198,9 +194,7 @@ class ApplicationScenarios:
     def test_history_lists_everything_in_order_and_rebuilds_identically(
             self, h: Harness) -> None:
         app = h.rt.app
-        three_step_workflow(app)
-        lead = register_ana(app)
-        app.change_score(lead, 85, "viewed a listing")
+        lead = h.crossing()
         h.send_due()
         app.change_status(lead, "lost", "bought elsewhere")
         h.settle()
