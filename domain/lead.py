@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -95,7 +96,7 @@ class Lead(Aggregate):
         self.email = email
         self.phone = phone
         self.timezone = timezone
-        self.preferences = dict(preferences)
+        self.preferences = deepcopy(preferences)
         self.timeline = timeline
         self.score = score
         self.status = LeadStatus.NEW.value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import Any
 
 #: The variables a template may use, with a description an agent reads in the builder.
@@ -21,7 +22,7 @@ def context_for(lead: Any) -> dict[str, Any]:
             "name": lead.name,
             "first_name": lead.first_name,
             "timeline": lead.timeline or "",
-            "preferences": dict(lead.preferences),
+            "preferences": deepcopy(lead.preferences),
         },
         "agent": {"id": lead.agent_id},
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 MAX_DELAY_MINUTES = 365 * 24 * 60
 
@@ -13,7 +13,9 @@ def due_at(previous_at: datetime, delay_minutes: int) -> datetime:
         raise ValueError("previous_at must be timezone-aware")
     if not 0 <= delay_minutes <= MAX_DELAY_MINUTES:
         raise ValueError(f"delay_minutes must be within 0..{MAX_DELAY_MINUTES}")
-    return previous_at + timedelta(minutes=delay_minutes)
+    # Elapsed time, not wall-clock time: adding to a zone-aware local time would move across a
+    # DST change by the wrong amount, so add in UTC.
+    return previous_at.astimezone(UTC) + timedelta(minutes=delay_minutes)
 
 
 def retry_backoff(attempt: int, base_seconds: int = 30, cap_seconds: int = 3600) -> timedelta:

@@ -104,18 +104,24 @@ def test_start_records_the_execution_and_schedules_step_0_after_its_delay() -> N
 
 
 def test_start_does_not_change_the_steps_it_was_given() -> None:
+    # Given the version's steps
     steps = [dict(s) for s in STEPS]
+    # When
     start(steps)
+    # Then
     assert steps == STEPS
 
 
 def test_start_with_a_zero_delay_is_due_at_once() -> None:
+    # When
     execution = start([dict(STEPS[0], delay_minutes=0)])
+    # Then
     assert then(execution)[1] == scheduled(0, T0, "delay after start (0 min)")
     assert execution.due_step(T0) == 0
 
 
 def test_start_refuses_a_version_without_steps() -> None:
+    # When / Then
     with pytest.raises(InvalidState) as refused:
         start([])
     assert refused.value.field == "steps"
@@ -125,7 +131,9 @@ def test_start_refuses_a_version_without_steps() -> None:
 
 
 def test_the_step_is_due_from_its_due_time_on() -> None:
+    # Given step 0 scheduled for DUE0
     execution = given(*started())
+    # When / Then
     assert execution.due_step(DUE0 - timedelta(microseconds=1)) is None
     assert execution.due_step(DUE0) == 0
     assert execution.due_step(DUE0 + timedelta(days=3)) == 0
@@ -160,7 +168,9 @@ def test_dispatch_refuses_a_step_not_yet_due() -> None:
 
 @pytest.mark.parametrize("step", [1, 2])
 def test_dispatch_refuses_a_step_that_is_not_the_due_one(step: int) -> None:
+    # Given step 0 due
     execution = given(*started())
+    # When / Then
     with pytest.raises(InvalidState) as refused:
         execution.dispatch(step, MSG[step], DUE0 + timedelta(days=5))
     assert refused.value.field == "step"
@@ -168,7 +178,9 @@ def test_dispatch_refuses_a_step_that_is_not_the_due_one(step: int) -> None:
 
 
 def test_dispatch_refuses_a_step_already_dispatched() -> None:
+    # Given
     execution = given(*started(dispatched(0, DUE0)))
+    # When / Then
     with pytest.raises(InvalidState):
         execution.dispatch(0, MSG[0], DUE0 + minutes(1))
     assert then(execution) == []
@@ -222,6 +234,7 @@ def test_record_sent_of_the_last_step_completes_the_execution() -> None:
     ]
     assert execution.status == "completed"
     assert execution.completed_at == due2 + minutes(1)
+    assert execution.current_step == 2
     assert not execution.is_live
     assert execution.due_step(due2 + timedelta(days=9)) is None
 
@@ -229,7 +242,9 @@ def test_record_sent_of_the_last_step_completes_the_execution() -> None:
 @pytest.mark.parametrize("history", [(), (dispatched(0, DUE0), sent(0, DUE0))],
                          ids=["scheduled", "already-sent"])
 def test_record_sent_refuses_a_step_not_dispatched(history: tuple[Command, ...]) -> None:
+    # Given
     execution = given(*started(*history))
+    # When / Then
     with pytest.raises(InvalidState) as refused:
         execution.record_sent(0, MSG[0], DUE0 + minutes(5))
     assert refused.value.field == "step"
@@ -326,8 +341,11 @@ def test_after_the_last_attempt_a_transient_failure_gives_the_step_up() -> None:
 
 
 def test_a_permanent_failure_moves_on_to_the_next_step() -> None:
+    # Given
     execution = given(*started(dispatched(0, DUE0)))
+    # When
     execution.record_failure(0, "no such mailbox", True, DUE0 + minutes(1))
+    # Then
     assert then(execution) == [
         ("WorkflowExecution.StepFailed", {"step_no": 0, "reason": "no such mailbox",
                                           "permanent": True, "at": DUE0 + minutes(1)}),
@@ -336,8 +354,11 @@ def test_a_permanent_failure_moves_on_to_the_next_step() -> None:
 
 
 def test_a_permanent_failure_of_the_last_step_completes_the_execution() -> None:
+    # Given a one-step execution, its step dispatched
     execution = given(*started(dispatched(0, DUE0), steps=STEPS[:1]))
+    # When
     execution.record_failure(0, "blocked", True, DUE0)
+    # Then
     assert then(execution) == [
         ("WorkflowExecution.StepFailed",
          {"step_no": 0, "reason": "blocked", "permanent": True, "at": DUE0}),
@@ -347,7 +368,9 @@ def test_a_permanent_failure_of_the_last_step_completes_the_execution() -> None:
 
 
 def test_record_failure_refuses_a_step_not_dispatched() -> None:
+    # Given step 0 only scheduled
     execution = given(*started())
+    # When / Then
     with pytest.raises(InvalidState) as refused:
         execution.record_failure(0, "busy", False, DUE0)
     assert refused.value.field == "step"
@@ -356,8 +379,11 @@ def test_record_failure_refuses_a_step_not_dispatched() -> None:
 
 @pytest.mark.parametrize("permanent", [False, True])
 def test_a_failure_in_flight_when_paused_schedules_nothing(permanent: bool) -> None:
+    # Given step 0 dispatched, then the execution paused
     execution = given(*started(dispatched(0, DUE0), paused(DUE0)))
+    # When the provider's answer is a failure
     execution.record_failure(0, "busy", permanent, DUE0 + minutes(1))
+    # Then it is recorded, and neither a retry nor the next step is scheduled
     assert then(execution) == [("WorkflowExecution.StepFailed", {
         "step_no": 0, "reason": "busy", "permanent": permanent, "at": DUE0 + minutes(1)})]
     assert execution.status == "paused"
@@ -388,9 +414,13 @@ def test_pause_records_why_and_when() -> None:
      sent(2, DUE0 + minutes(1500))),
 ], ids=["paused", "cancelled", "completed"])
 def test_pause_when_not_active_records_nothing(history: tuple[Command, ...]) -> None:
+    # Given
     execution = given(*started(*history))
     before = state(execution)
-    assert execution.pause("again", T0 + timedelta(days=9)) is False
+    # When
+    done = execution.pause("again", T0 + timedelta(days=9))
+    # Then
+    assert done is False
     assert then(execution) == []
     assert state(execution) == before
 
@@ -418,9 +448,13 @@ def test_cancel_records_why_and_when(history: tuple[Command, ...]) -> None:
     (dispatched(0, DUE0), failed(0, DUE0, permanent=True)),
 ], ids=["cancelled", "paused-then-cancelled", "completed"])
 def test_cancel_when_not_live_records_nothing(history: tuple[Command, ...]) -> None:
+    # Given
     execution = given(*started(*history, steps=STEPS[:1]))
     before = state(execution)
-    assert execution.cancel("again", T0 + timedelta(days=9)) is False
+    # When
+    done = execution.cancel("again", T0 + timedelta(days=9))
+    # Then
+    assert done is False
     assert then(execution) == []
     assert state(execution) == before
 

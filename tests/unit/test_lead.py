@@ -67,9 +67,12 @@ def test_register_defaults_the_score_to_zero() -> None:
 
 
 def test_register_copies_the_preferences() -> None:
+    # Given the caller's preferences
     preferences = {"area": "Downtown"}
+    # When the lead is registered and the caller changes its dict afterwards
     lead = register(preferences=preferences)
     preferences["area"] = "Uptown"
+    # Then the lead keeps what it was given
     assert lead.preferences == {"area": "Downtown"}
 
 
@@ -94,6 +97,7 @@ def test_register_refuses_bad_values(overrides: dict[str, object], field: str) -
 
 @pytest.mark.parametrize("score", [0, 100])
 def test_register_accepts_the_score_bounds(score: int) -> None:
+    # When / Then
     assert register(score=score).score == score
 
 
@@ -123,8 +127,11 @@ def test_change_score_to_the_same_score_records_nothing() -> None:
 
 @pytest.mark.parametrize("score", [0, 100])
 def test_change_score_accepts_the_bounds(score: int) -> None:
+    # Given
     lead = given(*registered(score=50))
+    # When
     lead.change_score(score, "edge")
+    # Then
     assert then(lead) == [("Lead.ScoreChanged", {"old": 50, "new": score, "reason": "edge"})]
 
 
@@ -156,8 +163,11 @@ def test_change_status_records_old_and_new() -> None:
 
 
 def test_change_status_to_the_same_status_records_nothing() -> None:
+    # Given
     lead = given(*registered(lambda le: le.change_status("qualified", "x")))
+    # When
     lead.change_status("qualified", "again")
+    # Then
     assert then(lead) == []
 
 
@@ -187,8 +197,11 @@ def test_only_closed_and_lost_stop_the_lead(status: str, stopped: bool) -> None:
 
 
 def test_a_lost_lead_can_come_back() -> None:
+    # Given
     lead = given(*registered(lambda le: le.change_status("lost", "went quiet")))
+    # When
     lead.change_status("nurturing", "called back")
+    # Then
     assert then(lead) == [("Lead.StatusChanged",
                            {"old": "lost", "new": "nurturing", "reason": "called back"})]
     assert not lead.is_stopped
@@ -212,8 +225,11 @@ def test_enrol_records_the_workflow_and_execution() -> None:
 
 def test_enrol_again_in_a_workflow_replaces_the_execution() -> None:
     second = UUID("00000000-0000-4000-8000-0000000000e2")
+    # Given
     lead = given(*registered(lambda le: le.enrol(WORKFLOW_ID, EXECUTION_ID)))
+    # When
     lead.enrol(WORKFLOW_ID, second)
+    # Then
     assert then(lead) == [("Lead.Enrolled", {"workflow_id": WORKFLOW_ID, "execution_id": second})]
     assert lead.active_execution_of(WORKFLOW_ID) == second
     assert lead.execution_ids() == [second]

@@ -80,8 +80,11 @@ def test_a_retried_message_can_then_be_sent() -> None:
 
 
 def test_replaying_a_messages_events_rebuilds_the_same_message() -> None:
+    # Given a message that failed once, then was sent
     message = queue()
     message.mark_failed("busy", False, T0)
     message.mark_sent("prov-1", "ana@example.com", "S", "B", T0 + timedelta(minutes=1))
+    # When its events are replayed
     replayed = given(*message.collect_events())
+    # Then
     assert state(replayed) == state(message)

@@ -59,23 +59,28 @@ def test_create_records_the_draft() -> None:
 
 
 def test_create_accepts_a_draft_without_steps() -> None:
+    # When
     workflow = create(steps=[])
+    # Then
     assert then(workflow)[0][1]["steps"] == []
 
 
 @pytest.mark.parametrize("threshold", [1, 100])
 def test_create_accepts_the_threshold_bounds(threshold: int) -> None:
+    # When / Then
     assert create(score_threshold=threshold).score_threshold == threshold
 
 
 @pytest.mark.parametrize("threshold", [0, -5, 101, True, 50.0, "50", None])
 def test_create_refuses_a_threshold_outside_1_to_100(threshold: Any) -> None:
+    # When / Then
     with pytest.raises(InvalidValue) as refused:
         create(score_threshold=threshold)
     assert refused.value.field == "trigger.scoreThreshold"
 
 
 def test_create_refuses_a_blank_name() -> None:
+    # When / Then
     with pytest.raises(InvalidValue) as refused:
         create(name=" ")
     assert refused.value.field == "name"
@@ -103,6 +108,7 @@ def test_create_refuses_a_bad_step_naming_it(bad: dict[str, Any], field: str) ->
 
 def test_create_accepts_the_delay_bounds() -> None:
     steps = [dict(STEPS[0], delay_minutes=0), dict(STEPS[1], delay_minutes=MAX_DELAY_MINUTES)]
+    # When / Then
     assert [s["delay_minutes"] for s in create(steps=steps).steps] == [0, MAX_DELAY_MINUTES]
 
 
@@ -140,7 +146,9 @@ def test_publish_again_numbers_the_next_version() -> None:
 
 
 def test_publish_refuses_a_draft_without_steps() -> None:
+    # Given a draft without steps
     workflow = given(*created(steps=[]))
+    # When / Then
     with pytest.raises(InvalidState) as refused:
         workflow.publish(template_channels=TEMPLATES, now=T0)
     assert refused.value.field == "steps"
@@ -150,7 +158,9 @@ def test_publish_refuses_a_draft_without_steps() -> None:
 
 @pytest.mark.parametrize("channels", [{EMAIL_T: "email"}, {EMAIL_T: "email", SMS_T: None}])
 def test_publish_refuses_a_missing_template(channels: dict[str, str | None]) -> None:
+    # Given a draft whose second template is unknown
     workflow = given(*created())
+    # When / Then
     with pytest.raises(InvalidState) as refused:
         workflow.publish(template_channels=channels, now=T0)
     assert refused.value.field == "steps[1].templateId"
@@ -158,7 +168,9 @@ def test_publish_refuses_a_missing_template(channels: dict[str, str | None]) -> 
 
 
 def test_publish_refuses_a_template_for_another_channel() -> None:
+    # Given a draft whose sms step names an in-app template
     workflow = given(*created())
+    # When / Then
     with pytest.raises(InvalidState) as refused:
         workflow.publish(template_channels={EMAIL_T: "email", SMS_T: "in_app"}, now=T0)
     assert refused.value.field == "steps[1].templateId"
@@ -167,10 +179,13 @@ def test_publish_refuses_a_template_for_another_channel() -> None:
 
 
 def test_replaying_a_workflows_events_rebuilds_the_same_workflow() -> None:
+    # Given a workflow published twice
     workflow = create()
     workflow.publish(template_channels=TEMPLATES, now=T0)
     workflow.publish(template_channels=TEMPLATES, now=T0 + timedelta(hours=1))
+    # When its events are replayed
     replayed = given(*workflow.collect_events())
+    # Then
     assert state(replayed) == state(workflow)
 
 
@@ -181,7 +196,9 @@ W2 = UUID("00000000-0000-4000-8000-0000000000a2")
 
 
 def test_open_the_catalogue() -> None:
+    # When
     catalog = PublishedWorkflows.open()
+    # Then
     assert then(catalog) == [("PublishedWorkflows.Created", {})]
     assert catalog.id == CATALOG_ID
     assert catalog.live == {}
@@ -228,9 +245,12 @@ def test_a_newer_version_replaces_the_listed_one() -> None:
 
 
 def test_replaying_the_catalogue_rebuilds_the_same_catalogue() -> None:
+    # Given a catalogue with three listings
     catalog = PublishedWorkflows.open()
     catalog.list_version(W1, 1, 70, T0)
     catalog.list_version(W2, 1, 20, T0)
     catalog.list_version(W1, 2, 90, T0 + timedelta(minutes=5))
+    # When its events are replayed
     replayed = given(*catalog.collect_events())
+    # Then
     assert state(replayed) == state(catalog)
