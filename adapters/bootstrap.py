@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
@@ -115,7 +116,8 @@ class Runtime:
 
     @cached_property
     def sender(self) -> StepSender:
-        return StepSender(self.app, self.channels)
+        return StepSender(self.app, self.channels,
+                          dispatch_timeout=timedelta(seconds=self.settings.dispatch_timeout_seconds))
 
     @cached_property
     def listener(self) -> PgNotifyListener | None:

@@ -61,6 +61,8 @@ class SmtpEmailSender(ChannelSender):
 class OutboxSender(ChannelSender):
     """Writes each message as a JSON file into a folder: the embedded stand-in for a provider."""
 
+    idempotent = True  # one file per message id
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
@@ -82,6 +84,8 @@ class OutboxSender(ChannelSender):
 
 class InAppSender(ChannelSender):
     """In-app messages are delivered by the log itself: the inbox read model lists them."""
+
+    idempotent = True
 
     def send(self, message: OutgoingMessage) -> str:
         return f"in-app:{message.message_id}"

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     scheduler_lease_seconds: int = 120
     scheduler_batch_size: int = 500
     follower_idle_seconds: float = 1.0
+    dispatch_timeout_seconds: int = 120
 
     pg_pool_size: int = 5
     pg_max_overflow: int = 10

@@ -34,6 +34,10 @@ class OutgoingMessage:
 class ChannelSender(ABC):
     """Delivers one rendered message on one channel; returns the provider's id for it."""
 
+    #: True when sending the same message id twice delivers it once (so a send whose process
+    #: died may simply be tried again); False when a repeat would reach the lead twice.
+    idempotent: bool = False
+
     @abstractmethod
     def send(self, message: OutgoingMessage) -> str:
         """Raise TransientSendError or PermanentSendError when it cannot."""

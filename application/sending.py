@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -20,14 +21,19 @@ from domain.personalisation import context_for
 log = logging.getLogger(__name__)
 
 RECORD_RETRIES = 8
+#: A dispatch with no outcome after this long means its sender died (sends time out far sooner).
+DISPATCH_TIMEOUT = timedelta(minutes=2)
+UNKNOWN = "the sender stopped during the provider call; the message may or may not have gone"
 
 
 class StepSender:
     """Safe to call any number of times for the same execution: only a due step is claimed."""
 
-    def __init__(self, app: FollowUp, channels: Mapping[str, ChannelSender]) -> None:
+    def __init__(self, app: FollowUp, channels: Mapping[str, ChannelSender], *,
+                 dispatch_timeout: timedelta = DISPATCH_TIMEOUT) -> None:
         self.app = app
         self.channels = channels
+        self.dispatch_timeout = dispatch_timeout
 
     def send_due(self, execution_id: UUID) -> str:
         """Send the execution's due step if there is one; returns what happened."""
@@ -55,7 +61,7 @@ class StepSender:
         now = self.app.clock.now()
         step_no = execution.due_step(now)
         if step_no is None:
-            return "not-due"
+            return self._recover(execution, now)
         step = execution.step(step_no)
         message_id = ids.message_id(execution.id, step_no, execution.workflow_version)
         if self.app.exists(message_id):
@@ -71,6 +77,28 @@ class StepSender:
         except IntegrityError:
             return "claimed-elsewhere"
         return execution, message, step_no
+
+    def _recover(self, execution: WorkflowExecution,
+                 now: datetime) -> tuple[WorkflowExecution, Message, int] | str:
+        """A dispatch whose sender died: try again where a repeat cannot duplicate, else say so."""
+        step_no = execution.stale_dispatch(now, self.dispatch_timeout)
+        if step_no is None:
+            return "not-due"
+        message = self.app.message(execution.step(step_no)["message_id"])
+        if self.channels[message.channel].idempotent and execution.is_active:
+            execution.redispatch(step_no, now, self.dispatch_timeout)
+            outcome: tuple[WorkflowExecution, Message, int] | str = (execution, message, step_no)
+        else:
+            message.mark_unknown(UNKNOWN, now)
+            execution.record_unknown_outcome(step_no, UNKNOWN, now, self.dispatch_timeout)
+            outcome = "unknown"
+        try:
+            self.app.save(message, execution)
+        except IntegrityError:
+            return "claimed-elsewhere"
+        log.warning("step %s of %s: stale dispatch, %s", step_no, execution.id,
+                    "sending again" if outcome != "unknown" else "outcome unknown")
+        return outcome
 
     def _render(self, execution: WorkflowExecution, message: Message,
                 step_no: int) -> OutgoingMessage:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -28,6 +28,7 @@ class StepStatus(StrEnum):
     DISPATCHED = "dispatched"
     SENT = "sent"
     FAILED = "failed"
+    UNKNOWN = "unknown"  # the sender died during the provider call: it may or may not have gone
 
 
 class WorkflowExecution(Aggregate):
@@ -67,6 +68,12 @@ class WorkflowExecution(Aggregate):
         step_no: int
         reason: str
         permanent: bool
+        at: datetime
+
+    class StepOutcomeUnknown(Aggregate.Event):
+        TOPIC = "followup.execution.step_outcome_unknown"
+        step_no: int
+        reason: str
         at: datetime
 
     class Paused(Aggregate.Event):
@@ -136,6 +143,13 @@ class WorkflowExecution(Aggregate):
             return self.current_step
         return None
 
+    def stale_dispatch(self, now: datetime, timeout: timedelta) -> int | None:
+        """The step dispatched longer than ``timeout`` ago with no outcome: its sender died."""
+        step = self.steps[self.current_step]
+        if step["status"] == StepStatus.DISPATCHED.value and step["dispatched_at"] + timeout <= now:
+            return self.current_step
+        return None
+
     def next_due_at(self) -> datetime | None:
         if not self.is_active:
             return None
@@ -151,6 +165,23 @@ class WorkflowExecution(Aggregate):
         attempt = self.steps[step_no]["attempts"] + 1
         self._dispatched(step_no=step_no, message_id=message_id, attempt=attempt, at=now)
         return attempt
+
+    def redispatch(self, step_no: int, now: datetime, timeout: timedelta) -> int:
+        """Try a stale dispatch again: only for channels where a repeat cannot duplicate."""
+        if self.stale_dispatch(now, timeout) != step_no or not self.is_active:
+            raise InvalidState("step", f"step {step_no} is not a stale dispatch")
+        step = self.steps[step_no]
+        attempt = step["attempts"] + 1
+        self._dispatched(step_no=step_no, message_id=step["message_id"], attempt=attempt, at=now)
+        return attempt
+
+    def record_unknown_outcome(self, step_no: int, reason: str, now: datetime,
+                               timeout: timedelta) -> None:
+        """Give up a stale dispatch whose send may have happened; never send it twice."""
+        if self.stale_dispatch(now, timeout) != step_no:
+            raise InvalidState("step", f"step {step_no} is not a stale dispatch")
+        self._outcome_unknown(step_no=step_no, reason=reason, at=now)
+        self._move_on(step_no, now)
 
     def record_sent(self, step_no: int, message_id: UUID, now: datetime) -> None:
         self._require_dispatched(step_no)
@@ -217,6 +248,10 @@ class WorkflowExecution(Aggregate):
     @event(StepFailed)
     def _failed(self, step_no: int, reason: str, permanent: bool, at: datetime) -> None:
         self.steps[step_no].update(status=StepStatus.FAILED.value, failure=reason)
+
+    @event(StepOutcomeUnknown)
+    def _outcome_unknown(self, step_no: int, reason: str, at: datetime) -> None:
+        self.steps[step_no].update(status=StepStatus.UNKNOWN.value, failure=reason)
 
     @event(Paused)
     def _paused(self, reason: str, at: datetime) -> None:

@@ -35,6 +35,11 @@ class Message(Aggregate):
         permanent: bool
         at: datetime
 
+    class OutcomeUnknown(Aggregate.Event):
+        TOPIC = "followup.message.outcome_unknown"
+        reason: str
+        at: datetime
+
     class Snapshot(Aggregate.Snapshot):  # type: ignore[misc,valid-type]
         TOPIC = "followup.message.snapshot"
 
@@ -72,3 +77,10 @@ class Message(Aggregate):
     @event(Failed)
     def _failed(self, reason: str, permanent: bool, at: datetime) -> None:
         self.status = "failed" if permanent else "retrying"
+
+    def mark_unknown(self, reason: str, now: datetime) -> None:
+        self._outcome_unknown(reason=reason, at=now)
+
+    @event(OutcomeUnknown)
+    def _outcome_unknown(self, reason: str, at: datetime) -> None:
+        self.status = "unknown"

@@ -37,8 +37,9 @@ subjects = Table(
 
 EVENTS: tuple[type, ...] = (
     Lead.Created, Lead.ScoreChanged, Lead.StatusChanged, Lead.Enrolled,
-    X.Created, X.StepScheduled, X.StepDispatched, X.StepSent, X.StepFailed, X.Paused,
-    X.Cancelled, X.Completed, Message.Created, Message.Sent, Message.Failed,
+    X.Created, X.StepScheduled, X.StepDispatched, X.StepSent, X.StepFailed,
+    X.StepOutcomeUnknown, X.Paused, X.Cancelled, X.Completed, Message.Created, Message.Sent,
+    Message.Failed, Message.OutcomeUnknown,
 )
 
 CHANNEL_NAMES = {"email": "email", "sms": "SMS", "in_app": "in-app message"}
@@ -67,6 +68,7 @@ SUMMARIES: dict[type, Callable[[Any, dict[str, Any]], str]] = {
     X.StepSent: lambda e, d: f"{_step(d, e.step_no)} sent",
     X.StepFailed: lambda e, d: (f"{_step(d, e.step_no)} failed"
                                 f"{' for good' if e.permanent else ', will retry'}: {e.reason}"),
+    X.StepOutcomeUnknown: lambda e, d: f"{_step(d, e.step_no)} outcome unknown: {e.reason}",
     X.Paused: lambda e, d: f"Workflow paused: {e.reason}",
     X.Cancelled: lambda e, d: f"Workflow cancelled: {e.reason}",
     X.Completed: lambda e, d: "Workflow completed",
@@ -74,6 +76,7 @@ SUMMARIES: dict[type, Callable[[Any, dict[str, Any]], str]] = {
     Message.Sent: lambda e, d: (f"{MESSAGE_NAMES[d['channel']]} sent"
                                 + (f": “{e.subject}”" if e.subject else "")),
     Message.Failed: lambda e, d: f"{MESSAGE_NAMES[d['channel']]} failed: {e.reason}",
+    Message.OutcomeUnknown: lambda e, d: f"{MESSAGE_NAMES[d['channel']]} may not have gone out",
 }
 
 

@@ -32,7 +32,8 @@ messages = Table(
 
 class MessagesProjection(SqlProjection):
     name = "messages"
-    topics = tuple(get_topic(c) for c in (Message.Created, Message.Sent, Message.Failed))
+    topics = tuple(get_topic(c) for c in (Message.Created, Message.Sent, Message.Failed,
+                                          Message.OutcomeUnknown))
     tables = (messages,)
 
     def handle(self, conn: Connection, event: Any, position: int) -> None:
@@ -47,6 +48,9 @@ class MessagesProjection(SqlProjection):
             conn.execute(messages.update().where(messages.c.message_id == ident).values(
                 status="sent", recipient=event.recipient, subject=event.subject, body=event.body,
                 provider_id=event.provider_id, sent_at=event.sent_at.isoformat()))
+        elif isinstance(event, Message.OutcomeUnknown):
+            conn.execute(messages.update().where(messages.c.message_id == ident).values(
+                status="unknown", failure=event.reason))
         elif isinstance(event, Message.Failed):
             conn.execute(messages.update().where(messages.c.message_id == ident).values(
                 status="failed" if event.permanent else "retrying", failure=event.reason))

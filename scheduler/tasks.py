@@ -13,6 +13,8 @@ from application.sending import StepSender
 
 QUEUE = "steps"
 ACTOR = "send_step"
+#: Well inside the sender's dispatch timeout, so a live send is never taken for a dead one.
+TIME_LIMIT_MS = 60_000
 
 
 def make_broker(redis_url: str | None, namespace: str, *, heartbeat_timeout_ms: int = 15_000,
@@ -34,5 +36,6 @@ def declare_send_step(broker: dramatiq.Broker,
         sender().send_due(UUID(execution_id))
 
     declare = dramatiq.actor(actor_name=ACTOR, queue_name=QUEUE, broker=broker,
-                             max_retries=20, min_backoff=500, max_backoff=60_000)
+                             max_retries=20, min_backoff=500, max_backoff=60_000,
+                             time_limit=TIME_LIMIT_MS)
     return declare(send_step)

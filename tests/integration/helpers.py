@@ -16,6 +16,7 @@ class RecordingChannel(ChannelSender):
 
     sent: list[OutgoingMessage] = field(default_factory=list)
     failures: list[Exception] = field(default_factory=list)
+    idempotent: bool = False
 
     def send(self, message: OutgoingMessage) -> str:
         if self.failures:

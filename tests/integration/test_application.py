@@ -191,6 +191,44 @@ class ApplicationScenarios:
             app.save(stale)
         assert len(h.channel.sent) == 1
 
+    def test_a_sender_that_died_mid_send_is_resolved_without_sending_twice(
+            self, h: Harness) -> None:
+        app = h.rt.app
+        lead = h.crossing()
+        h.settle()
+        [execution] = app.lead_executions(lead)
+        # Given the email step was claimed, and its sender died before recording an outcome
+        claimed = h.rt.sender._claim(execution.id)
+        assert not isinstance(claimed, str)
+        # When the step is offered again before the dispatch timeout: nothing happens
+        h.clock.advance(seconds=30)
+        assert h.rt.sender.send_due(execution.id) == "not-due"
+        # And after it: email is not idempotent, so the outcome is recorded as unknown
+        h.clock.advance(minutes=2)
+        assert h.rt.sender.send_due(execution.id) == "unknown"
+        assert h.channel.sent == []
+        [execution] = app.lead_executions(lead)
+        assert execution.steps[0]["status"] == "unknown"
+        assert execution.steps[1]["status"] == "scheduled"
+        h.settle()
+        summaries = [r["summary"] for r in h.rt.history.for_lead(str(lead))]
+        assert any("outcome unknown" in s for s in summaries)
+        [row] = h.rt.messages.for_lead(str(lead))
+        assert row["status"] == "unknown"
+
+    def test_an_idempotent_channel_is_simply_tried_again(self, h: Harness) -> None:
+        app = h.rt.app
+        h.channel.idempotent = True
+        lead = h.crossing()
+        h.settle()
+        [execution] = app.lead_executions(lead)
+        h.rt.sender._claim(execution.id)
+        h.clock.advance(minutes=3)
+        assert h.rt.sender.send_due(execution.id) == "sent"
+        [execution] = app.lead_executions(lead)
+        assert execution.steps[0]["status"] == "sent" and execution.steps[0]["attempts"] == 2
+        assert len(h.channel.sent) == 1
+
     def test_history_lists_everything_in_order_and_rebuilds_identically(
             self, h: Harness) -> None:
         app = h.rt.app

@@ -479,3 +479,50 @@ def test_replaying_an_executions_events_rebuilds_the_same_execution() -> None:
     # Then
     assert state(replayed) == state(execution)
     assert replayed.version == len(events) == 13
+
+
+# A sender that died during the provider call ------------------------------------
+
+TIMEOUT = minutes(2)
+
+
+def test_a_dispatch_is_stale_only_after_the_timeout() -> None:
+    execution = given(*started(dispatched(0, DUE0)))
+    assert execution.stale_dispatch(DUE0 + minutes(1), TIMEOUT) is None
+    assert execution.stale_dispatch(DUE0 + TIMEOUT, TIMEOUT) == 0
+
+
+def test_an_unknown_outcome_is_recorded_and_the_execution_moves_on() -> None:
+    # Given step 0 dispatched at its due time, with no outcome since
+    execution = given(*started(dispatched(0, DUE0)))
+    at = DUE0 + minutes(3)
+    # When the stale dispatch is given up
+    execution.record_unknown_outcome(0, "sender died", at, TIMEOUT)
+    # Then it says so, and step 1 is scheduled from then
+    assert then(execution) == [
+        ("WorkflowExecution.StepOutcomeUnknown", {"step_no": 0, "reason": "sender died", "at": at}),
+        scheduled(1, at + minutes(60), "delay after previous step (60 min)"),
+    ]
+
+
+def test_a_fresh_dispatch_cannot_be_given_up_or_redispatched() -> None:
+    execution = given(*started(dispatched(0, DUE0)))
+    with pytest.raises(InvalidState):
+        execution.record_unknown_outcome(0, "x", DUE0 + minutes(1), TIMEOUT)
+    with pytest.raises(InvalidState):
+        execution.redispatch(0, DUE0 + minutes(1), TIMEOUT)
+    assert then(execution) == []
+
+
+def test_a_stale_dispatch_is_redispatched_as_the_next_attempt_with_the_same_message() -> None:
+    execution = given(*started(dispatched(0, DUE0)))
+    at = DUE0 + minutes(5)
+    assert execution.redispatch(0, at, TIMEOUT) == 2
+    assert then(execution) == [("WorkflowExecution.StepDispatched",
+                                {"step_no": 0, "message_id": MSG[0], "attempt": 2, "at": at})]
+
+
+def test_a_paused_execution_is_not_redispatched() -> None:
+    execution = given(*started(dispatched(0, DUE0), paused(DUE0)))
+    with pytest.raises(InvalidState):
+        execution.redispatch(0, DUE0 + minutes(5), TIMEOUT)
