@@ -109,7 +109,7 @@ class FollowUp(Application[UUID]):
         def command() -> dict[str, Any]:
             lead = self.load(Lead, lead_id)
             old = lead.score
-            lead.change_score(score, reason)
+            lead.change_score(score, reason, self.clock.now())
             self.save(lead)
             return {"leadId": str(lead_id), "old": old, "new": lead.score}
 

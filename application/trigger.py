@@ -57,7 +57,7 @@ class TriggerPolicy(Consumer):
         if lead.is_stopped:
             return []
         starts: list[WorkflowExecution] = []
-        for workflow_id, live in self.app.catalog().live_at(event.timestamp):
+        for workflow_id, live in self.app.catalog().live_at(event.at):
             if not crossed_upward(event.old, event.new, live["score_threshold"]):
                 continue
             current = lead.active_execution_of(workflow_id)

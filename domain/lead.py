@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from copy import deepcopy
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -64,6 +65,7 @@ class Lead(Aggregate):
         old: int
         new: int
         reason: str
+        at: datetime
 
     class StatusChanged(Aggregate.Event):
         TOPIC = "followup.lead.status_changed"
@@ -122,13 +124,13 @@ class Lead(Aggregate):
     def is_stopped(self) -> bool:
         return self.status in STOPPING_STATUSES
 
-    def change_score(self, score: int, reason: str) -> None:
+    def change_score(self, score: int, reason: str, now: datetime) -> None:
         check_score(score)
         if score != self.score:
-            self._score_changed(old=self.score, new=score, reason=reason)
+            self._score_changed(old=self.score, new=score, reason=reason, at=now)
 
     @event(ScoreChanged)
-    def _score_changed(self, old: int, new: int, reason: str) -> None:
+    def _score_changed(self, old: int, new: int, reason: str, at: datetime) -> None:
         self.score = new
 
     def change_status(self, status: str, reason: str) -> None:

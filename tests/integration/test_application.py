@@ -105,6 +105,16 @@ class ApplicationScenarios:
         h.settle()
         assert app.lead_executions(below) == [] and app.lead_executions(above) == []
 
+    def test_a_workflow_published_after_the_crossing_does_not_start_for_it(
+            self, h: Harness) -> None:
+        app = h.rt.app
+        lead = register_ana(app)
+        app.change_score(lead, 85, "up")  # nothing is live yet
+        h.clock.advance(minutes=1)
+        three_step_workflow(app)  # the trigger sees the crossing only now, late
+        h.settle()
+        assert app.lead_executions(lead) == []
+
     def test_trigger_is_exactly_once_across_restarts_replays_and_re_crossings(
             self, h: Harness) -> None:
         lead = h.crossing()

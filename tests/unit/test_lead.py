@@ -9,7 +9,7 @@ import pytest
 from domain import ids
 from domain.errors import InvalidState, InvalidValue
 from domain.lead import Lead
-from tests.unit.conftest import given, state, then
+from tests.unit.conftest import T0, given, state, then
 
 LEAD_ID = ids.lead_id("agent-1", "crm-42")
 WORKFLOW_ID = UUID("00000000-0000-4000-8000-0000000000a1")
@@ -108,18 +108,18 @@ def test_change_score_records_old_and_new() -> None:
     # Given
     lead = given(*registered(score=10))
     # When
-    lead.change_score(75, "viewed three listings")
+    lead.change_score(75, "viewed three listings", T0)
     # Then
     assert then(lead) == [("Lead.ScoreChanged",
-                           {"old": 10, "new": 75, "reason": "viewed three listings"})]
+                           {"old": 10, "new": 75, "reason": "viewed three listings", "at": T0})]
     assert lead.score == 75
 
 
 def test_change_score_to_the_same_score_records_nothing() -> None:
     # Given
-    lead = given(*registered(lambda le: le.change_score(40, "call"), score=10))
+    lead = given(*registered(lambda le: le.change_score(40, "call", T0), score=10))
     # When
-    lead.change_score(40, "again")
+    lead.change_score(40, "again", T0)
     # Then
     assert then(lead) == []
     assert lead.score == 40
@@ -130,9 +130,10 @@ def test_change_score_accepts_the_bounds(score: int) -> None:
     # Given
     lead = given(*registered(score=50))
     # When
-    lead.change_score(score, "edge")
+    lead.change_score(score, "edge", T0)
     # Then
-    assert then(lead) == [("Lead.ScoreChanged", {"old": 50, "new": score, "reason": "edge"})]
+    assert then(lead) == [("Lead.ScoreChanged",
+                           {"old": 50, "new": score, "reason": "edge", "at": T0})]
 
 
 @pytest.mark.parametrize("score", [-1, 101, 1000, True, False, 50.5, "50", None])
@@ -141,7 +142,7 @@ def test_change_score_refuses_what_is_not_a_score(score: object) -> None:
     lead = given(*registered(score=1))
     # When / Then
     with pytest.raises(InvalidValue) as refused:
-        lead.change_score(score, "bad")  # type: ignore[arg-type]
+        lead.change_score(score, "bad", T0)  # type: ignore[arg-type]
     assert refused.value.field == "score"
     assert then(lead) == []
     assert lead.score == 1
@@ -253,7 +254,7 @@ def test_enrol_is_refused_when_the_lead_is_stopped(status: str) -> None:
 def test_replaying_a_leads_events_rebuilds_the_same_lead() -> None:
     # Given a lead that went through every command
     lead = register()
-    lead.change_score(60, "opened emails")
+    lead.change_score(60, "opened emails", T0)
     lead.change_status("qualified", "call")
     lead.enrol(WORKFLOW_ID, EXECUTION_ID)
     lead.enrol(OTHER_WORKFLOW_ID, UUID("00000000-0000-4000-8000-0000000000e3"))
