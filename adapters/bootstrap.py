@@ -24,6 +24,7 @@ from application.follower import Consumer, Follower, LocalWaiter, Waiter
 from application.ports import ChannelSender, Clock, DueSchedule, SystemClock
 from application.sending import StepSender
 from application.trigger import TriggerPolicy
+from projections.directory import DirectoryProjection
 from projections.lead_history import LeadHistoryProjection
 from projections.messages import MessagesProjection
 from scheduler.claimer import Claimer
@@ -53,7 +54,7 @@ class Runtime:
     @cached_property
     def app(self) -> FollowUp:
         app = FollowUp(env=self.settings.eventsourcing_env(), clock=self.clock,
-                       renderer=JinjaRenderer())
+                       renderer=JinjaRenderer(), directory=self.directory)
         app.on_saved.append(self._wake_local)
         return app
 
@@ -70,6 +71,12 @@ class Runtime:
     @cached_property
     def history(self) -> LeadHistoryProjection:
         projection = LeadHistoryProjection(self.engine)
+        projection.create()
+        return projection
+
+    @cached_property
+    def directory(self) -> DirectoryProjection:
+        projection = DirectoryProjection(self.engine)
         projection.create()
         return projection
 
@@ -149,7 +156,8 @@ class Runtime:
         return [self.follower(TriggerPolicy(self.app)), self.follower(DueFeeder(self.schedule))]
 
     def projector_followers(self) -> list[Follower]:
-        return [self.follower(self.history), self.follower(self.messages)]
+        return [self.follower(self.history), self.follower(self.messages),
+                self.follower(self.directory)]
 
     def claimer(self) -> Claimer:
         s = self.settings

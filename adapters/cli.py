@@ -111,8 +111,8 @@ def projector(rebuild: Annotated[bool, typer.Option(help="drop the read models f
     runtime = _runtime()
     _needs_servers(runtime, "projector")
     if rebuild:
-        runtime.history.drop()
-        runtime.messages.drop()
+        for projection in (runtime.history, runtime.messages, runtime.directory):
+            projection.drop()
     runtime.start_projector()
     _wait_for_signal()
     runtime.stop()

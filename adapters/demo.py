@@ -32,13 +32,11 @@ def load_demo(app: FollowUp) -> bool:
         name="Hot lead: in-app card", channel="in_app", subject="New matches for you",
         body="{{ lead.first_name }}, 3 new {{ lead.preferences.property_type | default('home') }}"
              " listings match your search.")
-    workflow = app.create_workflow(agent_id=AGENT, name="Hot lead follow-up", score_threshold=80,
-                                   steps=[{"channel": "email", "template_id": str(email),
-                                           "delay_minutes": 0},
-                                          {"channel": "sms", "template_id": str(sms),
-                                           "delay_minutes": 1},
-                                          {"channel": "in_app", "template_id": str(in_app),
-                                           "delay_minutes": 2}])
+    steps = [{"channel": "email", "template_id": str(email), "delay_minutes": 0},
+             {"channel": "sms", "template_id": str(sms), "delay_minutes": 1},
+             {"channel": "in_app", "template_id": str(in_app), "delay_minutes": 2}]
+    workflow = app.create_workflow(agent_id=AGENT, name="Hot lead follow-up", definition={
+        "trigger": {"score_threshold": 80}, "steps": steps})
     app.publish_workflow(workflow)
     people = [("Ana Lima", "condo", "Downtown", "within 3 months", 85),
               ("Ben Okafor", "townhouse", "Riverside", "this summer", 92),

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import errors
-from api.routers import health, leads, templates, workflows
+from api.routers import executions, health, leads, templates, tracking, workflows
 
 
 def create_app(runtime: Any) -> FastAPI:
@@ -15,6 +15,6 @@ def create_app(runtime: Any) -> FastAPI:
                   description="Event-sourced follow-up workflows for real-estate agents")
     app.state.runtime = runtime
     errors.install(app)
-    for module in (leads, templates, workflows, health):
+    for module in (leads, executions, templates, workflows, tracking, health):
         app.include_router(module.router)
     return app

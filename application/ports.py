@@ -81,3 +81,15 @@ class DueSchedule(ABC):
 
     @abstractmethod
     def size(self) -> int: ...
+
+
+class Directory(ABC):
+    """Read-model lookups some use cases need (eventually consistent with the log)."""
+
+    @abstractmethod
+    def leads_at_or_above(self, agent_id: str, score: int) -> list[UUID]:
+        """Leads of the agent whose current score is at least ``score``."""
+
+    @abstractmethod
+    def live_executions(self, workflow_id: UUID) -> list[tuple[UUID, int]]:
+        """(execution id, workflow version) of the workflow's active and paused executions."""

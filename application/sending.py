@@ -13,6 +13,7 @@ from application.app import FollowUp
 from application.errors import Invalid, NotFound, PermanentSendError, SendError
 from application.ports import ChannelSender, OutgoingMessage
 from domain import ids
+from domain.conditions import Engagement, skip_reason
 from domain.execution import WorkflowExecution
 from domain.lead import Lead
 from domain.message import Message
@@ -62,8 +63,19 @@ class StepSender:
         step_no = execution.due_step(now)
         if step_no is None:
             return self._recover(execution, now)
+        if self.app.catalog().is_held(execution.workflow_id):
+            return "held"  # the workflow is paused: the index offers it again after the lease
         step = execution.step(step_no)
-        message_id = ids.message_id(execution.id, step_no, execution.workflow_version)
+        skip = self._skip_reason(execution, step_no)
+        if skip is not None:
+            execution.skip(step_no, skip, now)
+            try:
+                self.app.save(execution)
+            except IntegrityError:
+                return "claimed-elsewhere"
+            return "skipped"
+        message_id = ids.message_id(execution.id, step_no, execution.workflow_version,
+                                    execution.round)
         if self.app.exists(message_id):
             message = self.app.message(message_id)
         else:
@@ -77,6 +89,17 @@ class StepSender:
         except IntegrityError:
             return "claimed-elsewhere"
         return execution, message, step_no
+
+    def _skip_reason(self, execution: WorkflowExecution, step_no: int) -> str | None:
+        """Evaluate the step's conditions and the lead's consent at send time."""
+        lead = self.app.lead(execution.lead_id)
+        email = execution.earlier_message(step_no, "email")
+        in_app = execution.earlier_message(step_no, "in_app")
+        facts = Engagement(
+            score=lead.score, opted_out=frozenset(lead.opted_out),
+            previous_email_opened=self.app.message(email).opened if email else None,
+            in_app_read=self.app.message(in_app).read if in_app else None)
+        return skip_reason(execution.step(step_no), facts)
 
     def _recover(self, execution: WorkflowExecution,
                  now: datetime) -> tuple[WorkflowExecution, Message, int] | str:

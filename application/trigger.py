@@ -9,9 +9,8 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.utils import get_topic
 
 from application.app import FollowUp
+from application.enrolment import live_groups, try_enrol
 from application.follower import Consumer, Item
-from domain import ids
-from domain.execution import WorkflowExecution
 from domain.lead import Lead
 from domain.scoring import crossed_upward
 
@@ -56,24 +55,18 @@ class TriggerPolicy(Consumer):
         lead = self.app.lead(event.originator_id)
         if lead.is_stopped:
             return []
-        starts: list[WorkflowExecution] = []
+        taken = live_groups(self.app, lead)
+        crossing = {"kind": "score", "lead_version": event.originator_version,
+                    "old": event.old, "new": event.new}
+        starts = []
         for workflow_id, live in self.app.catalog().live_at(event.at):
-            if not crossed_upward(event.old, event.new, live["score_threshold"]):
+            if not crossed_upward(event.old, event.new, live["trigger"]["score_threshold"]):
                 continue
-            current = lead.active_execution_of(workflow_id)
-            if current is not None and self.app.execution(current).is_live:
-                continue
-            version = self.app.workflow(workflow_id).frozen(live["number"])
-            trigger_ref = f"score@{event.originator_version}"
-            execution_id = ids.execution_id(lead.id, workflow_id, trigger_ref)
-            starts.append(WorkflowExecution.start(
-                execution_id=execution_id, lead_id=lead.id, workflow_id=workflow_id,
-                workflow_version=version["number"], steps=version["steps"],
-                trigger={"kind": "score", "lead_version": event.originator_version,
-                         "old": event.old, "new": event.new,
-                         "score_threshold": live["score_threshold"]},
-                now=self.app.clock.now()))
-            lead.enrol(workflow_id, execution_id)
+            execution = try_enrol(self.app, lead, self.app.workflow(workflow_id), live["number"],
+                                  f"score@{event.originator_version}", crossing, taken,
+                                  self.app.clock.now())
+            if execution is not None:
+                starts.append(execution)
         return [lead, *starts] if starts else []
 
     def _track(self, position: int) -> None:

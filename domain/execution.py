@@ -9,10 +9,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import InvalidState
-from domain.timing import due_at, retry_backoff
+from domain.errors import InvalidState, InvalidValue
+from domain.timing import SendWindow, retry_backoff, schedule
 
 MAX_SEND_ATTEMPTS = 5
+RESUME_POLICIES = ("shift", "skip_overdue")
 
 
 class ExecutionStatus(StrEnum):
@@ -28,7 +29,11 @@ class StepStatus(StrEnum):
     DISPATCHED = "dispatched"
     SENT = "sent"
     FAILED = "failed"
+    SKIPPED = "skipped"
     UNKNOWN = "unknown"  # the sender died during the provider call: it may or may not have gone
+
+
+DONE = frozenset({StepStatus.SENT, StepStatus.FAILED, StepStatus.SKIPPED, StepStatus.UNKNOWN})
 
 
 class WorkflowExecution(Aggregate):
@@ -42,6 +47,7 @@ class WorkflowExecution(Aggregate):
         workflow_version: int
         steps: list[dict[str, Any]]
         trigger: dict[str, Any]
+        timezone: str
         started_at: datetime
 
     class StepScheduled(Aggregate.Event):
@@ -70,6 +76,12 @@ class WorkflowExecution(Aggregate):
         permanent: bool
         at: datetime
 
+    class StepSkipped(Aggregate.Event):
+        TOPIC = "followup.execution.step_skipped"
+        step_no: int
+        reason: str
+        at: datetime
+
     class StepOutcomeUnknown(Aggregate.Event):
         TOPIC = "followup.execution.step_outcome_unknown"
         step_no: int
@@ -78,6 +90,22 @@ class WorkflowExecution(Aggregate):
 
     class Paused(Aggregate.Event):
         TOPIC = "followup.execution.paused"
+        reason: str
+        at: datetime
+
+    class Resumed(Aggregate.Event):
+        TOPIC = "followup.execution.resumed"
+        policy: str
+        at: datetime
+
+    class Migrated(Aggregate.Event):
+        TOPIC = "followup.execution.migrated"
+        workflow_version: int
+        steps: list[dict[str, Any]]
+        at: datetime
+
+    class Restarted(Aggregate.Event):
+        TOPIC = "followup.execution.restarted"
         reason: str
         at: datetime
 
@@ -95,29 +123,34 @@ class WorkflowExecution(Aggregate):
 
     @event(Created)
     def __init__(self, lead_id: UUID, workflow_id: UUID, workflow_version: int,
-                 steps: list[dict[str, Any]], trigger: dict[str, Any],
+                 steps: list[dict[str, Any]], trigger: dict[str, Any], timezone: str,
                  started_at: datetime) -> None:
         self.lead_id = lead_id
         self.workflow_id = workflow_id
         self.workflow_version = workflow_version
-        self.steps = [dict(s, status=StepStatus.PENDING.value, attempts=0) for s in steps]
+        self.steps = _fresh(steps)
         self.trigger = trigger
+        self.timezone = timezone
         self.started_at = started_at
         self.status = ExecutionStatus.ACTIVE.value
         self.current_step = 0
+        self.round = 1
         self.completed_at: datetime | None = None
         self.status_reason: str | None = None
+        self.paused_at: datetime | None = None
 
     @classmethod
     def start(cls, *, execution_id: UUID, lead_id: UUID, workflow_id: UUID,
               workflow_version: int, steps: list[dict[str, Any]], trigger: dict[str, Any],
-              now: datetime) -> WorkflowExecution:
+              timezone: str, now: datetime, first_delay_minutes: int = 0) -> WorkflowExecution:
+        """Start; step one falls due after the trigger's own delay (if any) plus its delay."""
         if not steps:
             raise InvalidState("steps", "a workflow version without steps cannot start")
-        execution = cls(id=execution_id, lead_id=lead_id, workflow_id=workflow_id,  # type: ignore[call-arg]
-                        workflow_version=workflow_version, steps=steps, trigger=trigger,
-                        started_at=now)
-        execution._schedule(0, now, "delay after start")
+        execution = cls(id=execution_id, lead_id=lead_id,  # type: ignore[call-arg]
+                        workflow_id=workflow_id, workflow_version=workflow_version, steps=steps,
+                        trigger=trigger, timezone=timezone, started_at=now)
+        execution._schedule(0, now, extra_minutes=first_delay_minutes,
+                            prefix="delayed trigger, " if first_delay_minutes else "")
         return execution
 
     # Queries ---------------------------------------------------------------
@@ -131,8 +164,15 @@ class WorkflowExecution(Aggregate):
         """Active or paused: it still holds the lead's place in its workflow."""
         return self.status in (ExecutionStatus.ACTIVE.value, ExecutionStatus.PAUSED.value)
 
+    @property
+    def ended_at(self) -> datetime | None:
+        return self.completed_at
+
     def step(self, step_no: int) -> dict[str, Any]:
         return self.steps[step_no]
+
+    def _status_of(self, step_no: int) -> str:
+        return str(self.steps[step_no]["status"])
 
     def due_step(self, now: datetime) -> int | None:
         """The step to send now, if any: active, scheduled and due."""
@@ -156,7 +196,15 @@ class WorkflowExecution(Aggregate):
         step = self.steps[self.current_step]
         return step["due_at"] if step["status"] == StepStatus.SCHEDULED.value else None
 
-    # Commands --------------------------------------------------------------
+    def earlier_message(self, step_no: int, channel: str) -> UUID | None:
+        """The message of the nearest earlier step on ``channel`` that was sent."""
+        for i in range(step_no - 1, -1, -1):
+            step = self.steps[i]
+            if step["channel"] == channel and step["status"] == StepStatus.SENT.value:
+                return UUID(str(step["message_id"]))
+        return None
+
+    # Sending ---------------------------------------------------------------
 
     def dispatch(self, step_no: int, message_id: UUID, now: datetime) -> int:
         """Claim a due step before talking to a provider; returns the attempt number."""
@@ -184,13 +232,13 @@ class WorkflowExecution(Aggregate):
         self._move_on(step_no, now)
 
     def record_sent(self, step_no: int, message_id: UUID, now: datetime) -> None:
-        self._require_dispatched(step_no)
+        self._require(step_no, StepStatus.DISPATCHED)
         self._sent(step_no=step_no, message_id=message_id, sent_at=now)
         self._move_on(step_no, now)
 
     def record_failure(self, step_no: int, reason: str, permanent: bool, now: datetime) -> None:
         """A send failed: retry a transient failure later, or give the step up and move on."""
-        self._require_dispatched(step_no)
+        self._require(step_no, StepStatus.DISPATCHED)
         attempts = self.steps[step_no]["attempts"]
         gives_up = permanent or attempts >= MAX_SEND_ATTEMPTS
         self._failed(step_no=step_no, reason=reason, permanent=gives_up, at=now)
@@ -200,11 +248,65 @@ class WorkflowExecution(Aggregate):
             self._scheduled(step_no=step_no, due_at=now + retry_backoff(attempts),
                             reason=f"retry {attempts + 1} after a transient failure")
 
+    def skip(self, step_no: int, reason: str, now: datetime) -> None:
+        """Skip the scheduled step (an agent's choice, an unmet condition, an opt-out)."""
+        self._require(step_no, StepStatus.SCHEDULED)
+        if step_no != self.current_step or not self.is_live:
+            raise InvalidState("step", f"step {step_no} is not the next step")
+        self._skipped(step_no=step_no, reason=reason, at=now)
+        self._move_on(step_no, now)
+
+    def send_now(self, now: datetime) -> int:
+        """Bring the scheduled step forward to now (an agent's override of delay and window)."""
+        if not self.is_active:
+            raise InvalidState("status", f"execution is {self.status}")
+        self._require(self.current_step, StepStatus.SCHEDULED)
+        self._scheduled(step_no=self.current_step, due_at=now, reason="sent now by the agent")
+        return self.current_step
+
+    # Lifecycle -------------------------------------------------------------
+
     def pause(self, reason: str, now: datetime) -> bool:
         if self.status != ExecutionStatus.ACTIVE.value:
             return False
         self._paused(reason=reason, at=now)
         return True
+
+    def resume(self, policy: str, now: datetime) -> None:
+        """Resume; overdue steps are shifted by the time spent paused, or skipped."""
+        if policy not in RESUME_POLICIES:
+            raise InvalidValue("policy", f"use one of {', '.join(RESUME_POLICIES)}")
+        if self.status != ExecutionStatus.PAUSED.value:
+            raise InvalidState("status", f"execution is {self.status}, not paused")
+        paused_at = self.paused_at or now
+        self._resumed(policy=policy, at=now)
+        step = self.steps[self.current_step]
+        if step["status"] in DONE:
+            self._move_on(self.current_step, now)
+        elif step["status"] == StepStatus.SCHEDULED.value:
+            due = step["due_at"]
+            if policy == "skip_overdue" and due <= now:
+                self._skipped(step_no=self.current_step, reason="overdue when resumed", at=now)
+                self._move_on(self.current_step, now)
+            elif policy == "shift":
+                shifted = max(now, due + (now - paused_at))
+                self._scheduled(step_no=self.current_step, due_at=shifted,
+                                reason=f"shifted by {_span(now - paused_at)} spent paused")
+
+    def migrate(self, workflow_version: int, steps: list[dict[str, Any]], now: datetime) -> bool:
+        """Follow a newer version from the next step on; the current step is kept."""
+        if not self.is_live or workflow_version <= self.workflow_version:
+            return False
+        if len(steps) <= self.current_step:
+            raise InvalidState("steps", "the new version has fewer steps than this execution "
+                                        "has reached")
+        self._migrated(workflow_version=workflow_version, steps=steps, at=now)
+        return True
+
+    def restart(self, reason: str, now: datetime) -> None:
+        """Start again from step one (a new round: new message ids), whatever state it is in."""
+        self._restarted(reason=reason, at=now)
+        self._schedule(0, now, prefix="restarted, ")
 
     def cancel(self, reason: str, now: datetime) -> bool:
         if not self.is_live:
@@ -212,22 +314,29 @@ class WorkflowExecution(Aggregate):
         self._cancelled(reason=reason, at=now)
         return True
 
-    def _require_dispatched(self, step_no: int) -> None:
-        if self.steps[step_no]["status"] != StepStatus.DISPATCHED.value:
-            raise InvalidState("step", f"step {step_no} was not dispatched")
+    # Internals -------------------------------------------------------------
+
+    def _require(self, step_no: int, status: StepStatus) -> None:
+        if not 0 <= step_no < len(self.steps):
+            raise InvalidValue("step", f"no step {step_no}")
+        if self.steps[step_no]["status"] != status.value:
+            raise InvalidState("step", f"step {step_no} is {self.steps[step_no]['status']}, "
+                                       f"not {status.value}")
 
     def _move_on(self, step_no: int, now: datetime) -> None:
         if not self.is_active:
             return
         if step_no + 1 < len(self.steps):
-            self._schedule(step_no + 1, now, "delay after previous step")
+            self._schedule(step_no + 1, now)
         else:
             self._completed(at=now)
 
-    def _schedule(self, step_no: int, previous_at: datetime, reason: str) -> None:
-        delay = self.steps[step_no]["delay_minutes"]
-        self._scheduled(step_no=step_no, due_at=due_at(previous_at, delay),
-                        reason=f"{reason} ({delay} min)")
+    def _schedule(self, step_no: int, previous_at: datetime, *, extra_minutes: int = 0,
+                  prefix: str = "") -> None:
+        step = self.steps[step_no]
+        window = SendWindow.from_dict(step["window"]) if step.get("window") else None
+        due = schedule(previous_at, step["delay_minutes"] + extra_minutes, window, self.timezone)
+        self._scheduled(step_no=step_no, due_at=due.at, reason=prefix + due.reason)
 
     # Events ----------------------------------------------------------------
 
@@ -249,6 +358,10 @@ class WorkflowExecution(Aggregate):
     def _failed(self, step_no: int, reason: str, permanent: bool, at: datetime) -> None:
         self.steps[step_no].update(status=StepStatus.FAILED.value, failure=reason)
 
+    @event(StepSkipped)
+    def _skipped(self, step_no: int, reason: str, at: datetime) -> None:
+        self.steps[step_no].update(status=StepStatus.SKIPPED.value, failure=reason)
+
     @event(StepOutcomeUnknown)
     def _outcome_unknown(self, step_no: int, reason: str, at: datetime) -> None:
         self.steps[step_no].update(status=StepStatus.UNKNOWN.value, failure=reason)
@@ -257,6 +370,28 @@ class WorkflowExecution(Aggregate):
     def _paused(self, reason: str, at: datetime) -> None:
         self.status = ExecutionStatus.PAUSED.value
         self.status_reason = reason
+        self.paused_at = at
+
+    @event(Resumed)
+    def _resumed(self, policy: str, at: datetime) -> None:
+        self.status = ExecutionStatus.ACTIVE.value
+        self.status_reason = None
+        self.paused_at = None
+
+    @event(Migrated)
+    def _migrated(self, workflow_version: int, steps: list[dict[str, Any]], at: datetime) -> None:
+        self.workflow_version = workflow_version
+        self.steps = self.steps[:self.current_step + 1] + _fresh(steps[self.current_step + 1:])
+
+    @event(Restarted)
+    def _restarted(self, reason: str, at: datetime) -> None:
+        self.steps = _fresh(self.steps)
+        self.round += 1
+        self.status = ExecutionStatus.ACTIVE.value
+        self.status_reason = None
+        self.completed_at = None
+        self.paused_at = None
+        self.current_step = 0
 
     @event(Cancelled)
     def _cancelled(self, reason: str, at: datetime) -> None:
@@ -268,3 +403,17 @@ class WorkflowExecution(Aggregate):
     def _completed(self, at: datetime) -> None:
         self.status = ExecutionStatus.COMPLETED.value
         self.completed_at = at
+
+
+SPEC_KEYS = ("channel", "template_id", "delay_minutes", "conditions", "window")
+
+
+def _fresh(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Steps as a version defines them, with nothing sent yet."""
+    return [{**{k: s.get(k) for k in SPEC_KEYS}, "status": StepStatus.PENDING.value,
+             "attempts": 0} for s in steps]
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 1440}d {minutes % 1440 // 60}h {minutes % 60}m"

@@ -15,8 +15,10 @@ def execution_id(lead_id: UUID, workflow_id: UUID, trigger_ref: str) -> UUID:
     return uuid5(NAMESPACE, f"execution/{lead_id}/{workflow_id}/{trigger_ref}")
 
 
-def message_id(execution_id: UUID, step_no: int, workflow_version: int) -> UUID:
-    return uuid5(NAMESPACE, f"message/{execution_id}/{step_no}/{workflow_version}")
+def message_id(execution_id: UUID, step_no: int, workflow_version: int, round_no: int = 1) -> UUID:
+    """One message per step of a version, per round (a restart begins a new round)."""
+    suffix = f"/{round_no}" if round_no > 1 else ""
+    return uuid5(NAMESPACE, f"message/{execution_id}/{step_no}/{workflow_version}{suffix}")
 
 
 CATALOG_ID = uuid5(NAMESPACE, "catalog/published-workflows")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from copy import deepcopy
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.channels import parse_channel
 from domain.errors import InvalidState, InvalidValue
 from domain.scoring import MAX_SCORE, MIN_SCORE
 
@@ -59,6 +60,8 @@ class Lead(Aggregate):
         preferences: dict[str, Any]
         timeline: str | None
         score: int
+        source: str | None
+        move_by: str | None
 
     class ScoreChanged(Aggregate.Event):
         TOPIC = "followup.lead.score_changed"
@@ -78,6 +81,16 @@ class Lead(Aggregate):
         workflow_id: UUID
         execution_id: UUID
 
+    class OptedOut(Aggregate.Event):
+        TOPIC = "followup.lead.opted_out"
+        channel: str
+        reason: str
+
+    class OptedIn(Aggregate.Event):
+        TOPIC = "followup.lead.opted_in"
+        channel: str
+        reason: str
+
     class Snapshot(Aggregate.Snapshot):  # type: ignore[misc,valid-type]
         TOPIC = "followup.lead.snapshot"
 
@@ -92,6 +105,8 @@ class Lead(Aggregate):
         preferences: dict[str, Any],
         timeline: str | None,
         score: int,
+        source: str | None,
+        move_by: str | None,
     ) -> None:
         self.agent_id = agent_id
         self.name = name
@@ -101,20 +116,27 @@ class Lead(Aggregate):
         self.preferences = deepcopy(preferences)
         self.timeline = timeline
         self.score = score
+        self.source = source
+        self.move_by = move_by
         self.status = LeadStatus.NEW.value
         self.enrolments: dict[str, str] = {}
+        self.low_water: dict[str, int] = {}  # lowest score since the last enrolment, per workflow
+        self.opted_out: list[str] = []
 
     @classmethod
     def register(cls, *, lead_id: UUID, agent_id: str, name: str, email: str | None,
                  phone: str | None, timezone: str, preferences: dict[str, Any],
-                 timeline: str | None, score: int = 0) -> Lead:
+                 timeline: str | None, score: int = 0, source: str | None = None,
+                 move_by: date | None = None) -> Lead:
         if not name.strip():
             raise InvalidValue("name", "must not be empty")
         if not agent_id.strip():
             raise InvalidValue("agentId", "must not be empty")
         return cls(id=lead_id, agent_id=agent_id, name=name.strip(), email=email, phone=phone,  # type: ignore[call-arg]
                    timezone=check_timezone(timezone), preferences=preferences,
-                   timeline=timeline, score=check_score(score))
+                   timeline=timeline, score=check_score(score),
+                   source=source.strip().lower() if source and source.strip() else None,
+                   move_by=move_by.isoformat() if move_by else None)
 
     @property
     def first_name(self) -> str:
@@ -132,6 +154,8 @@ class Lead(Aggregate):
     @event(ScoreChanged)
     def _score_changed(self, old: int, new: int, reason: str, at: datetime) -> None:
         self.score = new
+        for workflow, low in self.low_water.items():
+            self.low_water[workflow] = min(low, new)
 
     def change_status(self, status: str, reason: str) -> None:
         try:
@@ -162,3 +186,28 @@ class Lead(Aggregate):
     @event(Enrolled)
     def _enrolled(self, workflow_id: UUID, execution_id: UUID) -> None:
         self.enrolments[str(workflow_id)] = str(execution_id)
+        self.low_water[str(workflow_id)] = self.score
+
+    def rearmed(self, workflow_id: UUID, threshold: int, hysteresis: int) -> bool:
+        """Since its last enrolment in the workflow, has the score fallen far enough below the
+        threshold (``hysteresis`` points) to count a new crossing?"""
+        low = self.low_water.get(str(workflow_id))
+        return low is None or hysteresis == 0 or low < threshold - hysteresis
+
+    def opt_out(self, channel: str, reason: str) -> None:
+        kind = parse_channel(channel)
+        if kind.value not in self.opted_out:
+            self._opted_out(channel=kind.value, reason=reason)
+
+    @event(OptedOut)
+    def _opted_out(self, channel: str, reason: str) -> None:
+        self.opted_out.append(channel)
+
+    def opt_in(self, channel: str, reason: str) -> None:
+        kind = parse_channel(channel)
+        if kind.value in self.opted_out:
+            self._opted_in(channel=kind.value, reason=reason)
+
+    @event(OptedIn)
+    def _opted_in(self, channel: str, reason: str) -> None:
+        self.opted_out.remove(channel)

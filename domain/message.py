@@ -7,6 +7,10 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.errors import InvalidValue
+
+ENGAGEMENTS = ("delivered", "opened", "clicked", "read")
+
 
 class Message(Aggregate):
     TOPIC = "followup.message"
@@ -35,6 +39,14 @@ class Message(Aggregate):
         permanent: bool
         at: datetime
 
+    class Engaged(Aggregate.Event):
+        """Delivered, opened, clicked or read: what the lead did with the message."""
+
+        TOPIC = "followup.message.engaged"
+        kind: str
+        at: datetime
+        detail: str | None
+
     class OutcomeUnknown(Aggregate.Event):
         TOPIC = "followup.message.outcome_unknown"
         reason: str
@@ -53,6 +65,7 @@ class Message(Aggregate):
         self.template_id = template_id
         self.status = "queued"
         self.provider_id: str | None = None
+        self.engagement: dict[str, datetime] = {}
 
     @classmethod
     def queue(cls, *, message_id: UUID, execution_id: UUID, lead_id: UUID, step_no: int,
@@ -84,3 +97,24 @@ class Message(Aggregate):
     @event(OutcomeUnknown)
     def _outcome_unknown(self, reason: str, at: datetime) -> None:
         self.status = "unknown"
+
+    def engage(self, kind: str, now: datetime, detail: str | None = None) -> bool:
+        """Record the first delivery, open, click or read; repeats are not new facts."""
+        if kind not in ENGAGEMENTS:
+            raise InvalidValue("kind", f"use one of {', '.join(ENGAGEMENTS)}")
+        if self.status != "sent" or kind in self.engagement:
+            return False
+        self._engaged(kind=kind, at=now, detail=detail)
+        return True
+
+    @event(Engaged)
+    def _engaged(self, kind: str, at: datetime, detail: str | None) -> None:
+        self.engagement[kind] = at
+
+    @property
+    def opened(self) -> bool:
+        return "opened" in self.engagement or "clicked" in self.engagement
+
+    @property
+    def read(self) -> bool:
+        return "read" in self.engagement

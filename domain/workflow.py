@@ -1,129 +1,161 @@
-"""The Workflow aggregate (a definition) and the catalogue of published workflows."""
+"""The Workflow aggregate (a definition with numbered versions) and the live catalogue."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.channels import parse_channel
+from domain.definition import check_definition
 from domain.errors import InvalidState, InvalidValue
 from domain.ids import CATALOG_ID
-from domain.scoring import MAX_SCORE, MIN_SCORE
-from domain.timing import MAX_DELAY_MINUTES
-
-
-@dataclass(frozen=True)
-class StepSpec:
-    """One step of a definition, as frozen in a published version."""
-
-    channel: str
-    template_id: str
-    delay_minutes: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def check_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    checked = []
-    for i, raw in enumerate(steps):
-        field = f"steps[{i}]"
-        channel = parse_channel(str(raw.get("channel")), f"{field}.channel")
-        delay = raw.get("delay_minutes")
-        if isinstance(delay, bool) or not isinstance(delay, int):
-            raise InvalidValue(f"{field}.delayMinutes", "must be a whole number of minutes")
-        if not 0 <= delay <= MAX_DELAY_MINUTES:
-            raise InvalidValue(f"{field}.delayMinutes", f"must be within 0..{MAX_DELAY_MINUTES}")
-        template_id = str(raw.get("template_id") or "")
-        try:
-            UUID(template_id)
-        except ValueError:
-            raise InvalidValue(f"{field}.templateId", "must be a template id") from None
-        checked.append(StepSpec(channel.value, template_id, delay).as_dict())
-    return checked
-
-
-def check_threshold(threshold: int) -> int:
-    if isinstance(threshold, bool) or not isinstance(threshold, int):
-        raise InvalidValue("trigger.scoreThreshold", "must be a whole number")
-    if not MIN_SCORE < threshold <= MAX_SCORE:
-        raise InvalidValue("trigger.scoreThreshold", f"must be within {MIN_SCORE + 1}..{MAX_SCORE}")
-    return threshold
 
 
 class Workflow(Aggregate):
+    """Drafts are edited freely; publishing freezes an immutable numbered version."""
+
     TOPIC = "followup.workflow"
 
     class Created(Aggregate.Created):
         TOPIC = "followup.workflow.created"
         agent_id: str
         name: str
-        score_threshold: int
-        steps: list[dict[str, Any]]
+        definition: dict[str, Any]
+
+    class DraftEdited(Aggregate.Event):
+        TOPIC = "followup.workflow.draft_edited"
+        name: str
+        definition: dict[str, Any]
 
     class Published(Aggregate.Event):
         TOPIC = "followup.workflow.published"
         number: int
-        score_threshold: int
-        steps: list[dict[str, Any]]
+        definition: dict[str, Any]
         published_at: datetime
+        restored_from: int | None
+
+    class Paused(Aggregate.Event):
+        TOPIC = "followup.workflow.paused"
+        reason: str
+        at: datetime
+
+    class Resumed(Aggregate.Event):
+        TOPIC = "followup.workflow.resumed"
+        at: datetime
 
     class Snapshot(Aggregate.Snapshot):  # type: ignore[misc,valid-type]
         TOPIC = "followup.workflow.snapshot"
 
     @event(Created)
-    def __init__(self, agent_id: str, name: str, score_threshold: int,
-                 steps: list[dict[str, Any]]) -> None:
+    def __init__(self, agent_id: str, name: str, definition: dict[str, Any]) -> None:
         self.agent_id = agent_id
         self.name = name
-        self.score_threshold = score_threshold
-        self.steps = steps
+        self.draft = definition
         self.versions: list[dict[str, Any]] = []
+        self.paused = False
 
     @classmethod
-    def create(cls, *, agent_id: str, name: str, score_threshold: int,
-               steps: list[dict[str, Any]]) -> Workflow:
+    def create(cls, *, agent_id: str, name: str, definition: dict[str, Any]) -> Workflow:
         if not name.strip():
             raise InvalidValue("name", "must not be empty")
-        return cls(agent_id=agent_id, name=name.strip(),
-                   score_threshold=check_threshold(score_threshold), steps=check_steps(steps))
+        if not agent_id.strip():
+            raise InvalidValue("agentId", "must not be empty")
+        return cls(agent_id=agent_id, name=name.strip(), definition=check_definition(definition))
+
+    # Queries ---------------------------------------------------------------
 
     @property
-    def published_version(self) -> dict[str, Any] | None:
+    def latest(self) -> dict[str, Any] | None:
         return self.versions[-1] if self.versions else None
 
     def frozen(self, number: int) -> dict[str, Any]:
+        if not 1 <= number <= len(self.versions):
+            raise InvalidValue("version", f"no version {number}; there are {len(self.versions)}")
         return self.versions[number - 1]
+
+    @property
+    def draft_differs(self) -> bool:
+        return self.latest is None or self.latest["definition"] != self.draft
+
+    # Commands --------------------------------------------------------------
+
+    def edit(self, *, name: str, definition: dict[str, Any]) -> None:
+        """Change the draft; published versions and running executions are not touched."""
+        if not name.strip():
+            raise InvalidValue("name", "must not be empty")
+        checked = check_definition(definition)
+        if name.strip() != self.name or checked != self.draft:
+            self._edited(name=name.strip(), definition=checked)
+
+    @event(DraftEdited)
+    def _edited(self, name: str, definition: dict[str, Any]) -> None:
+        self.name = name
+        self.draft = definition
 
     def publish(self, *, template_channels: dict[str, str | None], now: datetime) -> int:
         """Freeze the draft as the next numbered version; refuse a draft that cannot run."""
-        if not self.steps:
-            raise InvalidState("steps", "a workflow needs at least one step")
-        for i, step in enumerate(self.steps):
-            found = template_channels.get(step["template_id"])
-            if found is None:
-                raise InvalidState(f"steps[{i}].templateId", "no such template")
-            if found != step["channel"]:
-                raise InvalidState(f"steps[{i}].templateId",
-                                   f"template is for {found}, step is {step['channel']}")
+        check_runnable(self.draft, template_channels)
         number = len(self.versions) + 1
-        self._published(number=number, score_threshold=self.score_threshold,
-                        steps=list(self.steps), published_at=now)
+        self._published(number=number, definition=self.draft, published_at=now,
+                        restored_from=None)
         return number
 
+    def rollback(self, number: int, now: datetime) -> int:
+        """Publish an earlier version again, as the newest; the draft becomes that version."""
+        old = self.frozen(number)
+        if self.latest is not None and self.latest["number"] == number:
+            raise InvalidState("version", f"version {number} is already the newest")
+        newest = len(self.versions) + 1
+        self._published(number=newest, definition=old["definition"], published_at=now,
+                        restored_from=number)
+        return newest
+
     @event(Published)
-    def _published(self, number: int, score_threshold: int, steps: list[dict[str, Any]],
-                   published_at: datetime) -> None:
-        self.versions.append({"number": number, "score_threshold": score_threshold,
-                              "steps": steps, "published_at": published_at})
+    def _published(self, number: int, definition: dict[str, Any], published_at: datetime,
+                   restored_from: int | None) -> None:
+        self.draft = definition
+        self.versions.append({"number": number, "definition": definition,
+                              "published_at": published_at, "restored_from": restored_from})
+
+    def pause(self, reason: str, now: datetime) -> bool:
+        if self.paused:
+            return False
+        self._paused(reason=reason, at=now)
+        return True
+
+    @event(Paused)
+    def _paused(self, reason: str, at: datetime) -> None:
+        self.paused = True
+
+    def resume(self, now: datetime) -> bool:
+        if not self.paused:
+            return False
+        self._resumed(at=now)
+        return True
+
+    @event(Resumed)
+    def _resumed(self, at: datetime) -> None:
+        self.paused = False
+
+
+def check_runnable(definition: dict[str, Any], template_channels: dict[str, str | None]) -> None:
+    """Refuse, naming the field, a definition that cannot run."""
+    if not definition["steps"]:
+        raise InvalidState("steps", "a workflow needs at least one step")
+    for i, step in enumerate(definition["steps"]):
+        found = template_channels.get(step["template_id"])
+        if found is None:
+            raise InvalidState(f"steps[{i}].templateId", "no such template")
+        if found != step["channel"]:
+            raise InvalidState(f"steps[{i}].templateId",
+                               f"template is for {found}, step is {step['channel']}")
 
 
 class PublishedWorkflows(Aggregate):
-    """The one catalogue the trigger consults: which workflow versions are live, and since when."""
+    """The one catalogue the trigger consults: every published version with its trigger, and
+    which workflows are paused."""
 
     TOPIC = "followup.catalog"
     id: UUID  # given by the caller: a deterministic identity
@@ -135,32 +167,59 @@ class PublishedWorkflows(Aggregate):
         TOPIC = "followup.catalog.listed"
         workflow_id: UUID
         number: int
-        score_threshold: int
+        trigger: dict[str, Any]
         published_at: datetime
+
+    class Held(Aggregate.Event):
+        TOPIC = "followup.catalog.held"
+        workflow_id: UUID
+        held: bool
 
     class Snapshot(Aggregate.Snapshot):  # type: ignore[misc,valid-type]
         TOPIC = "followup.catalog.snapshot"
 
     @event(Created)
     def __init__(self) -> None:
-        self.live: dict[str, dict[str, Any]] = {}
+        self.versions: dict[str, list[dict[str, Any]]] = {}
+        self.held: list[str] = []
 
     @classmethod
     def open(cls) -> PublishedWorkflows:
         return cls(id=CATALOG_ID)  # type: ignore[call-arg]
 
-    def list_version(self, workflow_id: UUID, number: int, score_threshold: int,
+    def list_version(self, workflow_id: UUID, number: int, trigger: dict[str, Any],
                      published_at: datetime) -> None:
-        self._listed(workflow_id=workflow_id, number=number, score_threshold=score_threshold,
+        self._listed(workflow_id=workflow_id, number=number, trigger=trigger,
                      published_at=published_at)
 
     @event(Listed)
-    def _listed(self, workflow_id: UUID, number: int, score_threshold: int,
+    def _listed(self, workflow_id: UUID, number: int, trigger: dict[str, Any],
                 published_at: datetime) -> None:
-        self.live[str(workflow_id)] = {"number": number, "score_threshold": score_threshold,
-                                       "published_at": published_at}
+        self.versions.setdefault(str(workflow_id), []).append(
+            {"number": number, "trigger": trigger, "published_at": published_at})
+
+    def hold(self, workflow_id: UUID, held: bool) -> None:
+        if (str(workflow_id) in self.held) != held:
+            self._held(workflow_id=workflow_id, held=held)
+
+    @event(Held)
+    def _held(self, workflow_id: UUID, held: bool) -> None:
+        if held:
+            self.held.append(str(workflow_id))
+        else:
+            self.held.remove(str(workflow_id))
+
+    def is_held(self, workflow_id: UUID) -> bool:
+        return str(workflow_id) in self.held
 
     def live_at(self, when: datetime) -> list[tuple[UUID, dict[str, Any]]]:
-        """Workflows whose current version was published at or before ``when``."""
-        return [(UUID(k), v) for k, v in sorted(self.live.items())
-                if v["published_at"] <= when]
+        """Each workflow's version that was newest at ``when``, skipping held workflows;
+        highest priority first."""
+        found = []
+        for workflow_id, versions in self.versions.items():
+            if workflow_id in self.held:
+                continue
+            live = [v for v in versions if v["published_at"] <= when]
+            if live:
+                found.append((UUID(workflow_id), live[-1]))
+        return sorted(found, key=lambda f: (-f[1]["trigger"]["priority"], str(f[0])))

@@ -36,10 +36,11 @@ subjects = Table(
 )
 
 EVENTS: tuple[type, ...] = (
-    Lead.Created, Lead.ScoreChanged, Lead.StatusChanged, Lead.Enrolled,
-    X.Created, X.StepScheduled, X.StepDispatched, X.StepSent, X.StepFailed,
-    X.StepOutcomeUnknown, X.Paused, X.Cancelled, X.Completed, Message.Created, Message.Sent,
-    Message.Failed, Message.OutcomeUnknown,
+    Lead.Created, Lead.ScoreChanged, Lead.StatusChanged, Lead.Enrolled, Lead.OptedOut,
+    Lead.OptedIn, X.Created, X.StepScheduled, X.StepDispatched, X.StepSent, X.StepFailed,
+    X.StepSkipped, X.StepOutcomeUnknown, X.Paused, X.Resumed, X.Migrated, X.Restarted,
+    X.Cancelled, X.Completed, Message.Created, Message.Sent, Message.Failed, Message.Engaged,
+    Message.OutcomeUnknown,
 )
 
 CHANNEL_NAMES = {"email": "email", "sms": "SMS", "in_app": "in-app message"}
@@ -60,24 +61,37 @@ SUMMARIES: dict[type, Callable[[Any, dict[str, Any]], str]] = {
     Lead.ScoreChanged: lambda e, d: f"Score changed from {e.old} to {e.new} ({e.reason})",
     Lead.StatusChanged: lambda e, d: f"Status changed from {e.old} to {e.new} ({e.reason})",
     Lead.Enrolled: lambda e, d: f"Enrolled in workflow {e.workflow_id}",
-    X.Created: lambda e, d: (f"Workflow {e.workflow_id} v{e.workflow_version} started: score "
-                             f"{e.trigger.get('old')} → {e.trigger.get('new')} crossed "
-                             f"{e.trigger.get('score_threshold')}"),
+    Lead.OptedOut: lambda e, d: f"Opted out of {CHANNEL_NAMES[e.channel]} ({e.reason})",
+    Lead.OptedIn: lambda e, d: f"Opted back in to {CHANNEL_NAMES[e.channel]} ({e.reason})",
+    X.Created: lambda e, d: _started(e),
     X.StepScheduled: lambda e, d: f"{_step(d, e.step_no)} due {_when(e.due_at)}: {e.reason}",
     X.StepDispatched: lambda e, d: f"{_step(d, e.step_no)} dispatched (attempt {e.attempt})",
     X.StepSent: lambda e, d: f"{_step(d, e.step_no)} sent",
     X.StepFailed: lambda e, d: (f"{_step(d, e.step_no)} failed"
                                 f"{' for good' if e.permanent else ', will retry'}: {e.reason}"),
+    X.StepSkipped: lambda e, d: f"{_step(d, e.step_no)} skipped: {e.reason}",
     X.StepOutcomeUnknown: lambda e, d: f"{_step(d, e.step_no)} outcome unknown: {e.reason}",
     X.Paused: lambda e, d: f"Workflow paused: {e.reason}",
+    X.Resumed: lambda e, d: f"Workflow resumed ({e.policy.replace('_', ' ')} overdue steps)",
+    X.Migrated: lambda e, d: f"Moved to workflow version {e.workflow_version} from the next step",
+    X.Restarted: lambda e, d: f"Workflow restarted from step 1: {e.reason}",
     X.Cancelled: lambda e, d: f"Workflow cancelled: {e.reason}",
     X.Completed: lambda e, d: "Workflow completed",
     Message.Created: lambda e, d: f"{MESSAGE_NAMES[e.channel]} queued",
     Message.Sent: lambda e, d: (f"{MESSAGE_NAMES[d['channel']]} sent"
                                 + (f": “{e.subject}”" if e.subject else "")),
     Message.Failed: lambda e, d: f"{MESSAGE_NAMES[d['channel']]} failed: {e.reason}",
+    Message.Engaged: lambda e, d: f"{MESSAGE_NAMES[d['channel']]} {e.kind}",
     Message.OutcomeUnknown: lambda e, d: f"{MESSAGE_NAMES[d['channel']]} may not have gone out",
 }
+
+
+def _started(e: Any) -> str:
+    t = e.trigger
+    how = (f"score {t.get('old')} → {t.get('new')} crossed {t.get('score_threshold')}"
+           if t.get("kind") == "score" else
+           f"backfilled at publish: score {t.get('new')} at or above {t.get('score_threshold')}")
+    return f"Workflow {e.workflow_id} v{e.workflow_version} started: {how}"
 
 
 def _data(event: Any) -> str:
@@ -116,6 +130,13 @@ class LeadHistoryProjection(SqlProjection):
         if isinstance(event, Message.Created):
             detail = {"channel": event.channel, "execution_id": str(event.execution_id)}
             return self._remember(conn, ident, str(event.lead_id), detail)
+        if isinstance(event, X.Migrated):
+            row = conn.execute(select(subjects.c.lead_id).where(subjects.c.aggregate_id == ident)
+                               ).one()
+            detail = {"channels": [s["channel"] for s in event.steps]}
+            conn.execute(subjects.update().where(subjects.c.aggregate_id == ident)
+                         .values(detail=json.dumps(detail)))
+            return row.lead_id, detail
         row = conn.execute(select(subjects.c.lead_id, subjects.c.detail)
                            .where(subjects.c.aggregate_id == ident)).one()
         return row.lead_id, json.loads(row.detail)

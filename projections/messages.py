@@ -25,6 +25,10 @@ messages = Table(
     Column("failure", Text),
     Column("queued_at", String(40), nullable=False),
     Column("sent_at", String(40)),
+    Column("delivered_at", String(40)),
+    Column("opened_at", String(40)),
+    Column("clicked_at", String(40)),
+    Column("read_at", String(40)),
     Column("position", BigInteger, nullable=False),
     Index("messages_lead_idx", "lead_id", "channel", "position"),
 )
@@ -33,7 +37,7 @@ messages = Table(
 class MessagesProjection(SqlProjection):
     name = "messages"
     topics = tuple(get_topic(c) for c in (Message.Created, Message.Sent, Message.Failed,
-                                          Message.OutcomeUnknown))
+                                          Message.OutcomeUnknown, Message.Engaged))
     tables = (messages,)
 
     def handle(self, conn: Connection, event: Any, position: int) -> None:
@@ -48,6 +52,11 @@ class MessagesProjection(SqlProjection):
             conn.execute(messages.update().where(messages.c.message_id == ident).values(
                 status="sent", recipient=event.recipient, subject=event.subject, body=event.body,
                 provider_id=event.provider_id, sent_at=event.sent_at.isoformat()))
+        elif isinstance(event, Message.Engaged):
+            column = {"delivered": "delivered_at", "opened": "opened_at",
+                      "clicked": "clicked_at", "read": "read_at"}[event.kind]
+            conn.execute(messages.update().where(messages.c.message_id == ident)
+                         .values({column: event.at.isoformat()}))
         elif isinstance(event, Message.OutcomeUnknown):
             conn.execute(messages.update().where(messages.c.message_id == ident).values(
                 status="unknown", failure=event.reason))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, status
 
 from api.deps import AppDep, RuntimeDep
 from api.schemas import (
+    ConsentIn,
     ExecutionPublic,
     HistoryEntry,
     InboxItem,
@@ -28,6 +29,7 @@ def lead_public(lead: Lead) -> LeadPublic:
     return LeadPublic(id=lead.id, agent_id=lead.agent_id, name=lead.name, email=lead.email,
                       phone=lead.phone, timezone=lead.timezone, preferences=lead.preferences,
                       timeline=lead.timeline, score=lead.score, status=lead.status,
+                      source=lead.source, move_by=lead.move_by, opted_out=lead.opted_out,
                       version=lead.version)
 
 
@@ -35,10 +37,13 @@ def execution_public(x: WorkflowExecution) -> ExecutionPublic:
     steps = [StepPublic(sequence=i, channel=s["channel"], template_id=s["template_id"],
                         delay_minutes=s["delay_minutes"], status=s["status"],
                         due_at=s.get("due_at"), sent_at=s.get("sent_at"),
-                        attempts=s["attempts"]) for i, s in enumerate(x.steps)]
+                        attempts=s["attempts"], note=s.get("failure"),
+                        window=s.get("window"), conditions=s.get("conditions") or [])
+             for i, s in enumerate(x.steps)]
     return ExecutionPublic(id=x.id, lead_id=x.lead_id, workflow_id=x.workflow_id,
                            workflow_version=x.workflow_version, status=x.status,  # type: ignore[arg-type]
                            status_reason=x.status_reason, current_step=x.current_step,
+                           round=x.round, timezone=x.timezone, trigger=x.trigger,
                            started_at=x.started_at, completed_at=x.completed_at, steps=steps)
 
 
@@ -47,7 +52,8 @@ def register_lead(body: LeadCreate, app: AppDep) -> LeadPublic:
     lead_id = app.register_lead(agent_id=body.agent_id, name=body.name, email=body.email,
                                 phone=body.phone, timezone=body.timezone,
                                 preferences=body.preferences, timeline=body.timeline,
-                                score=body.score, external_ref=body.external_id)
+                                score=body.score, external_ref=body.external_id,
+                                source=body.source, move_by=body.move_by)
     return lead_public(app.lead(lead_id))
 
 
@@ -82,3 +88,15 @@ def lead_inbox(lead_id: UUID, app: AppDep, runtime: RuntimeDep) -> list[InboxIte
     app.lead(lead_id)
     return [InboxItem(message_id=r["message_id"], subject=r["subject"], body=r["body"],
                       sent_at=r["sent_at"]) for r in runtime.messages.inbox(str(lead_id))]
+
+
+@router.post("/{lead_id}/consent")
+def set_consent(lead_id: UUID, body: ConsentIn, app: AppDep) -> LeadPublic:
+    """Opt the lead out of a channel (its steps are then skipped, and the log says so), or in."""
+    app.set_consent(lead_id, body.channel, body.allowed, body.reason)
+    return lead_public(app.lead(lead_id))
+
+
+@router.post("/{lead_id}/inbox/{message_id}/read", status_code=204)
+def mark_read(lead_id: UUID, message_id: UUID, app: AppDep) -> None:
+    app.engage(message_id, "read", lead_id=lead_id)

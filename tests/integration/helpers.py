@@ -38,13 +38,11 @@ def three_step_workflow(app: FollowUp, threshold: int = 80) -> UUID:
     sms = app.create_template(name="s", channel="sms", body="Hi {{ lead.first_name }}!")
     in_app = app.create_template(name="i", channel="in_app", subject="Matches",
                                  body="{{ lead.first_name }}, 3 new matches")
-    workflow = app.create_workflow(agent_id="agent-1", name="hot", score_threshold=threshold,
-                                   steps=[{"channel": "email", "template_id": str(email),
-                                           "delay_minutes": 0},
-                                          {"channel": "sms", "template_id": str(sms),
-                                           "delay_minutes": 60},
-                                          {"channel": "in_app", "template_id": str(in_app),
-                                           "delay_minutes": 1440}])
+    steps = [{"channel": "email", "template_id": str(email), "delay_minutes": 0},
+             {"channel": "sms", "template_id": str(sms), "delay_minutes": 60},
+             {"channel": "in_app", "template_id": str(in_app), "delay_minutes": 1440}]
+    workflow = app.create_workflow(agent_id="agent-1", name="hot", definition={
+        "trigger": {"score_threshold": threshold}, "steps": steps})
     app.publish_workflow(workflow)
     return workflow
 

@@ -279,9 +279,9 @@ class ApplicationScenarios:
         assert e.value.field == "body"
         with pytest.raises(NotFound):
             app.change_status(uuid4(), "lost", "x")
-        workflow = app.create_workflow(agent_id="a", name="w", score_threshold=50, steps=[
-            {"channel": "sms", "template_id": str(uuid4()),
-             "delay_minutes": 0}])
+        workflow = app.create_workflow(agent_id="a", name="w", definition={
+            "trigger": {"score_threshold": 50},
+            "steps": [{"channel": "sms", "template_id": str(uuid4()), "delay_minutes": 0}]})
         before = app.recorder.max_notification_id()
         with pytest.raises(Invalid) as e:
             app.publish_workflow(workflow)

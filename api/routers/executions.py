@@ -1,0 +1,52 @@
+"""Executions: an agent's overrides on one lead's run through a workflow."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from api.deps import AppDep
+from api.routers.leads import execution_public
+from api.schemas import ExecutionPublic, ReasonIn, ResumeIn
+
+router = APIRouter(prefix="/api/executions", tags=["executions"])
+
+
+@router.get("/{execution_id}")
+def get_execution(execution_id: UUID, app: AppDep) -> ExecutionPublic:
+    return execution_public(app.execution(execution_id))
+
+
+@router.post("/{execution_id}/pause")
+def pause(execution_id: UUID, app: AppDep, body: ReasonIn | None = None) -> ExecutionPublic:
+    return execution_public(app.pause_execution(execution_id, (body or ReasonIn()).reason))
+
+
+@router.post("/{execution_id}/resume")
+def resume(execution_id: UUID, app: AppDep, body: ResumeIn | None = None) -> ExecutionPublic:
+    """Resume; overdue steps are shifted by the time paused (``shift``) or skipped."""
+    return execution_public(app.resume_execution(execution_id, (body or ResumeIn()).policy))
+
+
+@router.post("/{execution_id}/skip")
+def skip(execution_id: UUID, app: AppDep, body: ReasonIn | None = None) -> ExecutionPublic:
+    """Skip the next step; the one after it is scheduled from now."""
+    return execution_public(app.skip_step(execution_id, (body or ReasonIn()).reason))
+
+
+@router.post("/{execution_id}/send-now")
+def send_now(execution_id: UUID, app: AppDep) -> ExecutionPublic:
+    """Send the next step now, ignoring its delay and send window."""
+    return execution_public(app.send_now(execution_id))
+
+
+@router.post("/{execution_id}/cancel")
+def cancel(execution_id: UUID, app: AppDep, body: ReasonIn | None = None) -> ExecutionPublic:
+    return execution_public(app.cancel_execution(execution_id, (body or ReasonIn()).reason))
+
+
+@router.post("/{execution_id}/restart")
+def restart(execution_id: UUID, app: AppDep, body: ReasonIn | None = None) -> ExecutionPublic:
+    """Start again from step one; earlier messages stay in the history."""
+    return execution_public(app.restart_execution(execution_id, (body or ReasonIn()).reason))

@@ -1,0 +1,97 @@
+"""The application core: one event log for every aggregate, and what every use case needs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
+
+from application.errors import Conflict, Invalid, NotFound
+from application.ports import Clock, Directory, SystemClock, TemplateRenderer
+from domain.errors import DomainError
+from domain.execution import WorkflowExecution
+from domain.ids import CATALOG_ID
+from domain.lead import Lead
+from domain.workflow import PublishedWorkflows
+
+T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
+
+CONFLICT_RETRIES = 8
+
+
+class Core(Application[UUID]):
+    """Loading, saving with tracking, retrying on conflicts; the ports use cases reach."""
+
+    name = "FollowUp"
+    snapshotting_intervals: ClassVar = {Lead: 200, WorkflowExecution: 100,
+                                        PublishedWorkflows: 100}
+
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock | None = None,
+                 renderer: TemplateRenderer | None = None,
+                 directory: Directory | None = None) -> None:
+        super().__init__(env=env)
+        self.clock = clock or SystemClock()
+        self.renderer = renderer
+        self.directory = directory
+        self.on_saved: list[Callable[[], None]] = []
+
+    def construct_recorder(self) -> ProcessRecorder:  # type: ignore[override]
+        # A process recorder writes a follower's new events and its tracking position in the
+        # same transaction, into this same log.
+        recorder = self.factory.process_recorder()
+        assert isinstance(recorder, ProcessRecorder)
+        return recorder
+
+    def save(self, *objs: Any, tracking: Tracking | None = None, **kwargs: Any) -> Any:
+        """Save atomically; a follower passes its ``tracking`` position to be written with it."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
+        processing_event.collect_events(*objs, **kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        for wake in self.on_saved:
+            wake()
+        return recordings
+
+    # Helpers ---------------------------------------------------------------
+
+    def load(self, kind: type[A], ident: UUID) -> A:
+        try:
+            found: Aggregate = self.repository.get(ident)
+        except AggregateNotFoundError:
+            raise NotFound(kind.__name__, ident) from None
+        if not isinstance(found, kind):
+            raise NotFound(kind.__name__, ident)
+        return found
+
+    def exists(self, ident: UUID) -> bool:
+        return ident in self.repository
+
+    def retrying(self, command: Callable[[], T]) -> T:
+        """Run a load-decide-save command again (reloading) when another writer got there first."""
+        for _ in range(CONFLICT_RETRIES):
+            try:
+                return command()
+            except IntegrityError:
+                continue
+            except DomainError as e:
+                raise Invalid(e.field, e.reason) from e
+        raise Conflict("the aggregate kept changing; try again")
+
+    def catalog(self) -> PublishedWorkflows:
+        try:
+            found: Aggregate = self.repository.get(CATALOG_ID)
+            assert isinstance(found, PublishedWorkflows)
+            return found
+        except AggregateNotFoundError:
+            return PublishedWorkflows.open()
+
+    def save_in_batches(self, aggregates: list[Any], size: int = 100) -> None:
+        """Save many independent changes, ``size`` aggregates per transaction."""
+        for i in range(0, len(aggregates), size):
+            self.save(*aggregates[i:i + size])

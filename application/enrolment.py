@@ -1,0 +1,60 @@
+"""Starting executions: shared by the trigger policy and the backfill at publish."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from application.core import Core
+from domain import ids
+from domain.definition import execution_steps
+from domain.entry import entry_refusal
+from domain.execution import WorkflowExecution
+from domain.lead import Lead
+from domain.workflow import Workflow
+
+
+def live_groups(app: Core, lead: Lead) -> set[str]:
+    """The exclusive groups of the lead's live executions."""
+    groups = set()
+    for execution_id in lead.execution_ids():
+        execution = app.load(WorkflowExecution, execution_id)
+        group = execution.trigger.get("exclusive_group")
+        if execution.is_live and group:
+            groups.add(group)
+    return groups
+
+
+def try_enrol(app: Core, lead: Lead, workflow: Workflow, number: int, trigger_ref: str,
+              crossing: dict[str, Any], taken_groups: set[str],
+              now: datetime) -> WorkflowExecution | None:
+    """Start ``workflow`` version ``number`` for ``lead`` if its rules allow; enrols the lead.
+
+    ``taken_groups`` is updated with the started workflow's exclusive group.
+    """
+    if workflow.agent_id != lead.agent_id:
+        return None
+    definition = workflow.frozen(number)["definition"]
+    trigger = definition["trigger"]
+    group = trigger["exclusive_group"]
+    if group and group in taken_groups:
+        return None
+    previous_id = lead.active_execution_of(workflow.id)
+    previous = app.load(WorkflowExecution, previous_id) if previous_id else None
+    if entry_refusal(trigger, workflow.id, lead, previous, now) is not None:
+        return None
+    execution = WorkflowExecution.start(
+        execution_id=ids.execution_id(lead.id, workflow.id, trigger_ref), lead_id=lead.id,
+        workflow_id=workflow.id, workflow_version=number, steps=execution_steps(definition),
+        trigger={**crossing, "score_threshold": trigger["score_threshold"],
+                 "exclusive_group": group, "priority": trigger["priority"]},
+        timezone=lead.timezone, now=now, first_delay_minutes=trigger["delay_minutes"])
+    lead.enrol(workflow.id, execution.id)
+    if group:
+        taken_groups.add(group)
+    return execution
+
+
+def load_workflow(app: Core, workflow_id: UUID) -> Workflow:
+    return app.load(Workflow, workflow_id)

@@ -1,0 +1,198 @@
+"""Template and workflow use cases: drafts, versions, rollback, pause, and what a publish does
+to leads and running executions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+from uuid import UUID
+
+from application.core import Core
+from application.enrolment import live_groups, try_enrol
+from application.errors import Invalid, NotFound
+from domain.definition import execution_steps
+from domain.errors import DomainError
+from domain.execution import WorkflowExecution
+from domain.lead import Lead
+from domain.personalisation import sample_context
+from domain.template import Template
+from domain.workflow import Workflow, check_runnable
+
+MIGRATIONS = ("keep", "move")
+
+
+class WorkflowUseCases(Core):
+    # Templates -------------------------------------------------------------
+
+    def create_template(self, *, name: str, channel: str, body: str,
+                        subject: str | None = None) -> UUID:
+        def command() -> UUID:
+            template = Template.create(name=name, channel=channel, subject=subject, body=body)
+            if self.renderer is not None:
+                self.renderer.check(body, "body")
+                if template.subject:
+                    self.renderer.check(template.subject, "subject")
+            self.save(template)
+            return template.id
+
+        return self.retrying(command)
+
+    def template(self, template_id: UUID) -> Template:
+        return self.load(Template, template_id)
+
+    def preview(self, template_id: UUID, context: dict[str, Any] | None = None) -> dict[str, Any]:
+        template = self.template(template_id)
+        assert self.renderer is not None
+        ctx = context or sample_context()
+        subject = self.renderer.render(template.subject, ctx) if template.subject else None
+        return {"subject": subject, "body": self.renderer.render(template.body, ctx)}
+
+    # Definitions -----------------------------------------------------------
+
+    def create_workflow(self, *, agent_id: str, name: str, definition: dict[str, Any]) -> UUID:
+        def command() -> UUID:
+            workflow = Workflow.create(agent_id=agent_id, name=name, definition=definition)
+            self.save(workflow)
+            return workflow.id
+
+        return self.retrying(command)
+
+    def edit_workflow(self, workflow_id: UUID, *, name: str,
+                      definition: dict[str, Any]) -> Workflow:
+        def command() -> Workflow:
+            workflow = self.load(Workflow, workflow_id)
+            workflow.edit(name=name, definition=definition)
+            self.save(workflow)
+            return workflow
+
+        return self.retrying(command)
+
+    def workflow(self, workflow_id: UUID) -> Workflow:
+        return self.load(Workflow, workflow_id)
+
+    def _template_channels(self, workflow: Workflow) -> dict[str, str | None]:
+        channels: dict[str, str | None] = {}
+        for step in workflow.draft["steps"]:
+            try:
+                channels[step["template_id"]] = self.template(UUID(step["template_id"])).channel
+            except NotFound:
+                channels[step["template_id"]] = None
+        return channels
+
+    # Publishing ------------------------------------------------------------
+
+    def publish_preview(self, workflow_id: UUID) -> dict[str, Any]:
+        """What publishing the draft now would do, before the agent confirms."""
+        workflow = self.load(Workflow, workflow_id)
+        problem = None
+        try:
+            check_runnable(workflow.draft, self._template_channels(workflow))
+        except DomainError as e:
+            problem = {"field": e.field, "reason": e.reason}
+        running = self._running(workflow_id)
+        return {"nextVersion": len(workflow.versions) + 1, "draftChanged": workflow.draft_differs,
+                "problem": problem,
+                "backfillCandidates": len(self._backfill_candidates(workflow)),
+                "runningExecutions": {str(v): n for v, n in sorted(Counter(running.values())
+                                                                   .items())}}
+
+    def publish_workflow(self, workflow_id: UUID, *, backfill: bool = False,
+                         migrate: str = "keep") -> dict[str, Any]:
+        """Freeze the draft as a numbered version and list it in the live catalogue, atomically;
+        then, if asked, start it for leads already above the threshold and move running
+        executions onto it from their next step."""
+        return self._go_live(workflow_id, None, backfill, migrate)
+
+    def rollback_workflow(self, workflow_id: UUID, number: int, *,
+                          migrate: str = "keep") -> dict[str, Any]:
+        """Publish an earlier version again as the newest."""
+        return self._go_live(workflow_id, number, False, migrate)
+
+    def _go_live(self, workflow_id: UUID, restore: int | None, backfill: bool,
+                 migrate: str) -> dict[str, Any]:
+        if migrate not in MIGRATIONS:
+            raise Invalid("migrate", f"use one of {', '.join(MIGRATIONS)}")
+
+        def command() -> int:
+            workflow = self.load(Workflow, workflow_id)
+            now = self.clock.now()
+            if restore is None:
+                number = workflow.publish(template_channels=self._template_channels(workflow),
+                                          now=now)
+            else:
+                number = workflow.rollback(restore, now)
+            catalog = self.catalog()
+            catalog.list_version(workflow.id, number,
+                                 workflow.frozen(number)["definition"]["trigger"], now)
+            self.save(workflow, catalog)
+            return number
+
+        number = self.retrying(command)
+        workflow = self.load(Workflow, workflow_id)
+        started = self._backfill(workflow, number) if backfill else 0
+        moved = self._migrate(workflow, number) if migrate == "move" else 0
+        return {"workflowId": str(workflow_id), "version": number, "backfilled": started,
+                "migrated": moved}
+
+    def _running(self, workflow_id: UUID) -> dict[UUID, int]:
+        if self.directory is None:
+            return {}
+        return dict(self.directory.live_executions(workflow_id))
+
+    def _backfill_candidates(self, workflow: Workflow) -> list[UUID]:
+        if self.directory is None:
+            return []
+        threshold = workflow.draft["trigger"]["score_threshold"]
+        return self.directory.leads_at_or_above(workflow.agent_id, threshold)
+
+    def _backfill(self, workflow: Workflow, number: int) -> int:
+        threshold = workflow.frozen(number)["definition"]["trigger"]["score_threshold"]
+        started = 0
+        for lead_id in self._backfill_candidates(workflow):
+            def command(lead_id: UUID = lead_id) -> int:
+                lead = self.load(Lead, lead_id)
+                if lead.score < threshold:
+                    return 0
+                execution = try_enrol(self, lead, workflow, number, f"backfill@v{number}",
+                                      {"kind": "backfill", "new": lead.score},
+                                      live_groups(self, lead), self.clock.now())
+                if execution is None:
+                    return 0
+                self.save(lead, execution)
+                return 1
+
+            started += self.retrying(command)
+        return started
+
+    def _migrate(self, workflow: Workflow, number: int) -> int:
+        steps = execution_steps(workflow.frozen(number)["definition"])
+        moved = 0
+        for execution_id, version in self._running(workflow.id).items():
+            if version >= number:
+                continue
+
+            def command(execution_id: UUID = execution_id) -> int:
+                execution = self.load(WorkflowExecution, execution_id)
+                changed = execution.migrate(number, steps, self.clock.now())
+                self.save(execution)
+                return int(changed)
+
+            moved += self.retrying(command)
+        return moved
+
+    # Pausing ---------------------------------------------------------------
+
+    def hold_workflow(self, workflow_id: UUID, held: bool, reason: str) -> Workflow:
+        """Pause (no new entries, no sends) or resume a whole workflow."""
+
+        def command() -> Workflow:
+            workflow = self.load(Workflow, workflow_id)
+            now = self.clock.now()
+            changed = workflow.pause(reason, now) if held else workflow.resume(now)
+            catalog = self.catalog()
+            catalog.hold(workflow.id, held)
+            if changed:
+                self.save(workflow, catalog)
+            return workflow
+
+        return self.retrying(command)

@@ -1,0 +1,163 @@
+"""A workflow definition: its trigger, steps and timing, checked and normalised.
+
+The definition is plain data (dicts and lists of primitives) so it can be stored in events as is
+and frozen into each published version and each execution.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from domain.channels import parse_channel
+from domain.errors import InvalidValue
+from domain.scoring import MAX_SCORE, MIN_SCORE
+from domain.timing import BUSINESS_DAYS, MAX_DELAY_MINUTES, SendWindow
+
+REENTRY_MODES = ("never", "after_end", "after_days")
+TRIGGER_TYPES = ("immediate", "delayed")
+#: Lead fields a trigger condition may test, and the operators each allows.
+CONDITION_FIELDS = {"source": ("eq", "ne", "in"), "move_within_days": ("lte",),
+                    "score": ("gte", "lte")}
+PREFERENCE_OPERATORS = ("eq", "ne", "in", "gte", "lte")
+STEP_CONDITIONS = ("previous_email_not_opened", "in_app_not_read", "score_at_least")
+UNITS = {"minutes": 1, "hours": 60, "days": 1440}
+
+
+def _int(value: Any, field: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidValue(field, "must be a whole number")
+    if not low <= value <= high:
+        raise InvalidValue(field, f"must be within {low}..{high}")
+    return value
+
+
+def check_condition(raw: dict[str, Any], field: str) -> dict[str, Any]:
+    name, op, value = raw.get("field"), raw.get("op"), raw.get("value")
+    if not isinstance(name, str):
+        raise InvalidValue(f"{field}.field", "must name a lead field")
+    if name.startswith("preferences."):
+        allowed: tuple[str, ...] = PREFERENCE_OPERATORS
+    elif name in CONDITION_FIELDS:
+        allowed = CONDITION_FIELDS[name]
+    else:
+        known = ", ".join([*CONDITION_FIELDS, "preferences.<key>"])
+        raise InvalidValue(f"{field}.field", f"{name!r} is not a lead field; use one of {known}")
+    if op not in allowed:
+        raise InvalidValue(f"{field}.op", f"{op!r} is not allowed for {name}; use {allowed}")
+    if op == "in" and not (isinstance(value, list) and value):
+        raise InvalidValue(f"{field}.value", "must be a non-empty list for 'in'")
+    if op in ("gte", "lte") and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise InvalidValue(f"{field}.value", f"must be a number for '{op}'")
+    if value is None:
+        raise InvalidValue(f"{field}.value", "is required")
+    return {"field": name, "op": op, "value": value}
+
+
+def check_step_condition(raw: dict[str, Any], field: str, index: int) -> dict[str, Any]:
+    kind = raw.get("kind")
+    if kind not in STEP_CONDITIONS:
+        raise InvalidValue(f"{field}.kind", f"{kind!r} is not a step condition; "
+                                            f"use one of {', '.join(STEP_CONDITIONS)}")
+    if kind == "score_at_least":
+        return {"kind": kind, "value": _int(raw.get("value"), f"{field}.value",
+                                            MIN_SCORE, MAX_SCORE)}
+    if index == 0:
+        raise InvalidValue(f"{field}.kind", "the first step has no earlier message to look at")
+    return {"kind": kind}
+
+
+def check_step(raw: dict[str, Any], index: int) -> dict[str, Any]:
+    field = f"steps[{index}]"
+    channel = parse_channel(str(raw.get("channel")), f"{field}.channel")
+    delay = _int(raw.get("delay_minutes"), f"{field}.delayMinutes", 0, MAX_DELAY_MINUTES)
+    template_id = str(raw.get("template_id") or "")
+    try:
+        UUID(template_id)
+    except ValueError:
+        raise InvalidValue(f"{field}.templateId", "must be a template id") from None
+    conditions = [check_step_condition(c, f"{field}.conditions[{i}]", index)
+                  for i, c in enumerate(raw.get("conditions") or [])]
+    return {"channel": channel.value, "template_id": template_id, "delay_minutes": delay,
+            "conditions": conditions}
+
+
+def check_trigger(raw: dict[str, Any]) -> dict[str, Any]:
+    field = "trigger"
+    threshold = _int(raw.get("score_threshold"), f"{field}.scoreThreshold",
+                     MIN_SCORE + 1, MAX_SCORE)
+    kind = raw.get("trigger_type", "immediate")
+    if kind not in TRIGGER_TYPES:
+        raise InvalidValue(f"{field}.triggerType", f"use one of {', '.join(TRIGGER_TYPES)}")
+    delay = 0
+    if kind == "delayed":
+        delay = _int(raw.get("delay_minutes"), f"{field}.delayMinutes", 1, MAX_DELAY_MINUTES)
+    reentry = dict(raw.get("reentry") or {"mode": "after_end"})
+    if reentry.get("mode") not in REENTRY_MODES:
+        raise InvalidValue(f"{field}.reentry.mode", f"use one of {', '.join(REENTRY_MODES)}")
+    days = None
+    if reentry["mode"] == "after_days":
+        days = _int(reentry.get("days"), f"{field}.reentry.days", 1, 3650)
+    hysteresis = _int(raw.get("hysteresis", 0), f"{field}.hysteresis", 0, threshold)
+    group = raw.get("exclusive_group")
+    if group is not None and (not isinstance(group, str) or not group.strip()):
+        raise InvalidValue(f"{field}.exclusiveGroup", "must be a non-empty name")
+    return {
+        "score_threshold": threshold, "trigger_type": kind, "delay_minutes": delay,
+        "conditions": [check_condition(c, f"{field}.conditions[{i}]")
+                       for i, c in enumerate(raw.get("conditions") or [])],
+        "reentry": {"mode": reentry["mode"], "days": days},
+        "hysteresis": hysteresis,
+        "priority": _int(raw.get("priority", 0), f"{field}.priority", -1000, 1000),
+        "exclusive_group": group.strip() if group else None,
+    }
+
+
+def check_windows(raw: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    windows = {}
+    for channel_name, window in (raw or {}).items():
+        field = f"sendWindows.{channel_name}"
+        channel = parse_channel(channel_name, field)
+        try:
+            windows[channel.value] = SendWindow.from_dict(window).as_dict()
+        except (KeyError, ValueError, TypeError) as e:
+            raise InvalidValue(field, f"must be {{start: 'HH:MM', end: 'HH:MM', weekdays: "
+                                      f"['mon', ...]}} with start before end ({e})") from None
+    return windows
+
+
+def check_definition(raw: dict[str, Any]) -> dict[str, Any]:
+    steps = raw.get("steps") or []
+    if not isinstance(steps, list) or len(steps) > 50:
+        raise InvalidValue("steps", "must be a list of at most 50 steps")
+    return {
+        "trigger": check_trigger(raw.get("trigger") or {}),
+        "steps": [check_step(s, i) for i, s in enumerate(steps)],
+        "send_windows": check_windows(raw.get("send_windows")),
+        "business_days_only": bool(raw.get("business_days_only", False)),
+    }
+
+
+def window_for(definition: dict[str, Any], channel: str) -> SendWindow | None:
+    """The window a step on ``channel`` is sent in: the workflow's own, else the default."""
+    from domain.timing import DEFAULT_WINDOWS
+
+    own = definition.get("send_windows", {}).get(channel)
+    window = SendWindow.from_dict(own) if own else DEFAULT_WINDOWS.get(channel)
+    if definition.get("business_days_only"):
+        if window is None:
+            from datetime import time
+
+            return SendWindow(time.min, time.max, BUSINESS_DAYS)
+        return SendWindow(window.start, window.end, window.weekdays & BUSINESS_DAYS
+                          or BUSINESS_DAYS)
+    return window
+
+
+def execution_steps(definition: dict[str, Any]) -> list[dict[str, Any]]:
+    """The steps an execution freezes: each with the send window it will be scheduled in."""
+    steps = []
+    for step in definition["steps"]:
+        window = window_for(definition, step["channel"])
+        steps.append({**step, "window": window.as_dict() if window else None})
+    return steps

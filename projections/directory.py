@@ -1,0 +1,80 @@
+"""Directory read model: leads by agent and score, executions by workflow and version."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+from sqlalchemy import Column, Connection, Index, Integer, String, Table, select
+
+from application.ports import Directory
+from domain.execution import WorkflowExecution as X
+from domain.lead import Lead
+from projections.base import SqlProjection, metadata
+
+leads = Table(
+    "directory_leads", metadata,
+    Column("lead_id", String(36), primary_key=True),
+    Column("agent_id", String(100), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Index("directory_leads_score_idx", "agent_id", "score"),
+)
+
+executions = Table(
+    "directory_executions", metadata,
+    Column("execution_id", String(36), primary_key=True),
+    Column("lead_id", String(36), nullable=False),
+    Column("workflow_id", String(36), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Index("directory_executions_workflow_idx", "workflow_id", "status"),
+)
+
+STATUS_EVENTS = {X.Paused: "paused", X.Resumed: "active", X.Restarted: "active",
+                 X.Cancelled: "cancelled", X.Completed: "completed"}
+
+
+class DirectoryProjection(SqlProjection, Directory):
+    name = "directory"
+    topics = tuple(get_topic(c) for c in (Lead.Created, Lead.ScoreChanged, Lead.StatusChanged,
+                                          X.Created, X.Migrated, *STATUS_EVENTS))
+    tables = (leads, executions)
+
+    def handle(self, conn: Connection, event: Any, position: int) -> None:
+        ident = str(event.originator_id)
+        if isinstance(event, Lead.Created):
+            conn.execute(leads.insert().values(lead_id=ident, agent_id=event.agent_id,
+                                               score=event.score, status="new"))
+        elif isinstance(event, Lead.ScoreChanged):
+            conn.execute(leads.update().where(leads.c.lead_id == ident).values(score=event.new))
+        elif isinstance(event, Lead.StatusChanged):
+            conn.execute(leads.update().where(leads.c.lead_id == ident).values(status=event.new))
+        elif isinstance(event, X.Created):
+            conn.execute(executions.insert().values(
+                execution_id=ident, lead_id=str(event.lead_id),
+                workflow_id=str(event.workflow_id), version=event.workflow_version,
+                status="active"))
+        elif isinstance(event, X.Migrated):
+            conn.execute(executions.update().where(executions.c.execution_id == ident)
+                         .values(version=event.workflow_version))
+        else:
+            conn.execute(executions.update().where(executions.c.execution_id == ident)
+                         .values(status=STATUS_EVENTS[type(event)]))
+
+    def leads_at_or_above(self, agent_id: str, score: int) -> list[UUID]:
+        query = (select(leads.c.lead_id).where(leads.c.agent_id == agent_id,
+                                               leads.c.score >= score,
+                                               leads.c.status.not_in(("closed", "lost")))
+                 .order_by(leads.c.score.desc(), leads.c.lead_id))
+        with self.engine.connect() as conn:
+            return [UUID(r.lead_id) for r in conn.execute(query)]
+
+    def live_executions(self, workflow_id: UUID) -> list[tuple[UUID, int]]:
+        query = (select(executions.c.execution_id, executions.c.version)
+                 .where(executions.c.workflow_id == str(workflow_id),
+                        executions.c.status.in_(("active", "paused")))
+                 .order_by(executions.c.execution_id))
+        with self.engine.connect() as conn:
+            return [(UUID(r.execution_id), r.version) for r in conn.execute(query)]
