@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
 import dramatiq
+import psycopg
 import redis
 from sqlalchemy import Engine, create_engine, event, text
 
@@ -24,6 +26,7 @@ from application.follower import Consumer, Follower, LocalWaiter, Waiter
 from application.ports import ChannelSender, Clock, DueSchedule, SystemClock
 from application.sending import StepSender
 from application.trigger import TriggerPolicy
+from projections.base import SCHEMA_LOCK
 from projections.directory import DirectoryProjection
 from projections.lead_history import LeadHistoryProjection
 from projections.messages import MessagesProjection
@@ -53,8 +56,10 @@ class Runtime:
 
     @cached_property
     def app(self) -> FollowUp:
-        app = FollowUp(env=self.settings.eventsourcing_env(), clock=self.clock,
-                       renderer=JinjaRenderer(), directory=self.directory)
+        directory = self.directory  # takes the schema lock itself: before ours, not inside it
+        with schema_lock(self.settings.database_url):
+            app = FollowUp(env=self.settings.eventsourcing_env(), clock=self.clock,
+                           renderer=JinjaRenderer(), directory=directory)
         app.on_saved.append(self._wake_local)
         return app
 
@@ -219,6 +224,21 @@ class Runtime:
         checks["broker"] = _check(broker_client.ping) if broker_client else {"ok": True,
                                                                              "kind": "in-process"}
         return checks
+
+
+@contextmanager
+def schema_lock(database_url: str | None) -> Iterator[None]:
+    """Hold the schema advisory lock while the event store creates its tables (if missing), so
+    processes starting together do not race on CREATE."""
+    if database_url is None:
+        yield
+        return
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
 
 
 def _ping_sql(engine: Engine) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Connection, Engine, MetaData, String, Table, select
+from sqlalchemy import BigInteger, Column, Connection, Engine, MetaData, String, Table, select, text
 
 from application.follower import Consumer, Item, PositionMoved
 
 metadata = MetaData()
+
+#: PostgreSQL advisory lock key held while any process creates tables.
+SCHEMA_LOCK = 0x666F6C6C6F77
 
 positions = Table(
     "projection_positions", metadata,
@@ -29,8 +32,11 @@ class SqlProjection(Consumer):
         self._expected = 0
 
     def create(self) -> None:
-        metadata.create_all(self.engine, tables=[positions, *self.tables])
+        """Create the tables if missing; safe when several processes start at once."""
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            metadata.create_all(conn, tables=[positions, *self.tables])
             if conn.execute(select(positions.c.position)
                             .where(positions.c.name == self.name)).first() is None:
                 conn.execute(positions.insert().values(name=self.name, position=0))

@@ -1,4 +1,5 @@
-"""WorkflowExecution: start, dispatch, record_sent, record_failure, pause, cancel."""
+"""WorkflowExecution: start, dispatch, record_sent, record_failure, skip, send_now, pause,
+resume, migrate, restart, cancel, and the resolution of a dispatch whose sender died."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from uuid import UUID
 import pytest
 
 from domain import ids
-from domain.errors import InvalidState
+from domain.errors import InvalidState, InvalidValue
 from domain.execution import MAX_SEND_ATTEMPTS, WorkflowExecution
-from tests.unit.conftest import T0, given, state, then
+from tests.unit.conftest import T0, given, names, state, then
 
 LEAD_ID = UUID("00000000-0000-4000-8000-0000000000b1")
 WORKFLOW_ID = UUID("00000000-0000-4000-8000-0000000000a1")
@@ -58,10 +59,12 @@ def cancelled(at: datetime) -> Command:
     return lambda e: e.cancel("lead closed", at)
 
 
-def start(steps: list[dict[str, Any]] = STEPS, now: datetime = T0) -> WorkflowExecution:
+def start(steps: list[dict[str, Any]] = STEPS, now: datetime = T0, timezone: str = "UTC",
+          first_delay_minutes: int = 0) -> WorkflowExecution:
     return WorkflowExecution.start(execution_id=EXECUTION_ID, lead_id=LEAD_ID,
                                    workflow_id=WORKFLOW_ID, workflow_version=1, steps=steps,
-                                   trigger=TRIGGER, now=now)
+                                   trigger=TRIGGER, timezone=timezone, now=now,
+                                   first_delay_minutes=first_delay_minutes)
 
 
 def started(*commands: Command, steps: list[dict[str, Any]] = STEPS) -> list[Any]:
@@ -91,9 +94,9 @@ def test_start_records_the_execution_and_schedules_step_0_after_its_delay() -> N
     assert then(execution) == [
         ("WorkflowExecution.Created", {
             "lead_id": LEAD_ID, "workflow_id": WORKFLOW_ID, "workflow_version": 1,
-            "steps": STEPS, "trigger": TRIGGER, "started_at": T0,
+            "steps": STEPS, "trigger": TRIGGER, "timezone": "UTC", "started_at": T0,
         }),
-        scheduled(0, DUE0, "delay after start (30 min)"),
+        scheduled(0, DUE0, "30 min after the previous step"),
     ]
     assert execution.id == EXECUTION_ID
     assert execution.is_active and execution.is_live
@@ -116,7 +119,7 @@ def test_start_with_a_zero_delay_is_due_at_once() -> None:
     # When
     execution = start([dict(STEPS[0], delay_minutes=0)])
     # Then
-    assert then(execution)[1] == scheduled(0, T0, "delay after start (0 min)")
+    assert then(execution)[1] == scheduled(0, T0, "0 min after the previous step")
     assert execution.due_step(T0) == 0
 
 
@@ -211,7 +214,7 @@ def test_record_sent_schedules_the_next_step_from_the_send_time() -> None:
     assert then(execution) == [
         ("WorkflowExecution.StepSent",
          {"step_no": 0, "message_id": MSG[0], "sent_at": DUE0 + minutes(2)}),
-        scheduled(1, DUE0 + minutes(2 + 60), "delay after previous step (60 min)"),
+        scheduled(1, DUE0 + minutes(2 + 60), "1 hour after the previous step"),
     ]
     assert execution.current_step == 1
     assert execution.step(0)["status"] == "sent"
@@ -334,7 +337,7 @@ def test_after_the_last_attempt_a_transient_failure_gives_the_step_up() -> None:
     assert then(execution) == [
         ("WorkflowExecution.StepFailed",
          {"step_no": 0, "reason": "busy", "permanent": True, "at": at + minutes(1)}),
-        scheduled(1, at + minutes(1 + 60), "delay after previous step (60 min)"),
+        scheduled(1, at + minutes(1 + 60), "1 hour after the previous step"),
     ]
     assert execution.step(0)["status"] == "failed"
     assert execution.current_step == 1
@@ -349,7 +352,7 @@ def test_a_permanent_failure_moves_on_to_the_next_step() -> None:
     assert then(execution) == [
         ("WorkflowExecution.StepFailed", {"step_no": 0, "reason": "no such mailbox",
                                           "permanent": True, "at": DUE0 + minutes(1)}),
-        scheduled(1, DUE0 + minutes(61), "delay after previous step (60 min)"),
+        scheduled(1, DUE0 + minutes(61), "1 hour after the previous step"),
     ]
 
 
@@ -501,7 +504,7 @@ def test_an_unknown_outcome_is_recorded_and_the_execution_moves_on() -> None:
     # Then it says so, and step 1 is scheduled from then
     assert then(execution) == [
         ("WorkflowExecution.StepOutcomeUnknown", {"step_no": 0, "reason": "sender died", "at": at}),
-        scheduled(1, at + minutes(60), "delay after previous step (60 min)"),
+        scheduled(1, at + minutes(60), "1 hour after the previous step"),
     ]
 
 
@@ -526,3 +529,553 @@ def test_a_paused_execution_is_not_redispatched() -> None:
     execution = given(*started(dispatched(0, DUE0), paused(DUE0)))
     with pytest.raises(InvalidState):
         execution.redispatch(0, DUE0 + minutes(5), TIMEOUT)
+
+
+# Send windows and delayed triggers ------------------------------------------------
+
+NY = "America/New_York"
+EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAYTIME = {"start": "08:00", "end": "21:00", "weekdays": EVERY_DAY}
+
+
+def in_window(step: dict[str, Any], window: dict[str, Any] = DAYTIME) -> dict[str, Any]:
+    return dict(step, window=window)
+
+
+def test_a_due_time_outside_the_window_moves_to_its_next_opening_in_the_leads_zone() -> None:
+    # Given T0 is Monday 04:00 in New York; step 0 is due 30 min later, before 08:00
+    # When
+    execution = start([in_window(STEPS[0])], timezone=NY)
+    # Then
+    assert then(execution)[1] == scheduled(
+        0, datetime(2026, 1, 5, 13, 0, tzinfo=T0.tzinfo),
+        "30 min after the previous step, moved to the send window opening Mon 08:00 "
+        "America/New_York (outside 08:00-21:00)")
+
+
+def test_a_window_on_some_weekdays_says_so() -> None:
+    # Given a window on Saturdays only
+    window = dict(DAYTIME, weekdays=["sat"])
+    # When
+    execution = start([in_window(STEPS[0], window)], timezone=NY)
+    # Then the step waits for Saturday 08:00 in New York
+    assert then(execution)[1] == scheduled(
+        0, datetime(2026, 1, 10, 13, 0, tzinfo=T0.tzinfo),
+        "30 min after the previous step, moved to the send window opening Sat 08:00 "
+        "America/New_York (outside 08:00-21:00 on allowed days)")
+
+
+def test_a_due_time_inside_the_window_stays() -> None:
+    # Given T0 is 09:00 in Lisbon (UTC in winter)
+    # When
+    execution = start([in_window(STEPS[0])], timezone="Europe/Lisbon")
+    # Then
+    assert then(execution)[1] == scheduled(0, DUE0, "30 min after the previous step")
+
+
+def test_a_delayed_trigger_adds_its_delay_to_the_first_step() -> None:
+    # When
+    execution = start(first_delay_minutes=90)
+    # Then
+    assert then(execution)[1] == scheduled(0, T0 + minutes(120),
+                                           "delayed trigger, 2 hours after the previous step")
+
+
+def test_a_delayed_trigger_then_the_window() -> None:
+    # Given T0 is 04:00 in New York; with a 60 min trigger delay step 0 is due at 05:30
+    # When
+    execution = start([in_window(STEPS[0])], timezone=NY, first_delay_minutes=60)
+    # Then
+    assert then(execution)[1] == scheduled(
+        0, datetime(2026, 1, 5, 13, 0, tzinfo=T0.tzinfo),
+        "delayed trigger, 90 min after the previous step, moved to the send window opening "
+        "Mon 08:00 America/New_York (outside 08:00-21:00)")
+
+
+def test_the_next_step_is_moved_into_its_window_too() -> None:
+    # Given step 0 sent at 20:30 in New York (01:30 UTC the next day)
+    steps = [STEPS[0], in_window(STEPS[1])]
+    sent_at = datetime(2026, 1, 6, 1, 30, tzinfo=T0.tzinfo)
+    execution = start(steps, timezone=NY)
+    execution.dispatch(0, MSG[0], sent_at)
+    execution = given(*execution.collect_events())
+    # When
+    execution.record_sent(0, MSG[0], sent_at)
+    # Then step 1, due an hour later at 21:30, waits for 08:00
+    assert then(execution)[1] == scheduled(
+        1, datetime(2026, 1, 6, 13, 0, tzinfo=T0.tzinfo),
+        "1 hour after the previous step, moved to the send window opening Tue 08:00 "
+        "America/New_York (outside 08:00-21:00)")
+
+
+def test_the_delay_counts_elapsed_time_across_a_daylight_saving_change() -> None:
+    # Given a start on Saturday 7 March 2026 at 12:00 in New York (17:00 UTC); clocks go
+    # forward on Sunday
+    at = datetime(2026, 3, 7, 17, 0, tzinfo=T0.tzinfo)
+    # When step 0 is due a day later
+    execution = start([dict(STEPS[0], delay_minutes=1440)], now=at, timezone=NY)
+    # Then it is due 24 hours later (13:00 local), not at 12:00 local
+    assert then(execution)[1] == scheduled(0, at + timedelta(days=1),
+                                           "1 day after the previous step")
+
+
+# skip ------------------------------------------------------------------------------
+
+
+def skipped(step: int, at: datetime, reason: str) -> tuple[str, dict[str, Any]]:
+    return ("WorkflowExecution.StepSkipped", {"step_no": step, "reason": reason, "at": at})
+
+
+def test_skip_records_why_and_schedules_the_next_step() -> None:
+    # Given step 0 scheduled for DUE0
+    execution = given(*started())
+    at = T0 + minutes(5)
+    # When the agent skips it before it is due
+    execution.skip(0, "agent called instead", at)
+    # Then step 1 is scheduled from the skip
+    assert then(execution) == [skipped(0, at, "agent called instead"),
+                               scheduled(1, at + minutes(60), "1 hour after the previous step")]
+    assert execution.step(0)["status"] == "skipped"
+    assert execution.step(0)["failure"] == "agent called instead"
+    assert execution.current_step == 1
+
+
+def test_skip_of_the_last_step_completes_the_execution() -> None:
+    # Given a one-step execution
+    execution = given(*started(steps=STEPS[:1]))
+    # When
+    execution.skip(0, "lead opted out of email", DUE0)
+    # Then
+    assert then(execution) == [skipped(0, DUE0, "lead opted out of email"),
+                               ("WorkflowExecution.Completed", {"at": DUE0})]
+    assert execution.status == "completed"
+    assert execution.completed_at == DUE0
+
+
+def test_skip_while_paused_records_it_and_schedules_nothing() -> None:
+    # Given a paused execution, step 0 scheduled
+    execution = given(*started(paused(T0)))
+    # When
+    execution.skip(0, "agent's choice", T0 + minutes(1))
+    # Then
+    assert then(execution) == [skipped(0, T0 + minutes(1), "agent's choice")]
+    assert execution.status == "paused"
+    assert execution.step(1)["status"] == "pending"
+
+
+@pytest.mark.parametrize(("history", "step", "error"), [
+    ((), 1, InvalidState),
+    ((dispatched(0, DUE0),), 0, InvalidState),
+    ((cancelled(T0),), 0, InvalidState),
+    ((), 3, InvalidValue),
+    ((), -1, InvalidValue),
+], ids=["pending", "dispatched", "cancelled", "past-the-last", "negative"])
+def test_skip_refuses_what_is_not_the_scheduled_step(history: tuple[Command, ...], step: int,
+                                                     error: type[Exception]) -> None:
+    # Given
+    execution = given(*started(*history))
+    # When / Then
+    with pytest.raises(error) as refused:
+        execution.skip(step, "no", DUE0)
+    assert refused.value.field == "step"  # type: ignore[attr-defined]
+    assert then(execution) == []
+
+
+# send_now --------------------------------------------------------------------------
+
+
+def test_send_now_brings_the_scheduled_step_forward() -> None:
+    # Given step 0 scheduled for DUE0
+    execution = given(*started())
+    at = T0 + minutes(1)
+    # When
+    step = execution.send_now(at)
+    # Then
+    assert step == 0
+    assert then(execution) == [scheduled(0, at, "sent now by the agent")]
+    assert execution.due_step(at) == 0
+
+
+def test_send_now_overrides_the_window() -> None:
+    # Given step 0 waiting for the window to open at 08:00 in New York
+    execution = start([in_window(STEPS[0])], timezone=NY)
+    execution = given(*execution.collect_events())
+    # When
+    execution.send_now(T0)
+    # Then
+    assert then(execution) == [scheduled(0, T0, "sent now by the agent")]
+
+
+@pytest.mark.parametrize(("history", "field"), [
+    ((paused(T0),), "status"),
+    ((cancelled(T0),), "status"),
+    ((dispatched(0, DUE0), sent(0, DUE0)), "status"),
+    ((dispatched(0, DUE0),), "step"),
+], ids=["paused", "cancelled", "completed", "in-flight"])
+def test_send_now_refuses_without_a_scheduled_step_of_an_active_execution(
+        history: tuple[Command, ...], field: str) -> None:
+    # Given a one-step execution
+    execution = given(*started(*history, steps=STEPS[:1]))
+    # When / Then
+    with pytest.raises(InvalidState) as refused:
+        execution.send_now(DUE0 + minutes(1))
+    assert refused.value.field == field
+    assert then(execution) == []
+
+
+# resume ----------------------------------------------------------------------------
+
+
+def resumed(policy: str, at: datetime) -> tuple[str, dict[str, Any]]:
+    return ("WorkflowExecution.Resumed", {"policy": policy, "at": at})
+
+
+@pytest.mark.parametrize("policy", ["", "later", "SHIFT"])
+def test_resume_refuses_an_unknown_policy(policy: str) -> None:
+    # Given a paused execution
+    execution = given(*started(paused(T0)))
+    # When / Then
+    with pytest.raises(InvalidValue) as refused:
+        execution.resume(policy, T0)
+    assert refused.value.field == "policy"
+    assert then(execution) == []
+
+
+@pytest.mark.parametrize("history", [
+    (), (cancelled(T0),), (paused(T0), cancelled(T0)),
+    (dispatched(0, DUE0), sent(0, DUE0)),
+], ids=["active", "cancelled", "paused-then-cancelled", "completed"])
+def test_resume_refuses_what_is_not_paused(history: tuple[Command, ...]) -> None:
+    # Given a one-step execution
+    execution = given(*started(*history, steps=STEPS[:1]))
+    # When / Then
+    with pytest.raises(InvalidState) as refused:
+        execution.resume("shift", DUE0)
+    assert refused.value.field == "status"
+    assert then(execution) == []
+
+
+def test_resume_with_shift_moves_the_step_by_the_time_spent_paused() -> None:
+    # Given step 0 due at DUE0, paused 5 min after the start
+    execution = given(*started(paused(T0 + minutes(5))))
+    at = T0 + minutes(65)
+    # When resumed an hour later
+    execution.resume("shift", at)
+    # Then
+    assert then(execution) == [resumed("shift", at),
+                               scheduled(0, DUE0 + minutes(60), "shifted by 0d 1h 0m spent paused")]
+    assert execution.status == "active"
+    assert execution.status_reason is None
+    assert execution.paused_at is None
+    assert execution.next_due_at() == DUE0 + minutes(60)
+
+
+def test_resume_with_shift_says_how_long_the_pause_was() -> None:
+    # Given
+    execution = given(*started(paused(T0)))
+    span = timedelta(days=2, hours=3, minutes=4)
+    # When
+    execution.resume("shift", T0 + span)
+    # Then
+    assert then(execution)[1] == scheduled(0, DUE0 + span, "shifted by 2d 3h 4m spent paused")
+
+
+def test_resume_with_shift_never_schedules_before_now() -> None:
+    # Given step 0 already 10 min overdue when paused
+    execution = given(*started(paused(DUE0 + minutes(10))))
+    at = DUE0 + minutes(70)
+    # When resumed an hour later (the shift alone would give DUE0 + 60 min)
+    execution.resume("shift", at)
+    # Then
+    assert then(execution) == [resumed("shift", at),
+                               scheduled(0, at, "shifted by 0d 1h 0m spent paused")]
+
+
+@pytest.mark.parametrize("late", [minutes(0), minutes(1), timedelta(days=3)])
+def test_resume_with_skip_overdue_skips_a_step_due_by_now(late: timedelta) -> None:
+    # Given step 0 due at DUE0, paused before
+    execution = given(*started(paused(T0 + minutes(5))))
+    at = DUE0 + late
+    # When
+    execution.resume("skip_overdue", at)
+    # Then
+    assert then(execution) == [resumed("skip_overdue", at),
+                               skipped(0, at, "overdue when resumed"),
+                               scheduled(1, at + minutes(60), "1 hour after the previous step")]
+
+
+def test_resume_with_skip_overdue_keeps_a_step_not_yet_due() -> None:
+    # Given
+    execution = given(*started(paused(T0 + minutes(5))))
+    at = DUE0 - minutes(1)
+    # When
+    execution.resume("skip_overdue", at)
+    # Then
+    assert then(execution) == [resumed("skip_overdue", at)]
+    assert execution.next_due_at() == DUE0
+
+
+def test_resume_with_skip_overdue_of_the_last_step_completes() -> None:
+    # Given a one-step execution paused
+    execution = given(*started(paused(T0), steps=STEPS[:1]))
+    # When
+    execution.resume("skip_overdue", DUE0)
+    # Then
+    assert then(execution) == [resumed("skip_overdue", DUE0),
+                               skipped(0, DUE0, "overdue when resumed"),
+                               ("WorkflowExecution.Completed", {"at": DUE0})]
+
+
+def skip(step: int, at: datetime) -> Command:
+    return lambda e: e.skip(step, "agent's choice", at)
+
+
+@pytest.mark.parametrize("policy", ["shift", "skip_overdue"])
+@pytest.mark.parametrize("history", [
+    (dispatched(0, DUE0), paused(DUE0), sent(0, DUE0 + minutes(1))),
+    (dispatched(0, DUE0), paused(DUE0), failed(0, DUE0 + minutes(1), permanent=True)),
+    (paused(DUE0), skip(0, DUE0 + minutes(1))),
+], ids=["sent", "failed", "skipped"])
+def test_resume_after_the_step_finished_while_paused_schedules_the_next(
+        policy: str, history: tuple[Command, ...]) -> None:
+    # Given step 0 finished while the execution was paused
+    execution = given(*started(*history))
+    at = DUE0 + minutes(90)
+    # When
+    execution.resume(policy, at)
+    # Then the next step is scheduled from the resume
+    assert then(execution) == [resumed(policy, at),
+                               scheduled(1, at + minutes(60), "1 hour after the previous step")]
+
+
+@pytest.mark.parametrize("policy", ["shift", "skip_overdue"])
+def test_resume_after_the_last_step_was_sent_while_paused_completes(policy: str) -> None:
+    # Given a one-step execution whose send was recorded while paused
+    execution = given(*started(dispatched(0, DUE0), paused(DUE0), sent(0, DUE0 + minutes(1)),
+                               steps=STEPS[:1]))
+    at = DUE0 + minutes(5)
+    # When
+    execution.resume(policy, at)
+    # Then
+    assert then(execution) == [resumed(policy, at), ("WorkflowExecution.Completed", {"at": at})]
+    assert execution.status == "completed"
+
+
+@pytest.mark.parametrize("policy", ["shift", "skip_overdue"])
+def test_resume_with_a_send_in_flight_waits_for_its_outcome(policy: str) -> None:
+    # Given step 0 dispatched, then paused
+    execution = given(*started(dispatched(0, DUE0), paused(DUE0)))
+    # When
+    execution.resume(policy, DUE0 + minutes(5))
+    # Then nothing is scheduled until the outcome arrives
+    assert then(execution) == [resumed(policy, DUE0 + minutes(5))]
+    execution.record_sent(0, MSG[0], DUE0 + minutes(6))
+    assert then(execution)[1] == scheduled(1, DUE0 + minutes(66), "1 hour after the previous step")
+
+
+# migrate ---------------------------------------------------------------------------
+
+NEW_STEPS = [
+    dict(STEPS[0], delay_minutes=5),
+    dict(STEPS[1], delay_minutes=120),
+    STEPS[2],
+    {"channel": "email", "template_id": "00000000-0000-4000-8000-0000000000c4",
+     "delay_minutes": 10},
+]
+
+
+def migrated(version: int, steps: list[dict[str, Any]], at: datetime) -> Command:
+    return lambda e: e.migrate(version, steps, at)
+
+
+def test_migrate_replaces_the_steps_after_the_current_one() -> None:
+    # Given step 0 scheduled for DUE0
+    execution = given(*started())
+    at = T0 + minutes(1)
+    # When
+    done = execution.migrate(2, NEW_STEPS, at)
+    # Then
+    assert done is True
+    assert then(execution) == [("WorkflowExecution.Migrated",
+                                {"workflow_version": 2, "steps": NEW_STEPS, "at": at})]
+    assert execution.workflow_version == 2
+    assert len(execution.steps) == 4
+    # the current step is kept as it is (its old delay, its due time) ...
+    assert execution.step(0)["delay_minutes"] == 30
+    assert execution.next_due_at() == DUE0
+    # ... and the rest are the new version's, with nothing sent
+    assert execution.step(1)["delay_minutes"] == 120
+    assert execution.step(3)["status"] == "pending"
+
+
+def test_after_a_migration_the_next_step_follows_the_new_version() -> None:
+    # Given version 2 migrated to, step 0 dispatched
+    execution = given(*started(migrated(2, NEW_STEPS, T0), dispatched(0, DUE0)))
+    # When
+    execution.record_sent(0, MSG[0], DUE0)
+    # Then
+    assert then(execution)[1] == scheduled(1, DUE0 + minutes(120),
+                                           "2 hours after the previous step")
+
+
+def test_migrate_keeps_what_was_done_up_to_the_current_step() -> None:
+    # Given step 0 sent and step 1 scheduled
+    execution = given(*started(dispatched(0, DUE0), sent(0, DUE0)))
+    # When
+    execution.migrate(2, NEW_STEPS, DUE0 + minutes(1))
+    # Then
+    assert [s["status"] for s in execution.steps] == ["sent", "scheduled", "pending", "pending"]
+    assert execution.step(1)["delay_minutes"] == 60
+
+
+def test_migrate_to_a_version_that_ends_at_the_current_step() -> None:
+    # Given step 1 scheduled
+    execution = given(*started(dispatched(0, DUE0), sent(0, DUE0)))
+    # When migrated to a version of two steps, then step 1 is sent
+    assert execution.migrate(2, NEW_STEPS[:2], DUE0) is True
+    execution.dispatch(1, MSG[1], DUE0 + minutes(60))
+    execution.collect_events()
+    execution.record_sent(1, MSG[1], DUE0 + minutes(60))
+    # Then the execution is complete
+    assert names(execution.collect_events()) == ["WorkflowExecution.StepSent",
+                                                 "WorkflowExecution.Completed"]
+
+
+def test_migrate_refuses_a_version_with_fewer_steps_than_reached() -> None:
+    # Given step 1 scheduled
+    execution = given(*started(dispatched(0, DUE0), sent(0, DUE0)))
+    # When / Then
+    with pytest.raises(InvalidState) as refused:
+        execution.migrate(2, NEW_STEPS[:1], DUE0)
+    assert refused.value.field == "steps"
+    assert then(execution) == []
+    assert execution.workflow_version == 1
+
+
+@pytest.mark.parametrize(("history", "version"), [
+    ((), 1), ((), 0), ((cancelled(T0),), 2),
+    ((dispatched(0, DUE0), sent(0, DUE0)), 2),
+], ids=["same-version", "older-version", "cancelled", "completed"])
+def test_migrate_that_does_not_apply_records_nothing(history: tuple[Command, ...],
+                                                    version: int) -> None:
+    # Given a one-step execution of version 1
+    execution = given(*started(*history, steps=STEPS[:1]))
+    before = state(execution)
+    # When
+    done = execution.migrate(version, NEW_STEPS, DUE0)
+    # Then
+    assert done is False
+    assert then(execution) == []
+    assert state(execution) == before
+
+
+def test_a_paused_execution_migrates() -> None:
+    # Given
+    execution = given(*started(paused(T0)))
+    # When / Then
+    assert execution.migrate(2, NEW_STEPS, T0) is True
+    assert execution.status == "paused"
+
+
+# restart ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("history", [
+    (dispatched(0, DUE0), sent(0, DUE0), dispatched(1, DUE0 + minutes(60)),
+     failed(1, DUE0 + minutes(60), permanent=True), dispatched(2, DUE0 + minutes(1500)),
+     sent(2, DUE0 + minutes(1500))),
+    (cancelled(T0),),
+    (paused(T0),),
+    (dispatched(0, DUE0), sent(0, DUE0), dispatched(1, DUE0 + minutes(60))),
+], ids=["completed", "cancelled", "paused", "in-flight"])
+def test_restart_begins_a_new_round_from_step_0(history: tuple[Command, ...]) -> None:
+    # Given
+    execution = given(*started(*history))
+    at = T0 + timedelta(days=5)
+    # When
+    execution.restart("lead came back", at)
+    # Then
+    assert then(execution) == [
+        ("WorkflowExecution.Restarted", {"reason": "lead came back", "at": at}),
+        scheduled(0, at + minutes(30), "restarted, 30 min after the previous step"),
+    ]
+    assert execution.round == 2
+    assert execution.status == "active"
+    assert execution.status_reason is None
+    assert execution.completed_at is None
+    assert execution.paused_at is None
+    assert execution.current_step == 0
+    assert [s["status"] for s in execution.steps] == ["scheduled", "pending", "pending"]
+    assert all(s["attempts"] == 0 for s in execution.steps)
+
+
+def test_a_restarted_step_is_dispatched_as_attempt_1_of_the_new_round() -> None:
+    # Given step 0 sent in round 1, then a restart
+    execution = given(*started(dispatched(0, DUE0), sent(0, DUE0),
+                               lambda e: e.restart("again", DUE0)))
+    round_2 = ids.message_id(EXECUTION_ID, 0, 1, 2)
+    # When
+    attempt = execution.dispatch(0, round_2, DUE0 + minutes(30))
+    # Then
+    assert attempt == 1
+    assert round_2 != MSG[0]
+
+
+def test_each_restart_counts_a_round() -> None:
+    # Given
+    execution = given(*started(lambda e: e.restart("1", T0), lambda e: e.restart("2", T0)))
+    # When / Then
+    assert execution.round == 3
+
+
+# earlier_message -------------------------------------------------------------------
+
+MAILS = [dict(STEPS[0], delay_minutes=0), dict(STEPS[0], delay_minutes=0), STEPS[2]]
+
+
+def test_earlier_message_is_the_nearest_earlier_send_on_the_channel() -> None:
+    # Given two emails sent
+    execution = given(*started(dispatched(0, T0), sent(0, T0), dispatched(1, T0), sent(1, T0),
+                               steps=MAILS))
+    # When / Then
+    assert execution.earlier_message(2, "email") == MSG[1]
+    assert execution.earlier_message(1, "email") == MSG[0]
+    assert execution.earlier_message(0, "email") is None
+    assert execution.earlier_message(2, "sms") is None
+
+
+def test_earlier_message_passes_over_a_step_that_was_not_sent() -> None:
+    # Given email 0 sent, email 1 failed
+    execution = given(*started(dispatched(0, T0), sent(0, T0), dispatched(1, T0),
+                               failed(1, T0, permanent=True), steps=MAILS))
+    # When / Then
+    assert execution.earlier_message(2, "email") == MSG[0]
+
+
+def test_earlier_message_is_none_when_nothing_was_sent() -> None:
+    # Given email 0 skipped
+    execution = given(*started(skip(0, T0), steps=MAILS))
+    # When / Then
+    assert execution.earlier_message(1, "email") is None
+
+
+# replay of the newer commands ----------------------------------------------------
+
+
+def test_replaying_overrides_and_rounds_rebuilds_the_same_execution() -> None:
+    # Given an execution through skip, send_now, pause/resume, migrate and restart
+    execution = start([in_window(s) for s in STEPS], timezone=NY)
+    execution.skip(0, "agent's choice", T0)
+    execution.send_now(T0 + minutes(1))
+    execution.pause("wait", T0 + minutes(2))
+    execution.resume("shift", T0 + minutes(3))
+    execution.pause("wait", T0 + minutes(4))
+    execution.resume("skip_overdue", T0 + minutes(5))
+    execution.migrate(2, NEW_STEPS, T0 + minutes(6))
+    execution.restart("again", T0 + minutes(7))
+    events = execution.collect_events()
+    # When
+    replayed = given(*events)
+    # Then
+    assert state(replayed) == state(execution)
+    assert replayed.version == len(events)

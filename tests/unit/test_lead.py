@@ -1,7 +1,8 @@
-"""Lead: register, change_score, change_status, enrol."""
+"""Lead: register, change_score, change_status, enrol, opt_out / opt_in, rearmed."""
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 import pytest
@@ -47,13 +48,31 @@ def test_register_records_created_with_the_lead_details() -> None:
         "agent_id": "agent-1", "name": "Ana Maria Lopez", "email": "ana@example.com",
         "phone": "+15551234567", "timezone": "America/New_York",
         "preferences": {"area": "Downtown", "bedrooms": 2}, "timeline": "within 3 months",
-        "score": 10,
+        "score": 10, "source": None, "move_by": None,
     })]
     assert lead.id == LEAD_ID
     assert lead.status == "new"
     assert lead.first_name == "Ana"
     assert lead.enrolments == {}
+    assert lead.low_water == {}
+    assert lead.opted_out == []
     assert not lead.is_stopped
+
+
+def test_register_records_the_source_and_the_move_date() -> None:
+    # When
+    lead = register(source="  Zillow ", move_by=date(2026, 6, 30))
+    # Then
+    [(name, fields)] = then(lead)
+    assert name == "Lead.Created"
+    assert (fields["source"], fields["move_by"]) == ("zillow", "2026-06-30")
+    assert (lead.source, lead.move_by) == ("zillow", "2026-06-30")
+
+
+@pytest.mark.parametrize("source", [None, "", "   "])
+def test_register_without_a_source_records_none(source: str | None) -> None:
+    # When / Then
+    assert then(register(source=source))[0][1]["source"] is None
 
 
 def test_register_defaults_the_score_to_zero() -> None:
@@ -258,6 +277,10 @@ def test_replaying_a_leads_events_rebuilds_the_same_lead() -> None:
     lead.change_status("qualified", "call")
     lead.enrol(WORKFLOW_ID, EXECUTION_ID)
     lead.enrol(OTHER_WORKFLOW_ID, UUID("00000000-0000-4000-8000-0000000000e3"))
+    lead.change_score(30, "went quiet", T0)
+    lead.opt_out("sms", "STOP")
+    lead.opt_out("email", "unsubscribe link")
+    lead.opt_in("sms", "START")
     lead.change_status("closed", "bought")
     events = lead.collect_events()
     # When
@@ -265,3 +288,131 @@ def test_replaying_a_leads_events_rebuilds_the_same_lead() -> None:
     # Then
     assert state(replayed) == state(lead)
     assert replayed.version == len(events)
+
+
+# opt_out / opt_in --------------------------------------------------------------
+
+
+def test_opt_out_records_the_channel_and_why() -> None:
+    # Given
+    lead = given(*registered())
+    # When
+    lead.opt_out("sms", "replied STOP")
+    # Then
+    assert then(lead) == [("Lead.OptedOut", {"channel": "sms", "reason": "replied STOP"})]
+    assert lead.opted_out == ["sms"]
+
+
+def test_opt_out_of_a_channel_already_opted_out_records_nothing() -> None:
+    # Given
+    lead = given(*registered(lambda le: le.opt_out("email", "unsubscribed")))
+    # When
+    lead.opt_out("email", "again")
+    # Then
+    assert then(lead) == []
+    assert lead.opted_out == ["email"]
+
+
+def test_opt_out_of_several_channels() -> None:
+    # Given
+    lead = given(*registered(lambda le: le.opt_out("email", "unsubscribed")))
+    # When
+    lead.opt_out("in_app", "muted")
+    # Then
+    assert then(lead) == [("Lead.OptedOut", {"channel": "in_app", "reason": "muted"})]
+    assert lead.opted_out == ["email", "in_app"]
+
+
+def test_opt_in_records_the_channel_and_why() -> None:
+    # Given
+    lead = given(*registered(lambda le: le.opt_out("sms", "STOP")))
+    # When
+    lead.opt_in("sms", "replied START")
+    # Then
+    assert then(lead) == [("Lead.OptedIn", {"channel": "sms", "reason": "replied START"})]
+    assert lead.opted_out == []
+
+
+def test_opt_in_to_a_channel_not_opted_out_records_nothing() -> None:
+    # Given
+    lead = given(*registered(lambda le: le.opt_out("sms", "STOP")))
+    # When
+    lead.opt_in("email", "asked")
+    # Then
+    assert then(lead) == []
+    assert lead.opted_out == ["sms"]
+
+
+@pytest.mark.parametrize("command", ["opt_out", "opt_in"])
+@pytest.mark.parametrize("channel", ["fax", "", "SMS", "whatsapp"])
+def test_an_unknown_channel_is_refused_naming_the_channel(command: str, channel: str) -> None:
+    # Given a lead opted out of sms
+    lead = given(*registered(lambda le: le.opt_out("sms", "STOP")))
+    # When / Then
+    with pytest.raises(InvalidValue) as refused:
+        getattr(lead, command)(channel, "why")
+    assert refused.value.field == "channel"
+    assert then(lead) == []
+
+
+# low_water / rearmed ---------------------------------------------------------
+
+
+def test_enrol_notes_the_score_as_the_low_water_mark() -> None:
+    # Given a lead at 80
+    lead = given(*registered(score=80))
+    # When
+    lead.enrol(WORKFLOW_ID, EXECUTION_ID)
+    # Then
+    assert lead.low_water == {str(WORKFLOW_ID): 80}
+
+
+def test_the_low_water_mark_follows_the_score_down_but_not_up() -> None:
+    # Given a lead enrolled at 80
+    lead = given(*registered(lambda le: le.enrol(WORKFLOW_ID, EXECUTION_ID), score=80))
+    # When the score falls to 55, then rises to 95
+    lead.change_score(55, "quiet", T0)
+    lead.change_score(95, "back", T0)
+    # Then
+    assert lead.low_water == {str(WORKFLOW_ID): 55}
+
+
+def test_a_new_enrolment_resets_the_low_water_mark() -> None:
+    # Given a lead enrolled at 80 whose score fell to 40, then rose to 90
+    lead = given(*registered(lambda le: le.enrol(WORKFLOW_ID, EXECUTION_ID),
+                             lambda le: le.change_score(40, "quiet", T0),
+                             lambda le: le.change_score(90, "back", T0), score=80))
+    # When
+    lead.enrol(WORKFLOW_ID, UUID("00000000-0000-4000-8000-0000000000e2"))
+    # Then
+    assert lead.low_water == {str(WORKFLOW_ID): 90}
+
+
+def test_the_low_water_mark_is_kept_per_workflow() -> None:
+    # Given a lead enrolled in one workflow at 80, its score then at 50
+    lead = given(*registered(lambda le: le.enrol(WORKFLOW_ID, EXECUTION_ID),
+                             lambda le: le.change_score(50, "quiet", T0), score=80))
+    # When it enrols in another
+    lead.enrol(OTHER_WORKFLOW_ID, UUID("00000000-0000-4000-8000-0000000000e2"))
+    # Then
+    assert lead.low_water == {str(WORKFLOW_ID): 50, str(OTHER_WORKFLOW_ID): 50}
+
+
+@pytest.mark.parametrize(("low", "threshold", "hysteresis", "rearmed"), [
+    (None, 70, 10, True),    # never enrolled
+    (80, 70, 0, True),       # no hysteresis: every crossing counts
+    (60, 70, 10, False),     # 60 is not below 70 - 10
+    (59, 70, 10, True),
+    (69, 70, 1, False),
+    (68, 70, 1, True),
+    (0, 70, 70, False),      # nothing is below 0
+])
+def test_rearmed_when_the_score_fell_below_threshold_minus_hysteresis(
+        low: int | None, threshold: int, hysteresis: int, rearmed: bool) -> None:
+    # Given a lead enrolled at 90 whose lowest score since is ``low``
+    commands = [] if low is None else [lambda le: le.enrol(WORKFLOW_ID, EXECUTION_ID),
+                                       lambda le: le.change_score(low, "fell", T0)]
+    lead = given(*registered(*commands, score=90))
+    # When / Then
+    assert lead.rearmed(WORKFLOW_ID, threshold, hysteresis) is rearmed
+    assert lead.rearmed(OTHER_WORKFLOW_ID, threshold, hysteresis) is True

@@ -1,13 +1,15 @@
-"""Message: queue, mark_sent, mark_failed."""
+"""Message: queue, mark_sent, mark_failed, mark_unknown, engage."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
 
 from domain import ids
+from domain.errors import InvalidValue
 from domain.message import Message
 from tests.unit.conftest import T0, given, state, then
 
@@ -38,6 +40,8 @@ def test_queue_records_the_message() -> None:
     assert message.id == MESSAGE_ID
     assert message.status == "queued"
     assert message.provider_id is None
+    assert message.engagement == {}
+    assert not message.opened and not message.read
 
 
 def test_mark_sent_records_what_was_sent() -> None:
@@ -79,11 +83,131 @@ def test_a_retried_message_can_then_be_sent() -> None:
     assert message.status == "sent"
 
 
+def test_mark_unknown_records_why() -> None:
+    # Given a message whose sender died during the provider call
+    message = given(*queued())
+    # When
+    message.mark_unknown("sender died", T0 + timedelta(minutes=5))
+    # Then
+    assert then(message) == [("Message.OutcomeUnknown",
+                              {"reason": "sender died", "at": T0 + timedelta(minutes=5)})]
+    assert message.status == "unknown"
+
+
+# engage ------------------------------------------------------------------------
+
+
+def sent_message() -> Message:
+    message = queue()
+    message.mark_sent("prov-1", "ana@example.com", "S", "B", T0)
+    return given(*message.collect_events())
+
+
+@pytest.mark.parametrize("kind", ["delivered", "opened", "clicked", "read"])
+def test_engage_records_the_first_engagement_of_a_kind(kind: str) -> None:
+    # Given a sent message
+    message = sent_message()
+    at = T0 + timedelta(hours=1)
+    # When
+    done = message.engage(kind, at, detail="webhook 42")
+    # Then
+    assert done is True
+    assert then(message) == [("Message.Engaged", {"kind": kind, "at": at,
+                                                  "detail": "webhook 42"})]
+    assert message.engagement == {kind: at}
+
+
+def test_engage_without_detail_records_none() -> None:
+    # Given
+    message = sent_message()
+    # When
+    message.engage("opened", T0)
+    # Then
+    assert then(message) == [("Message.Engaged", {"kind": "opened", "at": T0, "detail": None})]
+
+
+def test_a_repeated_engagement_is_not_a_new_fact() -> None:
+    # Given a message opened at T0 + 1 h
+    message = queue()
+    message.mark_sent("prov-1", "ana@example.com", "S", "B", T0)
+    message.engage("opened", T0 + timedelta(hours=1))
+    message = given(*message.collect_events())
+    # When it is opened again
+    done = message.engage("opened", T0 + timedelta(hours=2))
+    # Then
+    assert done is False
+    assert then(message) == []
+    assert message.engagement == {"opened": T0 + timedelta(hours=1)}
+
+
+def test_each_kind_is_recorded_once() -> None:
+    # Given a sent message
+    message = sent_message()
+    # When
+    message.engage("delivered", T0 + timedelta(seconds=5))
+    message.engage("clicked", T0 + timedelta(minutes=5))
+    message.engage("delivered", T0 + timedelta(minutes=6))
+    # Then
+    assert [fields["kind"] for _, fields in then(message)] == ["delivered", "clicked"]
+
+
+@pytest.mark.parametrize(("status", "history"), [
+    ("queued", ()),
+    ("retrying", (lambda m: m.mark_failed("busy", False, T0),)),
+    ("failed", (lambda m: m.mark_failed("bounced", True, T0),)),
+    ("unknown", (lambda m: m.mark_unknown("sender died", T0),)),
+])
+def test_engage_with_a_message_not_sent_records_nothing(status: str,
+                                                       history: tuple[Any, ...]) -> None:
+    # Given
+    message = queue()
+    for command in history:
+        command(message)
+    message = given(*message.collect_events())
+    assert message.status == status
+    # When
+    done = message.engage("delivered", T0 + timedelta(minutes=1))
+    # Then
+    assert done is False
+    assert then(message) == []
+
+
+@pytest.mark.parametrize("kind", ["bounced", "", "OPENED"])
+def test_engage_refuses_an_unknown_kind(kind: str) -> None:
+    # Given
+    message = sent_message()
+    # When / Then
+    with pytest.raises(InvalidValue) as refused:
+        message.engage(kind, T0)
+    assert refused.value.field == "kind"
+    assert then(message) == []
+
+
+@pytest.mark.parametrize(("kinds", "opened", "read"), [
+    ([], False, False),
+    (["delivered"], False, False),
+    (["opened"], True, False),
+    (["clicked"], True, False),  # a click counts as an open
+    (["read"], False, True),
+    (["delivered", "clicked", "read"], True, True),
+])
+def test_opened_and_read(kinds: list[str], opened: bool, read: bool) -> None:
+    # Given
+    message = sent_message()
+    # When
+    for kind in kinds:
+        message.engage(kind, T0)
+    # Then
+    assert (message.opened, message.read) == (opened, read)
+
+
 def test_replaying_a_messages_events_rebuilds_the_same_message() -> None:
-    # Given a message that failed once, then was sent
+    # Given a message that failed once, then was sent, delivered and opened
     message = queue()
     message.mark_failed("busy", False, T0)
     message.mark_sent("prov-1", "ana@example.com", "S", "B", T0 + timedelta(minutes=1))
+    message.engage("delivered", T0 + timedelta(minutes=2))
+    message.engage("opened", T0 + timedelta(minutes=3), "iPhone")
     # When its events are replayed
     replayed = given(*message.collect_events())
     # Then
