@@ -5,60 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from adapters.bootstrap import Runtime
 from adapters.settings import Settings
 from application.errors import Invalid, NotFound
 from application.follower import Item
 from application.trigger import TriggerPolicy
 from tests.conftest import FakeClock
-from tests.integration.helpers import RecordingChannel, register_ana, three_step_workflow
-
-
-class Harness:
-    """One process's runtime with recording channels, followers run by hand."""
-
-    def __init__(self, settings: Settings, clock: FakeClock) -> None:
-        self.settings = settings
-        self.clock = clock
-        self.channel = RecordingChannel()
-        self.rt = self._runtime()
-
-    def _runtime(self) -> Runtime:
-        rt = Runtime(self.settings, clock=self.clock)
-        rt.channels = {"email": self.channel, "sms": self.channel, "in_app": self.channel}
-        self.followers = {f.consumer.name: f for f in
-                          rt.scheduler_followers() + rt.projector_followers()}
-        return rt
-
-    def crossing(self) -> UUID:
-        """Given a published three-step workflow (threshold 80) and Ana at 50, raise her to 85."""
-        three_step_workflow(self.rt.app)
-        lead = register_ana(self.rt.app)
-        self.rt.app.change_score(lead, 85, "viewed a listing")
-        return lead
-
-    def restart(self) -> None:
-        """A new process: new application, followers reading their positions from storage."""
-        self.rt.stop()
-        self.rt = self._runtime()
-
-    def settle(self) -> None:
-        for name in ("trigger", "due_feeder", "lead_history", "messages"):
-            self.followers[name].catch_up()
-
-    def send_due(self) -> list[str]:
-        """What the claim loop and the actors do, in this thread."""
-        self.settle()
-        now_ms = int(self.clock.now().timestamp() * 1000)
-        outcomes = [self.rt.sender.send_due(UUID(m))
-                    for m in self.rt.schedule.claim(now_ms, 100, 60_000)]
-        self.settle()
-        return outcomes
+from tests.integration.helpers import Harness, register_ana, three_step_workflow
 
 
 class ApplicationScenarios:
