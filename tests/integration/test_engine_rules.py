@@ -16,7 +16,8 @@ from tests.integration.helpers import Harness
 def templates(h: Harness) -> dict[str, str]:
     app = h.rt.app
     return {
-        "email": str(app.create_template(name="e", channel="email", subject="Hi {{ lead.first_name }}",
+        "email": str(app.create_template(name="e", channel="email",
+                                         subject="Hi {{ lead.first_name }}",
                                          body="Hello {{ lead.name }}")),
         "sms": str(app.create_template(name="s", channel="sms", body="Hi {{ lead.first_name }}")),
         "in_app": str(app.create_template(name="i", channel="in_app", body="Hi")),
