@@ -78,6 +78,7 @@ class StepPublic(Schema):
     due_at: datetime | None = None
     sent_at: datetime | None = None
     attempts: int = 0
+    message_id: UUID | None = None
     note: str | None = Field(default=None, description="why it failed or was skipped")
     window: dict[str, Any] | None = None
     conditions: list[dict[str, Any]] = Field(default_factory=list)

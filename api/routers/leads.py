@@ -38,6 +38,7 @@ def execution_public(x: WorkflowExecution) -> ExecutionPublic:
                         delay_minutes=s["delay_minutes"], status=s["status"],
                         due_at=s.get("due_at"), sent_at=s.get("sent_at"),
                         attempts=s["attempts"], note=s.get("failure"),
+                        message_id=s.get("message_id"),
                         window=s.get("window"), conditions=s.get("conditions") or [])
              for i, s in enumerate(x.steps)]
     return ExecutionPublic(id=x.id, lead_id=x.lead_id, workflow_id=x.workflow_id,

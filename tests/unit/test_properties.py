@@ -42,12 +42,19 @@ STOPS = ("WorkflowExecution.Paused", "WorkflowExecution.Cancelled")
 
 # WorkflowExecution as a state machine ------------------------------------------
 
+DONE_STATUSES = ("sent", "failed", "skipped", "unknown")
+RESUMES = ("WorkflowExecution.Resumed", "WorkflowExecution.Restarted")
+OUTCOMES = ("WorkflowExecution.StepSent", "WorkflowExecution.StepFailed",
+            "WorkflowExecution.StepOutcomeUnknown")
+TIMEOUT = timedelta(minutes=5)
+
 
 class ExecutionMachine(RuleBasedStateMachine):
     """Random sequences of clock moves and commands on one execution.
 
     Every event is kept with the clock reading when it was recorded, so the
-    invariants can look at the whole history after each step.
+    invariants can look at the whole history after each step. The lead's zone is UTC
+    and the steps have no send window, so every delay is exact.
     """
 
     def __init__(self) -> None:
@@ -57,6 +64,8 @@ class ExecutionMachine(RuleBasedStateMachine):
         self.history: list[tuple[Any, datetime]] = []
         self.stop_after = 0
         self.flaky = False
+        self.cancels = False
+        self.overrides = False
 
     def collect(self) -> list[Any]:
         new = list(self.execution.collect_events())
@@ -67,21 +76,37 @@ class ExecutionMachine(RuleBasedStateMachine):
         return self.execution.step(self.execution.current_step)
 
     def message_id(self, step_no: int) -> UUID:
-        return ids.message_id(EXECUTION_ID, step_no, 1)
+        return ids.message_id(EXECUTION_ID, step_no, 1, self.execution.round)
 
-    # A pause or cancel ends what a run can explore, so each run draws how many events
-    # to record first (0: at once; a large number: never). Some runs have a flaky
-    # provider that only ever fails transiently, to reach the last attempt.
+    def rounds(self) -> list[list[tuple[Any, datetime]]]:
+        """The history cut at each restart."""
+        found: list[list[tuple[Any, datetime]]] = [[]]
+        for e, at in self.history:
+            if type(e).__qualname__ == "WorkflowExecution.Restarted":
+                found.append([])
+            found[-1].append((e, at))
+        return found
+
+    # A pause, cancel or restart changes what a run can explore, so each run draws how many
+    # events to record first (0: at once; a large number: never). Some runs have a flaky
+    # provider that only ever fails transiently, to reach the last attempt; only some runs
+    # cancel (else a cancel would cut most pauses short), and only some have an agent who
+    # skips steps or sends them at once (else few steps would be sent).
     @initialize(delays=st.lists(st.integers(0, 24 * 60), min_size=1, max_size=4),
-                stop_after=st.integers(0, 40), flaky=st.booleans())
-    def start(self, delays: list[int], stop_after: int, flaky: bool) -> None:
+                stop_after=st.integers(0, 40), flaky=st.booleans(), cancels=st.booleans(),
+                overrides=st.booleans())
+    def start(self, delays: list[int], stop_after: int, flaky: bool, cancels: bool,
+              overrides: bool) -> None:
         self.stop_after = stop_after
         self.flaky = flaky
+        self.cancels = cancels
+        self.overrides = overrides
         steps = [{"channel": "sms", "template_id": TEMPLATE_ID, "delay_minutes": d}
                  for d in delays]
         self.execution = WorkflowExecution.start(
             execution_id=EXECUTION_ID, lead_id=LEAD_ID, workflow_id=WORKFLOW_ID,
-            workflow_version=1, steps=steps, trigger={"kind": "test"}, now=self.now)
+            workflow_version=1, steps=steps, trigger={"kind": "test"}, timezone="UTC",
+            now=self.now)
         self.collect()
 
     @rule(minutes=st.integers(0, 2 * 24 * 60))
@@ -123,29 +148,74 @@ class ExecutionMachine(RuleBasedStateMachine):
         assert names(new)[0] == "WorkflowExecution.StepFailed"
         assert new[0].permanent is (permanent or attempts >= MAX_SEND_ATTEMPTS)
 
+    @precondition(lambda self: self.execution.stale_dispatch(self.now, TIMEOUT) is not None)
+    @rule(again=st.booleans())
+    def resolve_a_stale_dispatch(self, again: bool) -> None:
+        step_no = self.execution.current_step
+        if again and self.execution.is_active:
+            attempt = self.execution.redispatch(step_no, self.now, TIMEOUT)
+            assert attempt == self.execution.step(step_no)["attempts"]
+            assert names(self.collect()) == ["WorkflowExecution.StepDispatched"]
+        else:
+            self.execution.record_unknown_outcome(step_no, "sender died", self.now, TIMEOUT)
+            assert names(self.collect())[0] == "WorkflowExecution.StepOutcomeUnknown"
+
+    @precondition(lambda self: self.overrides and self.execution.is_live
+                  and self.current()["status"] == "scheduled")
+    @rule()
+    def skip(self) -> None:
+        step_no = self.execution.current_step
+        self.execution.skip(step_no, "agent's choice", self.now)
+        new = self.collect()
+        assert names(new)[0] == "WorkflowExecution.StepSkipped"
+        assert self.execution.step(step_no)["status"] == "skipped"
+
+    @precondition(lambda self: self.overrides and self.execution.is_active
+                  and self.current()["status"] == "scheduled")
+    @rule()
+    def send_now(self) -> None:
+        assert self.execution.send_now(self.now) == self.execution.current_step
+        assert names(self.collect()) == ["WorkflowExecution.StepScheduled"]
+        assert self.execution.due_step(self.now) == self.execution.current_step
+
     def may_stop(self) -> bool:
         return len(self.history) >= self.stop_after
 
-    @precondition(may_stop)
+    @precondition(lambda self: self.may_stop() and self.execution.is_active)
     @rule()
     def pause(self) -> None:
-        was_active = self.execution.is_active
-        assert self.execution.pause("pause", self.now) is was_active
-        assert names(self.collect()) == (["WorkflowExecution.Paused"] if was_active else [])
+        assert self.execution.pause("pause", self.now) is True
+        assert names(self.collect()) == ["WorkflowExecution.Paused"]
 
-    @precondition(may_stop)
+    @precondition(lambda self: self.execution.status == "paused")
+    @rule(policy=st.sampled_from(["shift", "skip_overdue"]))
+    def resume(self, policy: str) -> None:
+        self.execution.resume(policy, self.now)
+        assert names(self.collect())[0] == "WorkflowExecution.Resumed"
+        assert self.execution.status in ("active", "completed")
+
+    @precondition(lambda self: self.cancels and self.may_stop())
     @rule()
     def cancel(self) -> None:
         was_live = self.execution.is_live
         assert self.execution.cancel("cancel", self.now) is was_live
         assert names(self.collect()) == (["WorkflowExecution.Cancelled"] if was_live else [])
 
+    @precondition(lambda self: self.may_stop() and not self.execution.is_live)
+    @rule()
+    def restart(self) -> None:
+        before = self.execution.round
+        self.execution.restart("again", self.now)
+        assert names(self.collect()) == ["WorkflowExecution.Restarted",
+                                         "WorkflowExecution.StepScheduled"]
+        assert self.execution.round == before + 1
+
     # Invariants ---------------------------------------------------------------
 
     @invariant()
-    def nothing_is_dispatched_or_scheduled_after_a_pause_or_cancel(self) -> None:
-        """(a) once paused or cancelled, no step is dispatched (there is no resume);
-        a send already in flight may still be recorded, and nothing is scheduled.
+    def nothing_is_dispatched_or_scheduled_while_paused_or_cancelled(self) -> None:
+        """(a) once paused or cancelled, until resumed or restarted, no step is dispatched
+        and nothing is scheduled; a send already in flight may still be recorded.
         """
         stopped = False
         in_flight: set[int] = set()
@@ -153,33 +223,51 @@ class ExecutionMachine(RuleBasedStateMachine):
             name = type(e).__qualname__
             if name in STOPS:
                 stopped = True
+            elif name in RESUMES:
+                stopped = False
+                if name == "WorkflowExecution.Restarted":
+                    in_flight.clear()
             elif name == "WorkflowExecution.StepDispatched":
-                assert not stopped, "a step was dispatched after a pause or cancel"
+                assert not stopped, "a step was dispatched while paused or cancelled"
                 in_flight.add(e.step_no)
-            elif name in ("WorkflowExecution.StepSent", "WorkflowExecution.StepFailed"):
+            elif name in OUTCOMES:
                 assert e.step_no in in_flight, "an outcome for a step not in flight"
                 in_flight.discard(e.step_no)
             elif name in ("WorkflowExecution.StepScheduled", "WorkflowExecution.Completed"):
-                assert not stopped, f"{name} after a pause or cancel"
+                assert not stopped, f"{name} while paused or cancelled"
 
     @invariant()
-    def due_times_never_go_backwards(self) -> None:
-        """(b) each due time is at or after the previous one and after it was scheduled."""
-        previous: datetime | None = None
-        for e, recorded_at in self.history:
-            if type(e).__qualname__ != "WorkflowExecution.StepScheduled":
-                continue
-            assert e.due_at >= recorded_at
-            if previous is not None:
-                assert e.due_at >= previous
-            previous = e.due_at
+    def due_times_never_go_backwards_within_a_round(self) -> None:
+        """(b) each due time is at or after the clock when it was scheduled, and at or after
+        the previous due time of the round, unless the agent overrode it since (send now
+        brings a step forward to now; skipping moves on from now)."""
+        for one_round in self.rounds():
+            floor: datetime | None = None
+            for e, recorded_at in one_round:
+                name = type(e).__qualname__
+                if name == "WorkflowExecution.StepSkipped" and e.reason == "agent's choice":
+                    floor = recorded_at
+                if name != "WorkflowExecution.StepScheduled":
+                    continue
+                assert e.due_at >= recorded_at
+                if e.reason == "sent now by the agent":
+                    assert e.due_at == recorded_at
+                elif floor is not None:
+                    assert e.due_at >= floor, (e.reason, e.due_at, floor)
+                floor = e.due_at
 
     @invariant()
-    def steps_are_scheduled_in_order(self) -> None:
-        numbers = [e.step_no for e, _ in self.history
-                   if type(e).__qualname__ == "WorkflowExecution.StepScheduled"]
-        assert numbers == sorted(numbers)
-        assert all(b - a <= 1 for a, b in pairwise(numbers))
+    def steps_are_scheduled_in_order_within_a_round(self) -> None:
+        for one_round in self.rounds():
+            numbers = [e.step_no for e, _ in one_round
+                       if type(e).__qualname__ == "WorkflowExecution.StepScheduled"]
+            assert numbers == sorted(numbers)
+            assert all(b - a <= 1 for a, b in pairwise(numbers))
+            assert not numbers or numbers[0] == 0
+
+    @invariant()
+    def the_round_counts_the_restarts(self) -> None:
+        assert self.execution.round == len(self.rounds())
 
     @invariant()
     def replay_rebuilds_the_live_state(self) -> None:
@@ -189,25 +277,47 @@ class ExecutionMachine(RuleBasedStateMachine):
 
     @invariant()
     def commands_out_of_turn_are_refused(self) -> None:
-        """Dispatching a step that is not due, or recording the outcome of a step not
-        in flight, is refused and records nothing."""
-        due = self.execution.due_step(self.now)
-        for step_no, step in enumerate(self.execution.steps):
+        """Dispatching a step that is not due, recording the outcome of a step not in
+        flight, skipping a step that is not the scheduled one, sending now without a
+        scheduled step, or resuming what is not paused is refused and records nothing."""
+        execution = self.execution
+        due = execution.due_step(self.now)
+        current = execution.current_step
+        for step_no, step in enumerate(execution.steps):
             if step_no != due:
                 with pytest.raises(InvalidState):
-                    self.execution.dispatch(step_no, self.message_id(step_no), self.now)
+                    execution.dispatch(step_no, self.message_id(step_no), self.now)
             if step["status"] != "dispatched":
                 with pytest.raises(InvalidState):
-                    self.execution.record_sent(step_no, self.message_id(step_no), self.now)
+                    execution.record_sent(step_no, self.message_id(step_no), self.now)
                 with pytest.raises(InvalidState):
-                    self.execution.record_failure(step_no, "boom", False, self.now)
-        assert self.execution.collect_events() == []
+                    execution.record_failure(step_no, "boom", False, self.now)
+            if not (step_no == current and step["status"] == "scheduled" and execution.is_live):
+                with pytest.raises(InvalidState):
+                    execution.skip(step_no, "no", self.now)
+        if not (execution.is_active and self.current()["status"] == "scheduled"):
+            with pytest.raises(InvalidState):
+                execution.send_now(self.now)
+        if execution.status != "paused":
+            with pytest.raises(InvalidState):
+                execution.resume("shift", self.now)
+        if not execution.is_active:
+            assert execution.pause("again", self.now) is False
+        if not execution.is_live:
+            assert execution.cancel("again", self.now) is False
+        assert execution.collect_events() == []
+
+    @invariant()
+    def paused_or_ended_executions_have_nothing_due(self) -> None:
+        if not self.execution.is_active:
+            assert self.execution.due_step(self.now) is None
+            assert self.execution.next_due_at() is None
 
     @invariant()
     def completed_only_after_the_last_step(self) -> None:
         if self.execution.status == "completed":
             assert self.execution.current_step == len(self.execution.steps) - 1
-            assert self.execution.step(self.execution.current_step)["status"] in ("sent", "failed")
+            assert all(s["status"] in DONE_STATUSES for s in self.execution.steps)
 
 
 ExecutionMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=50,
