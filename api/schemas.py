@@ -195,7 +195,7 @@ class StepIn(Command):
 
 class WindowIn(Command):
     start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, local time")
-    end: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    end: str = Field(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$", description="HH:MM or 24:00")
     weekdays: list[Weekday] = Field(default_factory=lambda: list(ALL_DAYS), min_length=1)
 
 

@@ -51,6 +51,8 @@ def check_condition(raw: dict[str, Any], field: str) -> dict[str, Any]:
         raise InvalidValue(f"{field}.value", f"must be a number for '{op}'")
     if value is None:
         raise InvalidValue(f"{field}.value", "is required")
+    if name == "source":  # stored lower-case on the lead, so compared lower-case
+        value = [str(v).strip().lower() for v in value] if op == "in" else str(value).lower()
     return {"field": name, "op": op, "value": value}
 
 
@@ -92,13 +94,16 @@ def check_trigger(raw: dict[str, Any]) -> dict[str, Any]:
     delay = 0
     if kind == "delayed":
         delay = _int(raw.get("delay_minutes"), f"{field}.delayMinutes", 1, MAX_DELAY_MINUTES)
-    reentry = dict(raw.get("reentry") or {"mode": "after_end"})
+    raw_reentry = raw.get("reentry") or {"mode": "after_end"}
+    if not isinstance(raw_reentry, dict):
+        raise InvalidValue(f"{field}.reentry", "must be {mode, days}")
+    reentry = dict(raw_reentry)
     if reentry.get("mode") not in REENTRY_MODES:
         raise InvalidValue(f"{field}.reentry.mode", f"use one of {', '.join(REENTRY_MODES)}")
     days = None
     if reentry["mode"] == "after_days":
         days = _int(reentry.get("days"), f"{field}.reentry.days", 1, 3650)
-    hysteresis = _int(raw.get("hysteresis", 0), f"{field}.hysteresis", 0, threshold)
+    hysteresis = _int(raw.get("hysteresis", 0), f"{field}.hysteresis", 0, threshold - 1)
     group = raw.get("exclusive_group")
     if group is not None and (not isinstance(group, str) or not group.strip()):
         raise InvalidValue(f"{field}.exclusiveGroup", "must be a non-empty name")
@@ -120,7 +125,7 @@ def check_windows(raw: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
         channel = parse_channel(channel_name, field)
         try:
             windows[channel.value] = SendWindow.from_dict(window).as_dict()
-        except (KeyError, ValueError, TypeError) as e:
+        except (KeyError, ValueError, TypeError, AttributeError) as e:
             raise InvalidValue(field, f"must be {{start: 'HH:MM', end: 'HH:MM', weekdays: "
                                       f"['mon', ...]}} with start before end ({e})") from None
     return windows
@@ -148,7 +153,7 @@ def window_for(definition: dict[str, Any], channel: str) -> SendWindow | None:
         if window is None:
             from datetime import time
 
-            return SendWindow(time.min, time.max, BUSINESS_DAYS)
+            return SendWindow(time.min, time.max, BUSINESS_DAYS)  # as_dict: 00:00-24:00
         return SendWindow(window.start, window.end, window.weekdays & BUSINESS_DAYS
                           or BUSINESS_DAYS)
     return window

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, event
 
@@ -233,6 +234,7 @@ class WorkflowExecution(Aggregate):
 
     def record_sent(self, step_no: int, message_id: UUID, now: datetime) -> None:
         self._require(step_no, StepStatus.DISPATCHED)
+        self._require_message(step_no, message_id)
         self._sent(step_no=step_no, message_id=message_id, sent_at=now)
         self._move_on(step_no, now)
 
@@ -245,8 +247,8 @@ class WorkflowExecution(Aggregate):
         if gives_up:
             self._move_on(step_no, now)
         elif self.is_active:
-            self._scheduled(step_no=step_no, due_at=now + retry_backoff(attempts),
-                            reason=f"retry {attempts + 1} after a transient failure")
+            self._retry(step_no, now + retry_backoff(attempts),
+                        f"retry {attempts + 1} after a transient failure")
 
     def skip(self, step_no: int, reason: str, now: datetime) -> None:
         """Skip the scheduled step (an agent's choice, an unmet condition, an opt-out)."""
@@ -281,7 +283,9 @@ class WorkflowExecution(Aggregate):
         paused_at = self.paused_at or now
         self._resumed(policy=policy, at=now)
         step = self.steps[self.current_step]
-        if step["status"] in DONE:
+        if step["status"] == StepStatus.FAILED.value and not step.get("permanent", True):
+            self._retry(self.current_step, now, "retry after resuming (it failed while paused)")
+        elif step["status"] in DONE:
             self._move_on(self.current_step, now)
         elif step["status"] == StepStatus.SCHEDULED.value:
             due = step["due_at"]
@@ -290,8 +294,8 @@ class WorkflowExecution(Aggregate):
                 self._move_on(self.current_step, now)
             elif policy == "shift":
                 shifted = max(now, due + (now - paused_at))
-                self._scheduled(step_no=self.current_step, due_at=shifted,
-                                reason=f"shifted by {_span(now - paused_at)} spent paused")
+                self._retry(self.current_step, shifted,
+                            f"shifted by {_span(now - paused_at)} spent paused")
 
     def migrate(self, workflow_version: int, steps: list[dict[str, Any]], now: datetime) -> bool:
         """Follow a newer version from the next step on; the current step is kept."""
@@ -323,6 +327,21 @@ class WorkflowExecution(Aggregate):
             raise InvalidState("step", f"step {step_no} is {self.steps[step_no]['status']}, "
                                        f"not {status.value}")
 
+    def _require_message(self, step_no: int, message_id: UUID) -> None:
+        if str(self.steps[step_no].get("message_id")) != str(message_id):
+            raise InvalidState("message", f"{message_id} is not step {step_no}'s message")
+
+    def _retry(self, step_no: int, earliest: datetime, reason: str) -> None:
+        """Schedule ``step_no`` again at ``earliest``, or its send window's next opening."""
+        window = self._window(step_no)
+        due = window.next_open(earliest, ZoneInfo(self.timezone)) if window else earliest
+        moved = "" if due == earliest else ", moved to its send window"
+        self._scheduled(step_no=step_no, due_at=due, reason=reason + moved)
+
+    def _window(self, step_no: int) -> SendWindow | None:
+        raw = self.steps[step_no].get("window")
+        return SendWindow.from_dict(raw) if raw else None
+
     def _move_on(self, step_no: int, now: datetime) -> None:
         if not self.is_active:
             return
@@ -334,8 +353,8 @@ class WorkflowExecution(Aggregate):
     def _schedule(self, step_no: int, previous_at: datetime, *, extra_minutes: int = 0,
                   prefix: str = "") -> None:
         step = self.steps[step_no]
-        window = SendWindow.from_dict(step["window"]) if step.get("window") else None
-        due = schedule(previous_at, step["delay_minutes"] + extra_minutes, window, self.timezone)
+        due = schedule(previous_at, step["delay_minutes"] + extra_minutes, self._window(step_no),
+                       self.timezone)
         self._scheduled(step_no=step_no, due_at=due.at, reason=prefix + due.reason)
 
     # Events ----------------------------------------------------------------
@@ -356,7 +375,8 @@ class WorkflowExecution(Aggregate):
 
     @event(StepFailed)
     def _failed(self, step_no: int, reason: str, permanent: bool, at: datetime) -> None:
-        self.steps[step_no].update(status=StepStatus.FAILED.value, failure=reason)
+        self.steps[step_no].update(status=StepStatus.FAILED.value, failure=reason,
+                                   permanent=permanent)
 
     @event(StepSkipped)
     def _skipped(self, step_no: int, reason: str, at: datetime) -> None:

@@ -34,38 +34,69 @@ class SendWindow:
             raise ValueError("a send window needs at least one weekday")
 
     def as_dict(self) -> dict[str, Any]:
-        return {"start": self.start.strftime("%H:%M"), "end": self.end.strftime("%H:%M"),
+        return {"start": _hhmm(self.start), "end": _hhmm(self.end),
                 "weekdays": [WEEKDAYS[d] for d in sorted(self.weekdays)]}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> SendWindow:
         days = raw.get("weekdays") or list(WEEKDAYS)
-        return cls(time.fromisoformat(raw["start"]), time.fromisoformat(raw["end"]),
+        return cls(_parse_hhmm(raw["start"]), _parse_hhmm(raw["end"]),
                    frozenset(WEEKDAYS.index(d) for d in days))
 
-    def _bounds(self, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-        # Through UTC and back, so a wall time that does not exist (spring forward) becomes the
-        # real instant just after the gap.
-        def instant(t: time) -> datetime:
-            return datetime.combine(day, t, zone).astimezone(UTC)
-
-        return instant(self.start), instant(self.end)
+    def contains(self, at: datetime, zone: ZoneInfo) -> bool:
+        """By the wall clock in ``zone``: an allowed weekday, and from start to before end."""
+        local = at.astimezone(zone)
+        return local.weekday() in self.weekdays and self.start <= local.time() < self.end
 
     def next_open(self, at: datetime, zone: ZoneInfo) -> datetime:
         """``at`` itself if it is inside the window, else the window's next opening."""
+        if self.contains(at, zone):
+            return at
         local_day = at.astimezone(zone).date()
         for offset in range(9):
             day = local_day + timedelta(days=offset)
             if day.weekday() not in self.weekdays:
                 continue
-            opens, closes = self._bounds(day, zone)
-            if opens >= closes:
-                continue  # the whole window falls in a daylight-saving gap that day
-            if at < opens:
-                return opens
-            if at < closes:
-                return at
+            opening = first_instant(day, self.start, zone)
+            if opening > at and self.contains(opening, zone):
+                return opening  # not so when the whole window falls in a DST gap that day
         raise AssertionError("a window with a weekday always opens within nine days")
+
+
+def _hhmm(t: time) -> str:
+    return "24:00" if t == time.max else t.strftime("%H:%M")
+
+
+def _parse_hhmm(text: str) -> time:
+    """``HH:MM``; ``24:00`` is the end of the day."""
+    if text == "24:00":
+        return time.max
+    parsed = time.fromisoformat(text)
+    if parsed.second or parsed.microsecond or len(text) != 5:
+        raise ValueError(f"{text!r} is not HH:MM")
+    return parsed
+
+
+def first_instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
+    """The first instant of ``day`` at which the wall clock in ``zone`` shows ``wall`` or later.
+
+    Usually that wall time itself (its first occurrence, when the clock goes back); for a wall
+    time the clock skips (spring forward), the instant of the jump.
+    """
+    naive = datetime.combine(day, wall)
+    first = naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if first.astimezone(zone).replace(tzinfo=None) == naive:
+        return first
+    # In a gap: fold=1 lands before the jump, fold=0 after it; find the jump to the second.
+    low = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    high = first
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(zone).replace(tzinfo=None) >= naive:
+            high = middle
+        else:
+            low = middle
+    return high.replace(microsecond=0) if high.microsecond else high
 
 
 #: Text messages only between 08:00 and 21:00 in the lead's local time, unless a workflow says

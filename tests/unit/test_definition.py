@@ -193,7 +193,7 @@ TRIGGER_REFUSALS = [
     ({"reentry": {"mode": "after_days", "days": 0}}, "trigger.reentry.days"),
     ({"reentry": {"mode": "after_days", "days": 3651}}, "trigger.reentry.days"),
     ({"hysteresis": -1}, "trigger.hysteresis"),
-    ({"hysteresis": 71}, "trigger.hysteresis"),
+    ({"hysteresis": 70}, "trigger.hysteresis"),
     ({"hysteresis": True}, "trigger.hysteresis"),
     ({"priority": 1001}, "trigger.priority"),
     ({"priority": -1001}, "trigger.priority"),
@@ -384,7 +384,7 @@ CONDITIONS = st.sampled_from([
 ])
 TRIGGERS = st.integers(1, 100).flatmap(lambda threshold: st.fixed_dictionaries({
     "score_threshold": st.just(threshold),
-    "hysteresis": st.integers(0, threshold),
+    "hysteresis": st.integers(0, threshold - 1),
     "priority": st.integers(-1000, 1000),
     "conditions": st.lists(CONDITIONS, max_size=3),
     "reentry": st.sampled_from([{"mode": "never"}, {"mode": "after_end"},

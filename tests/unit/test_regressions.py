@@ -1,12 +1,5 @@
-"""Domain bugs found while updating the unit tests: each test here FAILS on the current code.
-
-This file is deliberately not named ``test_*.py``, so the suite does not collect it and stays
-green. Run it on its own to see the failures:
-
-    .venv/bin/pytest tests/unit/known_bugs.py -q
-
-Once a bug is fixed, move its test into the matching ``test_*.py`` file.
-"""
+"""Regressions: each test failed before its fix (DST windows, retries while paused, source case,
+hysteresis bound, window and re-entry validation, windows on shift and retry)."""
 
 from __future__ import annotations
 
