@@ -32,7 +32,7 @@ from projections.lead_history import LeadHistoryProjection
 from projections.messages import MessagesProjection
 from scheduler.claimer import Claimer
 from scheduler.due_index import MemoryDueSchedule, RedisDueSchedule
-from scheduler.tasks import declare_send_step, make_broker
+from scheduler.tasks import declare_send_steps, make_broker
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +110,8 @@ class Runtime:
                            heartbeat_timeout_ms=s.broker_heartbeat_timeout_ms)
 
     @cached_property
-    def send_step(self) -> dramatiq.Actor:
-        return declare_send_step(self.broker, lambda: self.sender)
+    def send_steps(self) -> dramatiq.Actor:
+        return declare_send_steps(self.broker, lambda: self.sender)
 
     @cached_property
     def channels(self) -> dict[str, ChannelSender]:
@@ -166,17 +166,18 @@ class Runtime:
 
     def claimer(self) -> Claimer:
         s = self.settings
-        actor = self.send_step
-        def enqueue(member: str) -> None:
-            actor.send(member)
+        actor = self.send_steps
+
+        def enqueue(members: list[str]) -> None:
+            actor.send(members)
 
         return Claimer(self.schedule, enqueue, self.clock,
-                       batch_size=s.scheduler_batch_size,
+                       batch_size=s.scheduler_batch_size, dispatch_batch=s.scheduler_dispatch_batch,
                        lease_ms=s.scheduler_lease_seconds * 1000,
                        idle_wait=s.scheduler_poll_ms / 1000)
 
     def worker(self) -> dramatiq.Worker:
-        self.send_step  # noqa: B018 - the actor must be declared before the worker starts
+        self.send_steps  # noqa: B018 - the actor must be declared before the worker starts
         return dramatiq.Worker(self.broker, worker_threads=self.settings.worker_threads,
                                worker_timeout=self.settings.worker_poll_ms)
 

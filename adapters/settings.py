@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     scheduler_poll_ms: int = 50
     scheduler_lease_seconds: int = 120
     scheduler_batch_size: int = 500
+    scheduler_dispatch_batch: int = 20
     follower_idle_seconds: float = 1.0
     dispatch_timeout_seconds: int = 120
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -18,6 +20,8 @@ from domain.execution import WorkflowExecution
 from domain.lead import Lead
 from domain.message import Message
 from domain.personalisation import context_for
+from domain.template import Template
+from domain.workflow import PublishedWorkflows
 
 log = logging.getLogger(__name__)
 
@@ -35,45 +39,68 @@ class StepSender:
         self.app = app
         self.channels = channels
         self.dispatch_timeout = dispatch_timeout
+        self._templates: dict[UUID, Template] = {}
 
     def send_due(self, execution_id: UUID) -> str:
         """Send the execution's due step if there is one; returns what happened."""
-        claimed = self._claim(execution_id)
-        if isinstance(claimed, str):
-            return claimed
-        execution, message, step_no = claimed
+        now = self.app.clock.now()
+        prepared = self._prepare(execution_id, now, self.app.catalog())
+        if isinstance(prepared, str):
+            return prepared
         try:
-            outgoing = self._render(execution, message, step_no)
-            provider_id = self.channels[message.channel].send(outgoing)
-        except SendError as e:
-            permanent = isinstance(e, PermanentSendError)
-            self._record(execution_id, message.id, step_no, failure=(str(e), permanent))
-            log.info("step %s of %s failed (permanent=%s)", step_no, execution_id, permanent)
-            return "failed"
-        self._record(execution_id, message.id, step_no, sent=(provider_id, outgoing))
-        log.info("step %s of %s sent as %s", step_no, execution_id, message.id)
-        return "sent"
+            self.app.save(*prepared.aggregates)
+        except IntegrityError:
+            return "claimed-elsewhere"
+        if prepared.outcome != "send":
+            return prepared.outcome
+        result = self._deliver(prepared)
+        self._record(prepared, result)
+        return "sent" if result.provider_id else "failed"
 
-    def _claim(self, execution_id: UUID) -> tuple[WorkflowExecution, Message, int] | str:
+    def send_batch(self, execution_ids: list[UUID]) -> list[str]:
+        """Send many executions' due steps with two transactions in all (claims, outcomes);
+        if another writer touched one of them, fall back to one at a time."""
+        now = self.app.clock.now()
+        catalog = self.app.catalog()
+        prepared = [self._prepare(x, now, catalog) for x in execution_ids]
+        ready = [p for p in prepared if isinstance(p, Prepared)]
+        try:
+            self.app.save(*(a for p in ready for a in p.aggregates))
+        except IntegrityError:
+            log.info("batch of %d: a claim conflicted; sending one at a time", len(ready))
+            return [self.send_due(x) for x in execution_ids]
+        sending = [p for p in ready if p.outcome == "send"]
+        results = [self._deliver(p) for p in sending]
+        for p, result in zip(sending, results, strict=True):
+            self._apply(p, result, self.app.clock.now())
+        try:
+            self.app.save(*(a for p in sending for a in p.aggregates))
+        except IntegrityError:
+            for p, result in zip(sending, results, strict=True):
+                self._record(p, result)
+        sent = {p.execution.id: "sent" if r.provider_id else "failed"
+                for p, r in zip(sending, results, strict=True)}
+        return [p if isinstance(p, str) else sent.get(p.execution.id, p.outcome)
+                for p in prepared]
+
+    def _prepare(self, execution_id: UUID, now: datetime,
+                 catalog: PublishedWorkflows) -> Prepared | str:
+        """Decide what to do with the execution now and record it on the aggregates (unsaved)."""
         try:
             execution = self.app.execution(execution_id)
         except NotFound:
             return "unknown"
-        now = self.app.clock.now()
         step_no = execution.due_step(now)
         if step_no is None:
             return self._recover(execution, now)
-        if self.app.catalog().is_held(execution.workflow_id):
+        if catalog.is_held(execution.workflow_id):
             return "held"  # the workflow is paused: the index offers it again after the lease
-        step = execution.step(step_no)
-        skip = self._skip_reason(execution, step_no)
+        lead = self.app.lead(execution.lead_id)
+        skip = self._skip_reason(execution, step_no, lead)
         if skip is not None:
             execution.skip(step_no, skip, now)
-            try:
-                self.app.save(execution)
-            except IntegrityError:
-                return "claimed-elsewhere"
-            return "skipped"
+            return Prepared(execution, None, step_no, lead, "skipped")
+        step = execution.step(step_no)
         message_id = ids.message_id(execution.id, step_no, execution.workflow_version,
                                     execution.round)
         if self.app.exists(message_id):
@@ -84,15 +111,35 @@ class StepSender:
                                     channel=step["channel"], template_id=step["template_id"],
                                     now=now)
         execution.dispatch(step_no, message_id, now)
-        try:
-            self.app.save(message, execution)
-        except IntegrityError:
-            return "claimed-elsewhere"
-        return execution, message, step_no
+        return Prepared(execution, message, step_no, lead, "send")
 
-    def _skip_reason(self, execution: WorkflowExecution, step_no: int) -> str | None:
+    def _deliver(self, p: Prepared) -> Result:
+        assert p.message is not None
+        try:
+            outgoing = self._render(p.lead, p.message)
+            provider_id = self.channels[p.message.channel].send(outgoing)
+        except SendError as e:
+            permanent = isinstance(e, PermanentSendError)
+            log.info("step %s of %s failed (permanent=%s)", p.step_no, p.execution.id, permanent)
+            return Result(None, None, str(e), permanent)
+        log.info("step %s of %s sent as %s", p.step_no, p.execution.id, p.message.id)
+        return Result(provider_id, outgoing, None, False)
+
+    @staticmethod
+    def _apply(p: Prepared, result: Result, now: datetime) -> None:
+        message, execution = p.message, p.execution
+        assert message is not None
+        if result.provider_id is not None and result.outgoing is not None:
+            out = result.outgoing
+            message.mark_sent(result.provider_id, out.recipient, out.subject, out.body, now)
+            execution.record_sent(p.step_no, message.id, now)
+        else:
+            reason = result.failure or "failed"
+            message.mark_failed(reason, result.permanent, now)
+            execution.record_failure(p.step_no, reason, result.permanent, now)
+
+    def _skip_reason(self, execution: WorkflowExecution, step_no: int, lead: Lead) -> str | None:
         """Evaluate the step's conditions and the lead's consent at send time."""
-        lead = self.app.lead(execution.lead_id)
         email = execution.earlier_message(step_no, "email")
         in_app = execution.earlier_message(step_no, "in_app")
         facts = Engagement(
@@ -101,32 +148,24 @@ class StepSender:
             in_app_read=self.app.message(in_app).read if in_app else None)
         return skip_reason(execution.step(step_no), facts)
 
-    def _recover(self, execution: WorkflowExecution,
-                 now: datetime) -> tuple[WorkflowExecution, Message, int] | str:
+    def _recover(self, execution: WorkflowExecution, now: datetime) -> Prepared | str:
         """A dispatch whose sender died: try again where a repeat cannot duplicate, else say so."""
         step_no = execution.stale_dispatch(now, self.dispatch_timeout)
         if step_no is None:
             return "not-due"
         message = self.app.message(execution.step(step_no)["message_id"])
+        lead = self.app.lead(execution.lead_id)
         if self.channels[message.channel].idempotent and execution.is_active:
             execution.redispatch(step_no, now, self.dispatch_timeout)
-            outcome: tuple[WorkflowExecution, Message, int] | str = (execution, message, step_no)
-        else:
-            message.mark_unknown(UNKNOWN, now)
-            execution.record_unknown_outcome(step_no, UNKNOWN, now, self.dispatch_timeout)
-            outcome = "unknown"
-        try:
-            self.app.save(message, execution)
-        except IntegrityError:
-            return "claimed-elsewhere"
-        log.warning("step %s of %s: stale dispatch, %s", step_no, execution.id,
-                    "sending again" if outcome != "unknown" else "outcome unknown")
-        return outcome
+            log.warning("step %s of %s: stale dispatch, sending again", step_no, execution.id)
+            return Prepared(execution, message, step_no, lead, "send")
+        message.mark_unknown(UNKNOWN, now)
+        execution.record_unknown_outcome(step_no, UNKNOWN, now, self.dispatch_timeout)
+        log.warning("step %s of %s: stale dispatch, outcome unknown", step_no, execution.id)
+        return Prepared(execution, message, step_no, lead, "unknown")
 
-    def _render(self, execution: WorkflowExecution, message: Message,
-                step_no: int) -> OutgoingMessage:
-        lead = self.app.lead(execution.lead_id)
-        template = self.app.template(UUID(message.template_id))
+    def _render(self, lead: Lead, message: Message) -> OutgoingMessage:
+        template = self._template(UUID(message.template_id))
         renderer = self.app.renderer
         assert renderer is not None
         context = context_for(lead)
@@ -146,24 +185,47 @@ class StepSender:
             raise PermanentSendError(f"lead has no {channel} address")
         return address
 
-    def _record(self, execution_id: UUID, message_id: UUID, step_no: int, *,
-                sent: tuple[str, OutgoingMessage] | None = None,
-                failure: tuple[str, bool] | None = None) -> None:
+    def _template(self, template_id: UUID) -> Template:
+        # Templates never change once saved (a new revision is a new template), so cache them.
+        found = self._templates.get(template_id)
+        if found is None:
+            found = self._templates[template_id] = self.app.template(template_id)
+        return found
+
+    def _record(self, p: Prepared, result: Result) -> None:
+        """Record the outcome, reloading when another writer (a pause, say) got there first."""
+        assert p.message is not None
         for _ in range(RECORD_RETRIES):
-            execution = self.app.execution(execution_id)
-            message = self.app.message(message_id)
-            now = self.app.clock.now()
-            if sent is not None:
-                provider_id, out = sent
-                message.mark_sent(provider_id, out.recipient, out.subject, out.body, now)
-                execution.record_sent(step_no, message_id, now)
-            elif failure is not None:
-                reason, permanent = failure
-                message.mark_failed(reason, permanent, now)
-                execution.record_failure(step_no, reason, permanent, now)
+            reloaded = Prepared(self.app.execution(p.execution.id), self.app.message(p.message.id),
+                                p.step_no, p.lead, p.outcome)
+            self._apply(reloaded, result, self.app.clock.now())
             try:
-                self.app.save(message, execution)
+                self.app.save(*reloaded.aggregates)
                 return
             except IntegrityError:
                 continue
-        raise RuntimeError(f"could not record the outcome of step {step_no} of {execution_id}")
+        raise RuntimeError(f"could not record the outcome of step {p.step_no} of "
+                           f"{p.execution.id}")
+
+
+@dataclass
+class Prepared:
+    """An execution with its due step decided: to send, skipped, or of unknown outcome."""
+
+    execution: WorkflowExecution
+    message: Message | None
+    step_no: int
+    lead: Lead
+    outcome: str
+
+    @property
+    def aggregates(self) -> list[Any]:
+        return [a for a in (self.message, self.execution) if a is not None]
+
+
+@dataclass(frozen=True)
+class Result:
+    provider_id: str | None
+    outgoing: OutgoingMessage | None
+    failure: str | None
+    permanent: bool

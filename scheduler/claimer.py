@@ -12,12 +12,14 @@ log = logging.getLogger(__name__)
 
 
 class Claimer:
-    def __init__(self, schedule: DueSchedule, enqueue: Callable[[str], None], clock: Clock, *,
-                 batch_size: int = 500, lease_ms: int = 120_000, idle_wait: float = 0.05) -> None:
+    def __init__(self, schedule: DueSchedule, enqueue: Callable[[list[str]], None], clock: Clock,
+                 *, batch_size: int = 500, dispatch_batch: int = 20, lease_ms: int = 120_000,
+                 idle_wait: float = 0.05) -> None:
         self.schedule = schedule
         self.enqueue = enqueue
         self.clock = clock
         self.batch_size = batch_size
+        self.dispatch_batch = dispatch_batch
         self.lease_ms = lease_ms
         self.idle_wait = idle_wait
         self.stopping = threading.Event()
@@ -25,8 +27,8 @@ class Claimer:
     def tick(self) -> int:
         now_ms = int(self.clock.now().timestamp() * 1000)
         members = self.schedule.claim(now_ms, self.batch_size, self.lease_ms)
-        for member in members:
-            self.enqueue(member)
+        for i in range(0, len(members), self.dispatch_batch):
+            self.enqueue(members[i:i + self.dispatch_batch])
         return len(members)
 
     def run(self) -> None:

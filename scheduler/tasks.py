@@ -12,7 +12,7 @@ from dramatiq.brokers.stub import StubBroker
 from application.sending import StepSender
 
 QUEUE = "steps"
-ACTOR = "send_step"
+ACTOR = "send_steps"
 #: Well inside the sender's dispatch timeout, so a live send is never taken for a dead one.
 TIME_LIMIT_MS = 60_000
 
@@ -28,14 +28,15 @@ def make_broker(redis_url: str | None, namespace: str, *, heartbeat_timeout_ms: 
                        maintenance_chance=maintenance_chance)
 
 
-def declare_send_step(broker: dramatiq.Broker,
-                      sender: Callable[[], StepSender]) -> dramatiq.Actor:
-    """The actor that sends an execution's due step; ``sender`` builds the service lazily."""
+def declare_send_steps(broker: dramatiq.Broker,
+                       sender: Callable[[], StepSender]) -> dramatiq.Actor:
+    """The actor that sends a batch of executions' due steps; ``sender`` builds the service
+    lazily. Each id is re-checked, so a repeated or stale message does nothing."""
 
-    def send_step(execution_id: str) -> None:
-        sender().send_due(UUID(execution_id))
+    def send_steps(execution_ids: list[str]) -> None:
+        sender().send_batch([UUID(x) for x in execution_ids])
 
     declare = dramatiq.actor(actor_name=ACTOR, queue_name=QUEUE, broker=broker,
                              max_retries=20, min_backoff=500, max_backoff=60_000,
                              time_limit=TIME_LIMIT_MS)
-    return declare(send_step)
+    return declare(send_steps)

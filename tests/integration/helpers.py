@@ -80,6 +80,12 @@ class Harness:
         self.rt.app.change_score(lead, 85, "viewed a listing")
         return lead
 
+    def dispatch_without_sending(self, execution_id: UUID) -> None:
+        """Claim the due step in the log and stop there, as a sender that dies at once."""
+        prepared = self.rt.sender._prepare(execution_id, self.clock.now(), self.rt.app.catalog())
+        assert not isinstance(prepared, str) and prepared.outcome == "send"
+        self.rt.app.save(*prepared.aggregates)
+
     def restart(self) -> None:
         """A new process: new application, followers reading their positions from storage."""
         self.rt.stop()

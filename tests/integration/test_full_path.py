@@ -60,7 +60,7 @@ def test_score_change_reaches_the_smtp_server_through_dramatiq(
     app.change_status(lead, "lost", "bought elsewhere")
     assert eventually(lambda: runtime.schedule.due_at(str(execution.id)) is None)
     # A stray delivery of the step (a duplicate, a replay) sends nothing
-    runtime.send_step.send(str(execution.id))
+    runtime.send_steps.send([str(execution.id)])
     time.sleep(1.0)
     assert len(inbox.messages) == 1
     history = eventually(lambda: [r for r in runtime.history.for_lead(str(lead))
