@@ -136,5 +136,8 @@ def test_every_step_goes_out_exactly_once_through_crashes_and_a_redis_flush(
     assert set(statuses) <= {"sent", "unknown"}
     assert statuses["sent"] + statuses["unknown"] == EXECUTIONS * STEPS
     assert len(received) >= statuses["sent"]
-    assert len(unknown) <= EXECUTIONS * STEPS // 50, "ambiguous sends stay rare"
+    # Only a worker dying inside the provider call leaves a send ambiguous: at most one batch
+    # per worker thread each time.
+    in_flight = int(servers.env["FOLLOWUP_WORKER_THREADS"]) * 20
+    assert len(unknown) <= chaos.kills["worker"] * in_flight
     assert sent_ids <= set(received), "every step recorded as sent reached the server"
