@@ -1,0 +1,362 @@
+"""Engine benchmark: sustained sends, the 08:00 burst against Dramatiq's own delayed messages,
+trigger latency under load, and Redis memory per scheduled step.
+
+Everything runs on this machine: `followup scheduler`, `followup worker`, `followup projector`
+and `followup api` as separate processes, PostgreSQL, Redis, and an SMTP server in this process
+that accepts every send (the provider stand-in). References are measured in the same run.
+
+    uv run python scripts/bench_engine.py            # about ten minutes
+    uv run python scripts/bench_engine.py --quick    # smaller numbers, for a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import psycopg
+import redis
+from aiosmtpd.controller import Controller
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from adapters.bootstrap import Runtime  # noqa: E402
+from adapters.settings import Settings  # noqa: E402
+from application.enrolment import try_enrol  # noqa: E402
+from domain.lead import Lead  # noqa: E402
+from scheduler.due_index import RedisDueSchedule  # noqa: E402
+
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+class Accepting:
+    """The provider stand-in: accepts every message and notes when each arrived."""
+
+    def __init__(self) -> None:
+        self.at: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        parsed = email.message_from_bytes(envelope.content)
+        with self.lock:
+            self.at.setdefault(str(parsed["X-Followup-Message"]), time.time())
+        return "250 OK"
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.at)
+
+    def wait_for(self, count: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self.count() < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.db = f"fu_bench_{uuid.uuid4().hex[:10]}"
+        self.prefix = f"fu-bench-{uuid.uuid4().hex[:10]}"
+        self.db_url = PG_ADMIN.rsplit("/", 1)[0] + "/" + self.db
+        self.smtp = Accepting()
+        self.smtp_port = free_port()
+        self.logs = Path(tempfile.mkdtemp(prefix="fu-bench-"))
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("FOLLOWUP_")}
+        self.env.update(FOLLOWUP_DATABASE_URL=self.db_url, FOLLOWUP_REDIS_URL=REDIS_URL,
+                        FOLLOWUP_REDIS_PREFIX=self.prefix, FOLLOWUP_SMTP_HOST="127.0.0.1",
+                        FOLLOWUP_SMTP_PORT=str(self.smtp_port), FOLLOWUP_API_PORT=str(free_port()),
+                        FOLLOWUP_DATA_DIR=str(self.logs), FOLLOWUP_LOG_LEVEL="WARNING",
+                        FOLLOWUP_WORKER_THREADS=str(args.threads))
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.runtime: Runtime | None = None
+
+    # Set-up ------------------------------------------------------------------
+
+    @contextmanager
+    def servers(self) -> Iterator[None]:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{self.db}"')
+        controller = Controller(self.smtp, hostname="127.0.0.1", port=self.smtp_port)
+        controller.start()
+        try:
+            yield
+        finally:
+            for name in list(self.processes):
+                self.stop(name)
+            if self.runtime is not None:
+                self.runtime.stop()
+            controller.stop()
+            client = redis.Redis.from_url(REDIS_URL)
+            keys = list(client.scan_iter(f"*{self.prefix}*", count=1000))
+            for i in range(0, len(keys), 10_000):
+                client.delete(*keys[i:i + 10_000])
+            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
+
+    def start(self, name: str) -> None:
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "adapters.cli", name], cwd=ROOT, env=self.env,
+            stdout=(self.logs / f"{name}.log").open("ab"), stderr=subprocess.STDOUT)
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name)
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+    def rt(self) -> Runtime:
+        if self.runtime is None:
+            settings = Settings(database_url=self.db_url, redis_url=REDIS_URL,
+                                redis_prefix=self.prefix, data_dir=self.logs)
+            self.runtime = Runtime(settings)
+        return self.runtime
+
+    def workflow(self, steps: int, window_start: str | None = None, agent: str = "bench") -> Any:
+        app = self.rt().app
+        template = app.create_template(name="t", channel="email",
+                                       subject="Hi {{ lead.first_name }}",
+                                       body="Hello {{ lead.name }}, {{ lead.timeline }}")
+        windows = ({"email": {"start": window_start, "end": "24:00"}} if window_start else {})
+        workflow = app.create_workflow(agent_id=agent, name="bench", definition={
+            "trigger": {"score_threshold": 80}, "send_windows": windows,
+            "steps": [{"channel": "email", "template_id": str(template), "delay_minutes": 0}]
+            * steps})
+        app.publish_workflow(workflow)
+        return app.workflow(workflow)
+
+    def enrol(self, workflow: Any, count: int) -> None:
+        """Leads already above the threshold, each started in the workflow (50 per commit)."""
+        app = self.rt().app
+        now = app.clock.now()
+        batch: list[Any] = []
+        for i in range(count):
+            lead = Lead.register(lead_id=uuid4(), agent_id=workflow.agent_id, name=f"Lead {i}",
+                                 email=f"lead{i}@example.com", phone=None, timezone="UTC",
+                                 preferences={}, timeline="soon", score=90)
+            execution = try_enrol(app, lead, workflow, 1, "bench", {"kind": "bench"}, set(), now)
+            batch += [lead, execution]
+            if len(batch) >= 100:
+                app.save(*batch)
+                batch = []
+        if batch:
+            app.save(*batch)
+
+    def wait_indexed(self, count: int, timeout: float = 600) -> None:
+        schedule = RedisDueSchedule(redis.Redis.from_url(REDIS_URL), self.prefix)
+        deadline = time.monotonic() + timeout
+        while schedule.size() < count and time.monotonic() < deadline:
+            time.sleep(0.5)
+
+    # Measures ----------------------------------------------------------------
+
+    def reference_save_rate(self) -> float:
+        """eventsourcing saving one new aggregate per transaction, on the same PostgreSQL."""
+
+        class Ref(Aggregate):
+            @event("Made")
+            def __init__(self, n: int) -> None:
+                self.n = n
+
+        env = Settings(database_url=self.db_url).eventsourcing_env()
+        app = Application(env=env | {"PERSISTENCE_MODULE": "eventsourcing.postgres"})
+        n = 1000
+        t0 = time.perf_counter()
+        for i in range(n):
+            app.save(Ref(i))
+        rate = n / (time.perf_counter() - t0)
+        app.close()
+        return rate
+
+    def sustained(self) -> tuple[float, int]:
+        """Steps through the whole path while thousands of executions run three steps each."""
+        executions, steps = self.args.sustained, 3
+        workflow = self.workflow(steps)
+        self.stop("scheduler")  # executions pile up in the log, none claimed yet
+        self.enrol(workflow, executions)
+        before = self.smtp.count()
+        self.start("scheduler")
+        self.trigger_probe_start()
+        self.smtp.wait_for(before + executions * steps, timeout=900)
+        self.trigger_probe_stop()
+        arrivals = sorted(self.smtp.at.values())[before:]
+        lo, hi = arrivals[len(arrivals) // 10], arrivals[len(arrivals) * 9 // 10]
+        rate = (len(arrivals) * 8 // 10) / (hi - lo)
+        return rate, len(arrivals)
+
+    def trigger_probe_start(self) -> None:
+        self.probe_stop = threading.Event()
+        self.probe_results: list[float] = []
+        probe_workflow = self.workflow(1, agent="probe")
+        api = httpx.Client(base_url=f"http://127.0.0.1:{self.env['FOLLOWUP_API_PORT']}",
+                           timeout=30)
+
+        def run() -> None:
+            pending: dict[str, float] = {}
+            while not self.probe_stop.wait(0.5):
+                lead = api.post("/api/leads", json={
+                    "agentId": "probe", "name": "Probe Lead", "email": "probe@example.com",
+                    "score": 10}).json()["id"]
+                t0 = time.time()
+                api.post(f"/api/leads/{lead}/score", json={"score": 90}).raise_for_status()
+                pending[lead] = t0
+                self.match_probes(pending)
+            self.match_probes(pending, wait=True)
+            api.close()
+
+        del probe_workflow
+        self.probe_thread = threading.Thread(target=run)
+        self.probe_thread.start()
+
+    def match_probes(self, pending: dict[str, float], wait: bool = False) -> None:
+        deadline = time.monotonic() + (30 if wait else 0)
+        app = self.rt().app
+        while pending:
+            for lead_id, t0 in list(pending.items()):
+                executions = app.lead_executions(uuid.UUID(lead_id))
+                message = executions[0].steps[0].get("message_id") if executions else None
+                if message and str(message) in self.smtp.at:
+                    self.probe_results.append(self.smtp.at[str(message)] - t0)
+                    del pending[lead_id]
+            if not wait or time.monotonic() > deadline:
+                return
+            time.sleep(0.2)
+
+    def trigger_probe_stop(self) -> None:
+        self.probe_stop.set()
+        self.probe_thread.join()
+
+    def burst(self, dramatiq_peer: bool) -> list[float]:
+        """N executions whose first step falls due at the same instant (a window opening)."""
+        count = self.args.burst
+        opening = (datetime.now(UTC) + timedelta(seconds=self.args.lead_seconds)).replace(
+            second=0, microsecond=0) + timedelta(minutes=1)
+        workflow = self.workflow(1, window_start=f"{opening:%H:%M}")
+        if dramatiq_peer:
+            self.stop("scheduler")
+        before = self.smtp.count()
+        t0 = time.monotonic()
+        self.enrol(workflow, count)
+        if dramatiq_peer:
+            self.enqueue_delayed(workflow, opening)
+        print(f"  {count} executions due at {opening:%H:%M:%S} UTC set up in "
+              f"{time.monotonic() - t0:.0f} s", flush=True)
+        if datetime.now(UTC) >= opening:
+            raise SystemExit("set-up took longer than the lead time; raise --lead-seconds")
+        self.smtp.wait_for(before + count, timeout=(opening - datetime.now(UTC)).total_seconds()
+                           + 600)
+        due = opening.timestamp()
+        lags = sorted(self.smtp.at.values())[before:]
+        if dramatiq_peer:
+            self.start("scheduler")
+        return [max(0.0, at - due) for at in lags]
+
+    def enqueue_delayed(self, workflow: Any, opening: datetime) -> None:
+        """Dramatiq's own delayed messages, one per execution, calling the same sender."""
+        runtime = self.rt()
+        actor = runtime.send_steps
+        with psycopg.connect(self.db_url) as conn:
+            rows = conn.execute("SELECT execution_id FROM directory_executions "
+                                "WHERE workflow_id = %s", (str(workflow.id),)).fetchall()
+        while len(rows) < self.args.burst:  # the projector is still filling the directory
+            time.sleep(1)
+            with psycopg.connect(self.db_url) as conn:
+                rows = conn.execute("SELECT execution_id FROM directory_executions "
+                                    "WHERE workflow_id = %s", (str(workflow.id),)).fetchall()
+        for (execution_id,) in rows:
+            delay = max(0, int((opening - datetime.now(UTC)).total_seconds() * 1000) + 20)
+            actor.send_with_options(args=([execution_id],), delay=delay)
+
+    def redis_memory(self) -> tuple[float, float]:
+        """Bytes per scheduled step in the due index with a million executions scheduled,
+        against the bytes of the data itself (a 16-byte id and an 8-byte time)."""
+        client = redis.Redis.from_url(REDIS_URL)
+        schedule = RedisDueSchedule(client, f"{self.prefix}-mem")
+        n = self.args.memory
+        due = int(time.time() * 1000) + 3_600_000
+        for position, start in enumerate(range(0, n, 10_000)):
+            changes: list[tuple[str, int | None]] = [
+                (str(uuid4()), due + i) for i in range(start, min(n, start + 10_000))]
+            schedule.apply(changes, position, position + 1)
+        used = int(client.memory_usage(schedule.due_key, samples=0) or 0)
+        client.delete(schedule.due_key, schedule.position_key)
+        return used / n, used / n / 24
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="`followup worker` processes")
+    args = parser.parse_args()
+    args.sustained = 1000 if args.quick else 4000
+    args.burst = 2000 if args.quick else 20_000
+    args.memory = 100_000 if args.quick else 1_000_000
+    args.lead_seconds = 60 if args.quick else 150
+    bench = Bench(args)
+    with bench.servers():
+        for name in ("api", "scheduler", "projector"):
+            bench.start(name)
+        for i in range(args.workers):
+            bench.processes[f"worker-{i}"] = subprocess.Popen(
+                [sys.executable, "-m", "adapters.cli", "worker"], cwd=ROOT, env=bench.env,
+                stdout=(bench.logs / f"worker-{i}.log").open("ab"), stderr=subprocess.STDOUT)
+        time.sleep(3)
+        reference = bench.reference_save_rate()
+        print(f"reference: eventsourcing, one aggregate saved per transaction: "
+              f"{reference:,.0f} saves/s", flush=True)
+        rate, sent = bench.sustained()
+        print(f"sustained: {rate:,.0f} steps/s through the full path ({sent} steps); "
+              f"{rate / reference:.2f}x the reference", flush=True)
+        probes = bench.probe_results
+        if probes:
+            print(f"trigger latency under that load: n={len(probes)} "
+                  f"p50={pct(probes, 50) * 1000:.0f} ms p99={pct(probes, 99) * 1000:.0f} ms",
+                  flush=True)
+        ours = bench.burst(dramatiq_peer=False)
+        print(f"burst, ours: {len(ours)} steps due at once, lag p50={pct(ours, 50):.1f} s "
+              f"p99={pct(ours, 99):.1f} s max={max(ours):.1f} s", flush=True)
+        peer = bench.burst(dramatiq_peer=True)
+        print(f"burst, Dramatiq delayed messages: lag p50={pct(peer, 50):.1f} s "
+              f"p99={pct(peer, 99):.1f} s max={max(peer):.1f} s; ours/peer p99 "
+              f"{pct(ours, 99) / max(pct(peer, 99), 1e-9):.2f}", flush=True)
+        per_step, ratio = bench.redis_memory()
+        print(f"redis: {per_step:.0f} bytes per scheduled step with {args.memory:,} scheduled "
+              f"({ratio:.1f}x the 24 bytes of id and due time)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
