@@ -76,7 +76,6 @@ class Settings(BaseSettings):
             "POSTGRES_MAX_OVERFLOW": str(self.pg_max_overflow),
             "POSTGRES_LOCK_TIMEOUT": str(self.pg_lock_timeout_seconds),
             "POSTGRES_CONNECT_TIMEOUT": str(self.pg_pool_timeout_seconds),
-            "POSTGRES_PRE_PING": "y",
         }
 
     def read_model_url(self) -> str:

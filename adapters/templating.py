@@ -6,7 +6,7 @@ import operator
 from numbers import Number
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, UndefinedError, meta
+from jinja2 import StrictUndefined, Template, TemplateError, UndefinedError, meta
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -16,6 +16,7 @@ from domain.personalisation import sample_context
 
 MAX_OUTPUT = 50_000
 MAX_POWER = 64
+CACHE_SIZE = 1000
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
@@ -40,6 +41,16 @@ class JinjaRenderer(TemplateRenderer):
     def __init__(self) -> None:
         self.env = _Sandbox(undefined=StrictUndefined, autoescape=False, trim_blocks=True,
                             lstrip_blocks=True, keep_trailing_newline=True)
+        self._cache: dict[str, Template] = {}
+
+    def _compiled(self, text: str) -> Template:
+        """Compiling is most of a render's cost; templates repeat, so keep the compiled ones."""
+        found = self._cache.get(text)
+        if found is None:
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))
+            found = self._cache[text] = self.env.from_string(text)
+        return found
 
     def check(self, text: str, field: str) -> None:
         try:
@@ -53,7 +64,7 @@ class JinjaRenderer(TemplateRenderer):
 
     def render(self, text: str, context: dict[str, Any], field: str = "template") -> str:
         try:
-            out = self.env.from_string(text).render(context)
+            out = self._compiled(text).render(context)
         except UndefinedError as e:
             raise Invalid(field, f"undefined variable: {e.message}") from None
         except TemplateError as e:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -13,9 +13,7 @@ from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
 from application.errors import Conflict, Invalid, NotFound
 from application.ports import Clock, Directory, SystemClock, TemplateRenderer
 from domain.errors import DomainError
-from domain.execution import WorkflowExecution
 from domain.ids import CATALOG_ID
-from domain.lead import Lead
 from domain.workflow import PublishedWorkflows
 
 T = TypeVar("T")
@@ -28,8 +26,8 @@ class Core(Application[UUID]):
     """Loading, saving with tracking, retrying on conflicts; the ports use cases reach."""
 
     name = "FollowUp"
-    snapshotting_intervals: ClassVar = {Lead: 200, WorkflowExecution: 100,
-                                        PublishedWorkflows: 100}
+    # No snapshots: streams are short (an execution is tens of events), and a snapshot store costs
+    # every load a second query. Long lead streams are the case to revisit (see docs).
 
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock | None = None,
                  renderer: TemplateRenderer | None = None,
