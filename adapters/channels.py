@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import smtplib
 import tempfile
+import threading
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -27,6 +29,32 @@ class SmtpEmailSender(ChannelSender):
         self.host, self.port, self.sender = host, port, sender
         self.timeout, self.username, self.password = timeout, username, password
         self.starttls, self.id_domain = starttls, id_domain
+        self._local = threading.local()  # one open connection per sending thread
+
+    def _connection(self) -> smtplib.SMTP:
+        """The thread's open connection if the server still answers, else a new one."""
+        smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
+        if smtp is not None:
+            try:
+                if smtp.noop()[0] == 250:
+                    return smtp
+            except (OSError, smtplib.SMTPException):
+                pass
+            self._close()
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        if self.starttls:
+            smtp.starttls()
+        if self.username:
+            smtp.login(self.username, self.password or "")
+        self._local.smtp = smtp
+        return smtp
+
+    def _close(self) -> None:
+        smtp = getattr(self._local, "smtp", None)
+        self._local.smtp = None
+        if smtp is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                smtp.close()
 
     def send(self, message: OutgoingMessage) -> str:
         email = EmailMessage()
@@ -38,12 +66,7 @@ class SmtpEmailSender(ChannelSender):
         email["X-Followup-Message"] = str(message.message_id)
         email.set_content(message.body)
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls()
-                if self.username:
-                    smtp.login(self.username, self.password or "")
-                smtp.send_message(email)
+            self._connection().send_message(email)
         except smtplib.SMTPRecipientsRefused as e:
             codes = sorted(code for code, _ in e.recipients.values())
             if all(code >= 500 for code in codes):
@@ -54,6 +77,7 @@ class SmtpEmailSender(ChannelSender):
                 raise PermanentSendError(f"smtp {e.smtp_code}") from e
             raise TransientSendError(f"smtp {e.smtp_code}") from e
         except (TimeoutError, OSError, smtplib.SMTPException) as e:
+            self._close()
             raise TransientSendError(f"smtp unreachable: {type(e).__name__}") from e
         return str(email["Message-ID"])
 

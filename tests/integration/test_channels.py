@@ -68,3 +68,36 @@ def test_outbox_writes_one_whole_file_per_message(tmp_path: Path) -> None:
     OutboxSender(tmp_path).send(message)  # a repeat overwrites, never duplicates
     [written] = list(tmp_path.iterdir())
     assert json.loads(written.read_text())["subject"] == "Hello Ana"
+
+
+class PeerRecording(SmtpInbox):
+    def __init__(self) -> None:
+        super().__init__()
+        self.peers: list[object] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.peers.append(session.peer)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_smtp_reuses_the_thread_connection_and_reopens_a_dropped_one() -> None:
+    port = free_port()
+    first = PeerRecording()
+    controller = Controller(first, hostname="127.0.0.1", port=port)
+    controller.start()
+    sender = SmtpEmailSender("127.0.0.1", port, "agent@example.com", timeout=5)
+    try:
+        for _ in range(3):
+            sender.send(outgoing())
+        first.wait_for(3)
+        assert len(set(map(str, first.peers))) == 1  # one connection carried all three
+    finally:
+        controller.stop()
+    second = PeerRecording()  # the server went away and came back: the stale socket is replaced
+    controller = Controller(second, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        sender.send(outgoing())
+        assert len(second.wait_for(1)) == 1
+    finally:
+        controller.stop()
