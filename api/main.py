@@ -7,7 +7,15 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import errors
-from api.routers import executions, health, leads, templates, tracking, workflows
+from api.routers import (
+    dead_letters,
+    executions,
+    health,
+    leads,
+    templates,
+    tracking,
+    workflows,
+)
 
 
 def create_app(runtime: Any) -> FastAPI:
@@ -15,6 +23,6 @@ def create_app(runtime: Any) -> FastAPI:
                   description="Event-sourced follow-up workflows for real-estate agents")
     app.state.runtime = runtime
     errors.install(app)
-    for module in (leads, executions, templates, workflows, tracking, health):
+    for module in (leads, executions, dead_letters, templates, workflows, tracking, health):
         app.include_router(module.router)
     return app

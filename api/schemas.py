@@ -97,6 +97,9 @@ class ExecutionPublic(Schema):
     trigger: dict[str, Any]
     started_at: datetime
     completed_at: datetime | None
+    dead_letter_step: int | None = Field(
+        default=None, description="the step held after its attempts ran out: replay it, or "
+                                  "cancel or restart the execution")
     steps: list[StepPublic]
 
 
@@ -278,3 +281,30 @@ class Published(Schema):
     version: int
     backfilled: int
     migrated: int
+
+
+class DeadLetterPublic(Schema):
+    execution_id: UUID
+    lead_id: UUID
+    workflow_id: UUID
+    agent_id: str
+    step: int = Field(description="the held step's sequence number (from 0)")
+    attempts: int
+    reason: str
+    dead_lettered_at: datetime
+
+
+class ReplayAllIn(Command):
+    agent_id: str | None = Field(default=None, min_length=1, max_length=100)
+    workflow_id: UUID | None = None
+    limit: int = Field(default=1000, ge=1, le=10_000)
+
+
+class ReplayRefused(Schema):
+    execution_id: UUID
+    reason: str
+
+
+class ReplayReport(Schema):
+    replayed: list[UUID]
+    refused: list[ReplayRefused]

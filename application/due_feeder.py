@@ -8,7 +8,7 @@ from application.follower import Consumer, Item
 from application.ports import DueSchedule
 from domain.execution import WorkflowExecution as X
 
-REMOVING = (X.Paused, X.Cancelled, X.Completed)
+REMOVING = (X.Paused, X.StepDeadLettered, X.Cancelled, X.Completed)
 
 
 def epoch_ms(when: object) -> int:

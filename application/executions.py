@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from application.core import Core
-from application.errors import NotFound
+from application.errors import Invalid, NotFound
 from domain.errors import InvalidState
 from domain.execution import WorkflowExecution
 from domain.lead import Lead
@@ -42,6 +42,35 @@ class ExecutionUseCases(Core):
             execution.resume(policy, self.clock.now())
 
         return self._override(execution_id, resume)
+
+    def replay_dead_letter(self, execution_id: UUID) -> WorkflowExecution:
+        """Send the execution's dead-lettered step again, with a fresh set of attempts."""
+        def replay(execution: WorkflowExecution) -> None:
+            lead = self.load(Lead, execution.lead_id)
+            if lead.is_stopped:
+                raise InvalidState("status", f"the lead is {lead.status}; reopen it first")
+            execution.replay(self.clock.now())
+
+        return self._override(execution_id, replay)
+
+    def replay_dead_letters(self, *, agent_id: str | None = None,
+                            workflow_id: UUID | None = None,
+                            limit: int = 1000) -> dict[str, Any]:
+        """Replay what the dead-letter list holds (all, or one agent's or workflow's), oldest
+        first. Each replay is its own command: one that is refused (the lead was closed since,
+        say) is reported with its reason and the rest go on."""
+        if self.directory is None:
+            raise InvalidState("directory", "the dead-letter list needs the directory read model")
+        replayed: list[str] = []
+        refused: list[dict[str, str]] = []
+        for entry in self.directory.dead_letters(agent_id=agent_id, workflow_id=workflow_id,
+                                                 limit=limit):
+            try:
+                self.replay_dead_letter(UUID(entry["execution_id"]))
+                replayed.append(entry["execution_id"])
+            except (Invalid, NotFound) as e:
+                refused.append({"executionId": entry["execution_id"], "reason": str(e)})
+        return {"replayed": replayed, "refused": refused}
 
     def skip_step(self, execution_id: UUID, reason: str) -> WorkflowExecution:
         return self._override(execution_id, lambda x: x.skip(x.current_step, reason,

@@ -93,3 +93,10 @@ class Directory(ABC):
     @abstractmethod
     def live_executions(self, workflow_id: UUID) -> list[tuple[UUID, int]]:
         """(execution id, workflow version) of the workflow's active and paused executions."""
+
+    @abstractmethod
+    def dead_letters(self, *, agent_id: str | None = None, workflow_id: UUID | None = None,
+                     limit: int = 1000) -> list[dict[str, Any]]:
+        """Executions held at a dead-lettered step, oldest first: ``execution_id``,
+        ``lead_id``, ``workflow_id``, ``agent_id``, ``step_no``, ``attempts``, ``reason``,
+        ``dead_lettered_at``."""

@@ -89,6 +89,20 @@ class WorkflowExecution(Aggregate):
         reason: str
         at: datetime
 
+    class StepDeadLettered(Aggregate.Event):
+        """Transient failures used up the step's attempts: the execution holds at this step
+        until an agent replays it (or cancels or restarts the execution)."""
+        TOPIC = "followup.execution.step_dead_lettered"
+        step_no: int
+        reason: str
+        attempts: int
+        at: datetime
+
+    class DeadLetterReplayed(Aggregate.Event):
+        TOPIC = "followup.execution.dead_letter_replayed"
+        step_no: int
+        at: datetime
+
     class Paused(Aggregate.Event):
         TOPIC = "followup.execution.paused"
         reason: str
@@ -139,6 +153,7 @@ class WorkflowExecution(Aggregate):
         self.completed_at: datetime | None = None
         self.status_reason: str | None = None
         self.paused_at: datetime | None = None
+        self.dead_letter: int | None = None  # the step held for an agent's replay
 
     @classmethod
     def start(cls, *, execution_id: UUID, lead_id: UUID, workflow_id: UUID,
@@ -239,16 +254,32 @@ class WorkflowExecution(Aggregate):
         self._move_on(step_no, now)
 
     def record_failure(self, step_no: int, reason: str, permanent: bool, now: datetime) -> None:
-        """A send failed: retry a transient failure later, or give the step up and move on."""
+        """A send failed. A permanent failure gives the step up and moves on; a transient one is
+        retried with backoff until the step's attempts are used up, and then dead-lettered: the
+        execution holds at the step until an agent replays it."""
         self._require(step_no, StepStatus.DISPATCHED)
-        attempts = self.steps[step_no]["attempts"]
-        gives_up = permanent or attempts >= MAX_SEND_ATTEMPTS
-        self._failed(step_no=step_no, reason=reason, permanent=gives_up, at=now)
-        if gives_up:
+        step = self.steps[step_no]
+        attempts = step["attempts"]
+        limit = step.get("attempt_limit", MAX_SEND_ATTEMPTS)
+        tries = attempts - (limit - MAX_SEND_ATTEMPTS)  # since the last replay, if any
+        self._failed(step_no=step_no, reason=reason, permanent=permanent, at=now)
+        if permanent:
             self._move_on(step_no, now)
+        elif attempts >= limit:
+            if self.is_live:
+                self._dead_lettered(step_no=step_no, reason=reason, attempts=tries, at=now)
         elif self.is_active:
-            self._retry(step_no, now + retry_backoff(attempts),
-                        f"retry {attempts + 1} after a transient failure")
+            self._retry(step_no, now + retry_backoff(tries),
+                        f"retry {tries + 1} after a transient failure")
+
+    def replay(self, now: datetime) -> int:
+        """Send the dead-lettered step again, with a fresh set of attempts; returns its number."""
+        if self.dead_letter is None:
+            raise InvalidState("status", f"execution is {self.status} with no dead-lettered step")
+        step_no = self.dead_letter
+        self._replayed(step_no=step_no, at=now)
+        self._retry(step_no, now, "replayed from the dead-letter list")
+        return step_no
 
     def skip(self, step_no: int, reason: str, now: datetime) -> None:
         """Skip the scheduled step (an agent's choice, an unmet condition, an opt-out)."""
@@ -280,6 +311,9 @@ class WorkflowExecution(Aggregate):
             raise InvalidValue("policy", f"use one of {', '.join(RESUME_POLICIES)}")
         if self.status != ExecutionStatus.PAUSED.value:
             raise InvalidState("status", f"execution is {self.status}, not paused")
+        if self.dead_letter is not None:
+            raise InvalidState("status", f"step {self.dead_letter + 1} is dead-lettered: replay "
+                                         "it, or cancel or restart the execution")
         paused_at = self.paused_at or now
         self._resumed(policy=policy, at=now)
         step = self.steps[self.current_step]
@@ -386,6 +420,22 @@ class WorkflowExecution(Aggregate):
     def _outcome_unknown(self, step_no: int, reason: str, at: datetime) -> None:
         self.steps[step_no].update(status=StepStatus.UNKNOWN.value, failure=reason)
 
+    @event(StepDeadLettered)
+    def _dead_lettered(self, step_no: int, reason: str, attempts: int, at: datetime) -> None:
+        self.status = ExecutionStatus.PAUSED.value
+        self.status_reason = f"step {step_no + 1} dead-lettered after {attempts} attempts: {reason}"
+        self.paused_at = at
+        self.dead_letter = step_no
+
+    @event(DeadLetterReplayed)
+    def _replayed(self, step_no: int, at: datetime) -> None:
+        self.status = ExecutionStatus.ACTIVE.value
+        self.status_reason = None
+        self.paused_at = None
+        self.dead_letter = None
+        step = self.steps[step_no]
+        step["attempt_limit"] = step["attempts"] + MAX_SEND_ATTEMPTS
+
     @event(Paused)
     def _paused(self, reason: str, at: datetime) -> None:
         self.status = ExecutionStatus.PAUSED.value
@@ -411,10 +461,12 @@ class WorkflowExecution(Aggregate):
         self.status_reason = None
         self.completed_at = None
         self.paused_at = None
+        self.dead_letter = None
         self.current_step = 0
 
     @event(Cancelled)
     def _cancelled(self, reason: str, at: datetime) -> None:
+        self.dead_letter = None
         self.status = ExecutionStatus.CANCELLED.value
         self.status_reason = reason
         self.completed_at = at

@@ -1,4 +1,5 @@
-"""Directory read model: leads by agent and score, executions by workflow and version."""
+"""Directory read model: leads by agent and score, executions by workflow and version, and the
+dead-letter list (steps whose attempts ran out, held for an agent's replay)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Column, Connection, Index, Integer, String, Table, select
+from sqlalchemy import Column, Connection, Index, Integer, String, Table, Text, select
 
 from application.ports import Directory
 from domain.execution import WorkflowExecution as X
@@ -32,15 +33,30 @@ executions = Table(
     Index("directory_executions_workflow_idx", "workflow_id", "status"),
 )
 
+dead_letters = Table(
+    "directory_dead_letters", metadata,
+    Column("execution_id", String(36), primary_key=True),
+    Column("lead_id", String(36), nullable=False),
+    Column("workflow_id", String(36), nullable=False),
+    Column("step_no", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("dead_lettered_at", String(40), nullable=False),
+    Index("directory_dead_letters_workflow_idx", "workflow_id", "dead_lettered_at"),
+)
+
 STATUS_EVENTS = {X.Paused: "paused", X.Resumed: "active", X.Restarted: "active",
-                 X.Cancelled: "cancelled", X.Completed: "completed"}
+                 X.Cancelled: "cancelled", X.Completed: "completed", X.StepDeadLettered: "paused",
+                 X.DeadLetterReplayed: "active"}
+# What takes an execution off the dead-letter list (its history keeps the record).
+LEAVES_DEAD_LETTERS = (X.DeadLetterReplayed, X.Restarted, X.Cancelled)
 
 
 class DirectoryProjection(SqlProjection, Directory):
     name = "directory"
     topics = tuple(get_topic(c) for c in (Lead.Created, Lead.ScoreChanged, Lead.StatusChanged,
                                           X.Created, X.Migrated, *STATUS_EVENTS))
-    tables = (leads, executions)
+    tables = (leads, executions, dead_letters)
 
     def handle(self, conn: Connection, event: Any, position: int) -> None:
         ident = str(event.originator_id)
@@ -62,6 +78,15 @@ class DirectoryProjection(SqlProjection, Directory):
         else:
             conn.execute(executions.update().where(executions.c.execution_id == ident)
                          .values(status=STATUS_EVENTS[type(event)]))
+            if isinstance(event, X.StepDeadLettered):
+                row = conn.execute(select(executions.c.lead_id, executions.c.workflow_id)
+                                   .where(executions.c.execution_id == ident)).one()
+                conn.execute(dead_letters.insert().values(
+                    execution_id=ident, lead_id=row.lead_id, workflow_id=row.workflow_id,
+                    step_no=event.step_no, attempts=event.attempts, reason=event.reason,
+                    dead_lettered_at=event.at.isoformat()))
+            elif isinstance(event, LEAVES_DEAD_LETTERS):
+                conn.execute(dead_letters.delete().where(dead_letters.c.execution_id == ident))
 
     def leads_at_or_above(self, agent_id: str, score: int) -> list[UUID]:
         query = (select(leads.c.lead_id).where(leads.c.agent_id == agent_id,
@@ -78,3 +103,16 @@ class DirectoryProjection(SqlProjection, Directory):
                  .order_by(executions.c.execution_id))
         with self.engine.connect() as conn:
             return [(UUID(r.execution_id), r.version) for r in conn.execute(query)]
+
+    def dead_letters(self, *, agent_id: str | None = None, workflow_id: UUID | None = None,
+                     limit: int = 1000) -> list[dict[str, Any]]:
+        query = (select(dead_letters, leads.c.agent_id)
+                 .join(leads, leads.c.lead_id == dead_letters.c.lead_id)
+                 .order_by(dead_letters.c.dead_lettered_at, dead_letters.c.execution_id)
+                 .limit(limit))
+        if agent_id is not None:
+            query = query.where(leads.c.agent_id == agent_id)
+        if workflow_id is not None:
+            query = query.where(dead_letters.c.workflow_id == str(workflow_id))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]

@@ -38,7 +38,8 @@ subjects = Table(
 EVENTS: tuple[type, ...] = (
     Lead.Created, Lead.ScoreChanged, Lead.StatusChanged, Lead.Enrolled, Lead.OptedOut,
     Lead.OptedIn, X.Created, X.StepScheduled, X.StepDispatched, X.StepSent, X.StepFailed,
-    X.StepSkipped, X.StepOutcomeUnknown, X.Paused, X.Resumed, X.Migrated, X.Restarted,
+    X.StepSkipped, X.StepOutcomeUnknown, X.StepDeadLettered, X.DeadLetterReplayed, X.Paused,
+    X.Resumed, X.Migrated, X.Restarted,
     X.Cancelled, X.Completed, Message.Created, Message.Sent, Message.Failed, Message.Engaged,
     Message.OutcomeUnknown,
 )
@@ -68,9 +69,12 @@ SUMMARIES: dict[type, Callable[[Any, dict[str, Any]], str]] = {
     X.StepDispatched: lambda e, d: f"{_step(d, e.step_no)} dispatched (attempt {e.attempt})",
     X.StepSent: lambda e, d: f"{_step(d, e.step_no)} sent",
     X.StepFailed: lambda e, d: (f"{_step(d, e.step_no)} failed"
-                                f"{' for good' if e.permanent else ', will retry'}: {e.reason}"),
+                                f"{' for good' if e.permanent else ''}: {e.reason}"),
     X.StepSkipped: lambda e, d: f"{_step(d, e.step_no)} skipped: {e.reason}",
     X.StepOutcomeUnknown: lambda e, d: f"{_step(d, e.step_no)} outcome unknown: {e.reason}",
+    X.StepDeadLettered: lambda e, d: (f"{_step(d, e.step_no)} dead-lettered after {e.attempts} "
+                                      f"attempts ({e.reason}); held for the agent to replay"),
+    X.DeadLetterReplayed: lambda e, d: f"{_step(d, e.step_no)} replayed from the dead-letter list",
     X.Paused: lambda e, d: f"Workflow paused: {e.reason}",
     X.Resumed: lambda e, d: f"Workflow resumed ({e.policy.replace('_', ' ')} overdue steps)",
     X.Migrated: lambda e, d: f"Moved to workflow version {e.workflow_version} from the next step",

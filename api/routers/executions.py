@@ -29,6 +29,13 @@ def resume(execution_id: UUID, app: AppDep, body: ResumeIn | None = None) -> Exe
     return execution_public(app.resume_execution(execution_id, (body or ResumeIn()).policy))
 
 
+@router.post("/{execution_id}/replay")
+def replay(execution_id: UUID, app: AppDep) -> ExecutionPublic:
+    """Send the dead-lettered step again now (or at its window's next opening), with a fresh
+    set of attempts."""
+    return execution_public(app.replay_dead_letter(execution_id))
+
+
 @router.post("/{execution_id}/skip")
 def skip(execution_id: UUID, app: AppDep, body: ReasonIn | None = None) -> ExecutionPublic:
     """Skip the next step; the one after it is scheduled from now."""

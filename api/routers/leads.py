@@ -45,7 +45,8 @@ def execution_public(x: WorkflowExecution) -> ExecutionPublic:
                            workflow_version=x.workflow_version, status=x.status,  # type: ignore[arg-type]
                            status_reason=x.status_reason, current_step=x.current_step,
                            round=x.round, timezone=x.timezone, trigger=x.trigger,
-                           started_at=x.started_at, completed_at=x.completed_at, steps=steps)
+                           started_at=x.started_at, completed_at=x.completed_at,
+                           dead_letter_step=x.dead_letter, steps=steps)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

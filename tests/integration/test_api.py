@@ -123,3 +123,40 @@ def test_bad_settings_stop_the_command_with_exit_2(tmp_path: Path) -> None:
              "FOLLOWUP_DATA_DIR": str(tmp_path)}, timeout=60)
     assert result.returncode == 2
     assert "FOLLOWUP_DATABASE_URL" in result.stderr
+
+
+def test_dead_letters_are_listed_and_replayed_over_http(tmp_path: Path) -> None:
+    from domain.execution import MAX_SEND_ATTEMPTS
+    from tests.conftest import FakeClock
+    from tests.integration.helpers import Harness
+
+    h = Harness(Settings(data_dir=tmp_path), FakeClock())
+    try:
+        client = TestClient(create_app(h.rt))
+        h.channel.fail_next(permanent=False, times=MAX_SEND_ATTEMPTS)
+        lead = h.crossing()
+        for _ in range(MAX_SEND_ATTEMPTS):
+            h.send_due()
+            h.clock.advance(hours=2)
+        [entry] = client.get("/api/dead-letters", params={"agentId": "agent-1"}).json()
+        assert entry["leadId"] == str(lead) and entry["step"] == 0
+        assert entry["attempts"] == MAX_SEND_ATTEMPTS and entry["reason"] == "busy"
+        execution = client.get(f"/api/executions/{entry['executionId']}").json()
+        assert execution["status"] == "paused" and execution["deadLetterStep"] == 0
+        assert client.get("/api/dead-letters", params={"limit": 0}).status_code == 422
+        resumed = client.post(f"/api/executions/{entry['executionId']}/resume")
+        assert resumed.status_code == 422 and "replay" in resumed.text
+        bad = client.post("/api/dead-letters/replay", json={"workflow": "x"})
+        assert bad.status_code == 422 and "workflow" in fields(bad)
+        before = h.rt.app.recorder.max_notification_id()
+        replayed = client.post(f"/api/executions/{entry['executionId']}/replay")
+        assert replayed.status_code == 200 and replayed.json()["deadLetterStep"] is None
+        assert h.rt.app.recorder.max_notification_id() > before
+        again = client.post(f"/api/executions/{entry['executionId']}/replay")
+        assert again.status_code == 422 and "no dead-lettered step" in again.text
+        assert h.send_due() == ["sent"]
+        h.settle()
+        assert client.get("/api/dead-letters").json() == []
+        assert client.post("/api/dead-letters/replay").json() == {"replayed": [], "refused": []}
+    finally:
+        h.rt.stop()

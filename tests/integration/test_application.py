@@ -14,6 +14,7 @@ from adapters.settings import Settings
 from application.errors import Invalid, NotFound
 from application.follower import Item
 from application.trigger import TriggerPolicy
+from domain.execution import MAX_SEND_ATTEMPTS
 from tests.conftest import FakeClock
 from tests.integration.helpers import Harness, register_ana, three_step_workflow
 
@@ -144,6 +145,51 @@ class ApplicationScenarios:
         [execution] = app.lead_executions(lead)
         assert execution.steps[1]["status"] == "failed"
         assert execution.steps[2]["status"] == "scheduled"
+
+    def test_exhausted_retries_dead_letter_the_step_until_an_agent_replays_it(
+            self, h: Harness) -> None:
+        app = h.rt.app
+        h.channel.fail_next(permanent=False, times=MAX_SEND_ATTEMPTS)
+        lead = h.crossing()
+        for _ in range(MAX_SEND_ATTEMPTS):
+            assert h.send_due() == ["failed"]
+            h.clock.advance(hours=2)  # past any backoff
+        # The step is held: nothing is due, the index no longer holds it, the list shows it
+        [execution] = app.lead_executions(lead)
+        assert execution.status == "paused" and execution.dead_letter == 0
+        assert h.send_due() == []
+        assert h.rt.schedule.due_at(str(execution.id)) is None
+        [entry] = h.rt.directory.dead_letters(agent_id="agent-1")
+        assert entry["execution_id"] == str(execution.id) and entry["lead_id"] == str(lead)
+        assert entry["attempts"] == MAX_SEND_ATTEMPTS and entry["reason"] == "busy"
+        assert h.rt.directory.dead_letters(agent_id="someone-else") == []
+        summaries = [r["summary"] for r in h.rt.history.for_lead(str(lead))]
+        assert any("dead-lettered after 5 attempts (busy)" in s for s in summaries)
+        # When the agent replays everything listed (after the outage)
+        report = app.replay_dead_letters(agent_id="agent-1")
+        assert report == {"replayed": [str(execution.id)], "refused": []}
+        assert h.send_due() == ["sent"]
+        # Then the step went out once, the sequence goes on, and the list is empty again
+        [execution] = app.lead_executions(lead)
+        assert execution.steps[0]["status"] == "sent" and execution.current_step == 1
+        assert len(h.channel.sent) == 1
+        assert h.rt.directory.dead_letters() == []
+
+    def test_a_replay_for_a_closed_lead_is_refused_and_reported(self, h: Harness) -> None:
+        app = h.rt.app
+        h.channel.fail_next(permanent=False, times=MAX_SEND_ATTEMPTS)
+        lead = h.crossing()
+        for _ in range(MAX_SEND_ATTEMPTS):
+            h.send_due()
+            h.clock.advance(hours=2)
+        app.change_status(lead, "lost", "bought elsewhere")
+        h.settle()
+        [execution] = app.lead_executions(lead)
+        report = app.replay_dead_letters()
+        assert report["replayed"] == []
+        assert report["refused"] == [{"executionId": str(execution.id),
+                                      "reason": "status: the lead is lost; reopen it first"}]
+        assert app.execution(execution.id).dead_letter == 0  # still held, nothing changed
 
     def test_a_second_delivery_of_the_same_step_sends_nothing(self, h: Harness) -> None:
         app = h.rt.app

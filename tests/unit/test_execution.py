@@ -326,21 +326,98 @@ def test_the_backoff_grows_with_the_attempts() -> None:
     ]
 
 
-def test_after_the_last_attempt_a_transient_failure_gives_the_step_up() -> None:
+def test_after_the_last_attempt_a_transient_failure_dead_letters_the_step() -> None:
     # Given attempt MAX_SEND_ATTEMPTS dispatched
     commands, at = transient_attempts(MAX_SEND_ATTEMPTS)
     execution = given(*started(*commands))
     assert execution.step(0)["attempts"] == MAX_SEND_ATTEMPTS
     # When it fails transiently
     execution.record_failure(0, "busy", False, at + minutes(1))
-    # Then the step is given up and the next step scheduled from now
+    # Then the step is dead-lettered and the execution holds there: nothing else is scheduled
     assert then(execution) == [
         ("WorkflowExecution.StepFailed",
-         {"step_no": 0, "reason": "busy", "permanent": True, "at": at + minutes(1)}),
-        scheduled(1, at + minutes(1 + 60), "1 hour after the previous step"),
+         {"step_no": 0, "reason": "busy", "permanent": False, "at": at + minutes(1)}),
+        ("WorkflowExecution.StepDeadLettered",
+         {"step_no": 0, "reason": "busy", "attempts": MAX_SEND_ATTEMPTS, "at": at + minutes(1)}),
     ]
-    assert execution.step(0)["status"] == "failed"
+    assert execution.status == "paused"
+    assert execution.dead_letter == 0
+    assert execution.status_reason == (f"step 1 dead-lettered after {MAX_SEND_ATTEMPTS} "
+                                       "attempts: busy")
+    assert execution.due_step(at + timedelta(days=30)) is None
+    assert execution.next_due_at() is None
+
+
+def dead_lettered() -> tuple[list[Command], datetime]:
+    commands, at = transient_attempts(MAX_SEND_ATTEMPTS)
+    return [*commands, failed(0, at)], at
+
+
+def test_replay_sends_the_dead_lettered_step_again_with_fresh_attempts() -> None:
+    # Given step 0 dead-lettered
+    commands, at = dead_lettered()
+    execution = given(*started(*commands))
+    # When the agent replays it
+    replayed = execution.replay(at + minutes(30))
+    # Then it is due now, active again, and may fail transiently MAX_SEND_ATTEMPTS more times
+    assert replayed == 0
+    assert then(execution) == [
+        ("WorkflowExecution.DeadLetterReplayed", {"step_no": 0, "at": at + minutes(30)}),
+        scheduled(0, at + minutes(30), "replayed from the dead-letter list"),
+    ]
+    assert execution.is_active and execution.dead_letter is None
+    execution.dispatch(0, MSG[0], at + minutes(30))
+    execution.record_failure(0, "busy", False, at + minutes(31))
+    assert execution.dead_letter is None and execution.is_active  # a retry, not a dead letter
+    assert execution.next_due_at() == at + minutes(31) + timedelta(seconds=30)
+
+
+def test_replay_then_success_moves_on() -> None:
+    commands, at = dead_lettered()
+    execution = given(*started(*commands, lambda e: e.replay(at), dispatched(0, at)))
+    execution.record_sent(0, MSG[0], at + minutes(1))
+    assert execution.step(0)["status"] == "sent"
     assert execution.current_step == 1
+    assert execution.next_due_at() == at + minutes(61)
+
+
+@pytest.mark.parametrize("history", [(), (paused(T0),)], ids=["active", "paused"])
+def test_replay_without_a_dead_letter_is_refused(history: tuple[Command, ...]) -> None:
+    execution = given(*started(*history))
+    before = state(execution)
+    with pytest.raises(InvalidState, match="no dead-lettered step"):
+        execution.replay(T0 + minutes(5))
+    assert state(execution) == before and then(execution) == []
+
+
+def test_resume_of_a_dead_lettered_execution_points_to_replay() -> None:
+    commands, at = dead_lettered()
+    execution = given(*started(*commands))
+    with pytest.raises(InvalidState, match="step 1 is dead-lettered: replay it"):
+        execution.resume("shift", at + minutes(5))
+    assert then(execution) == []
+
+
+@pytest.mark.parametrize("end", ["cancel", "restart"])
+def test_cancel_or_restart_clears_the_dead_letter(end: str) -> None:
+    commands, at = dead_lettered()
+    execution = given(*started(*commands))
+    if end == "cancel":
+        assert execution.cancel("agent gave up", at + minutes(5))
+    else:
+        execution.restart("try again", at + minutes(5))
+        assert execution.is_active and execution.next_due_at() is not None
+    assert execution.dead_letter is None
+    with pytest.raises(InvalidState):
+        execution.replay(at + minutes(6))
+
+
+def test_exhausted_retries_of_a_cancelled_execution_dead_letter_nothing() -> None:
+    commands, at = transient_attempts(MAX_SEND_ATTEMPTS)
+    execution = given(*started(*commands, cancelled(at)))
+    execution.record_failure(0, "busy", False, at + minutes(1))
+    assert names(execution.collect_events()) == ["WorkflowExecution.StepFailed"]
+    assert execution.dead_letter is None
 
 
 def test_a_permanent_failure_moves_on_to_the_next_step() -> None:

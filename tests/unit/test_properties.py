@@ -127,7 +127,8 @@ class ExecutionMachine(RuleBasedStateMachine):
         assert step_no is not None
         before = self.execution.step(step_no)["attempts"]
         attempt = self.execution.dispatch(step_no, self.message_id(step_no), self.now)
-        assert attempt == before + 1 <= MAX_SEND_ATTEMPTS
+        assert attempt == before + 1
+        assert attempt <= self.execution.step(step_no).get("attempt_limit", MAX_SEND_ATTEMPTS)
         assert names(self.collect()) == ["WorkflowExecution.StepDispatched"]
 
     @precondition(lambda self: self.current()["status"] == "dispatched" and not self.flaky)
@@ -142,11 +143,27 @@ class ExecutionMachine(RuleBasedStateMachine):
     def record_failure(self, permanent: bool) -> None:
         permanent = permanent and not self.flaky
         step_no = self.execution.current_step
-        attempts = self.execution.step(step_no)["attempts"]
+        step = self.execution.step(step_no)
+        exhausted = step["attempts"] >= step.get("attempt_limit", MAX_SEND_ATTEMPTS)
+        live = self.execution.is_live
         self.execution.record_failure(step_no, "boom", permanent, self.now)
         new = self.collect()
         assert names(new)[0] == "WorkflowExecution.StepFailed"
-        assert new[0].permanent is (permanent or attempts >= MAX_SEND_ATTEMPTS)
+        assert new[0].permanent is permanent
+        dead = not permanent and exhausted and live
+        assert ("WorkflowExecution.StepDeadLettered" in names(new)) is dead
+        assert (self.execution.dead_letter == step_no) is dead
+        if dead:
+            assert self.execution.status == "paused" and self.execution.next_due_at() is None
+
+    @precondition(lambda self: self.execution.dead_letter is not None)
+    @rule()
+    def replay(self) -> None:
+        step_no = self.execution.dead_letter
+        assert self.execution.replay(self.now) == step_no
+        assert names(self.collect()) == ["WorkflowExecution.DeadLetterReplayed",
+                                         "WorkflowExecution.StepScheduled"]
+        assert self.execution.is_active and self.execution.current_step == step_no
 
     @precondition(lambda self: self.execution.stale_dispatch(self.now, TIMEOUT) is not None)
     @rule(again=st.booleans())
@@ -187,7 +204,8 @@ class ExecutionMachine(RuleBasedStateMachine):
         assert self.execution.pause("pause", self.now) is True
         assert names(self.collect()) == ["WorkflowExecution.Paused"]
 
-    @precondition(lambda self: self.execution.status == "paused")
+    @precondition(lambda self: self.execution.status == "paused"
+                  and self.execution.dead_letter is None)
     @rule(policy=st.sampled_from(["shift", "skip_overdue"]))
     def resume(self, policy: str) -> None:
         self.execution.resume(policy, self.now)
