@@ -5,8 +5,9 @@ from __future__ import annotations
 from eventsourcing.utils import get_topic
 
 from application.follower import Consumer, Item
-from application.ports import DueSchedule
+from application.ports import DueChange, DueSchedule
 from domain.execution import WorkflowExecution as X
+from domain.priority import lane
 
 REMOVING = (X.Paused, X.StepDeadLettered, X.Cancelled, X.Completed)
 
@@ -28,12 +29,12 @@ class DueFeeder(Consumer):
         return self._expected
 
     def apply(self, items: list[Item], last_position: int) -> None:
-        changes: list[tuple[str, int | None]] = []
+        changes: list[DueChange] = []
         for item in items:
             member = str(item.event.originator_id)
             if isinstance(item.event, X.StepScheduled):
-                changes.append((member, epoch_ms(item.event.due_at)))
+                changes.append((member, epoch_ms(item.event.due_at), lane(item.event.priority)))
             else:
-                changes.append((member, None))
+                changes.append((member, None, 0))
         self.schedule.apply(changes, self._expected, last_position)
         self._expected = last_position

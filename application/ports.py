@@ -53,6 +53,10 @@ class TemplateRenderer(ABC):
         """Render ``text`` with ``context``; unknown variables are errors."""
 
 
+# (member, due epoch ms or None to remove, lane): see domain.priority for the lanes.
+DueChange = tuple[str, int | None, int]
+
+
 class DueSchedule(ABC):
     """The index of due steps: one member per execution whose next step is scheduled.
 
@@ -64,8 +68,9 @@ class DueSchedule(ABC):
         """The log position of the last change applied (0 when empty or lost)."""
 
     @abstractmethod
-    def apply(self, changes: list[tuple[str, int | None]], expected: int, position: int) -> None:
-        """Set (member, due epoch ms) or remove (member, None), and move to ``position``.
+    def apply(self, changes: list[DueChange], expected: int, position: int) -> None:
+        """Set (member, due epoch ms, lane) or remove (member, None, _), and move to
+        ``position``. Claims drain lane 0 first; within a lane, earliest due first.
 
         Raise ``PositionMoved`` when the stored position is not ``expected``.
         """

@@ -98,7 +98,7 @@ class StepSender:
         lead = self.app.lead(execution.lead_id)
         skip = self._skip_reason(execution, step_no, lead)
         if skip is not None:
-            execution.skip(step_no, skip, now)
+            execution.skip(step_no, skip, now, score=lead.score)
             return Prepared(execution, None, step_no, lead, "skipped")
         step = execution.step(step_no)
         message_id = ids.message_id(execution.id, step_no, execution.workflow_version,
@@ -132,11 +132,12 @@ class StepSender:
         if result.provider_id is not None and result.outgoing is not None:
             out = result.outgoing
             message.mark_sent(result.provider_id, out.recipient, out.subject, out.body, now)
-            execution.record_sent(p.step_no, message.id, now)
+            execution.record_sent(p.step_no, message.id, now, score=p.lead.score)
         else:
             reason = result.failure or "failed"
             message.mark_failed(reason, result.permanent, now)
-            execution.record_failure(p.step_no, reason, result.permanent, now)
+            execution.record_failure(p.step_no, reason, result.permanent, now,
+                                     score=p.lead.score)
 
     def _skip_reason(self, execution: WorkflowExecution, step_no: int, lead: Lead) -> str | None:
         """Evaluate the step's conditions and the lead's consent at send time."""
@@ -160,7 +161,8 @@ class StepSender:
             log.warning("step %s of %s: stale dispatch, sending again", step_no, execution.id)
             return Prepared(execution, message, step_no, lead, "send")
         message.mark_unknown(UNKNOWN, now)
-        execution.record_unknown_outcome(step_no, UNKNOWN, now, self.dispatch_timeout)
+        execution.record_unknown_outcome(step_no, UNKNOWN, now, self.dispatch_timeout,
+                                         score=lead.score)
         log.warning("step %s of %s: stale dispatch, outcome unknown", step_no, execution.id)
         return Prepared(execution, message, step_no, lead, "unknown")
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidState, InvalidValue
+from domain.priority import URGENT
 from domain.timing import SendWindow, retry_backoff, schedule
 
 MAX_SEND_ATTEMPTS = 5
@@ -56,6 +57,7 @@ class WorkflowExecution(Aggregate):
         step_no: int
         due_at: datetime
         reason: str
+        priority: int  # see domain.priority: the lead's score, or URGENT for a first touch
 
     class StepDispatched(Aggregate.Event):
         TOPIC = "followup.execution.step_dispatched"
@@ -154,6 +156,7 @@ class WorkflowExecution(Aggregate):
         self.status_reason: str | None = None
         self.paused_at: datetime | None = None
         self.dead_letter: int | None = None  # the step held for an agent's replay
+        self.lead_score = int(trigger.get("new") or 0)  # as last seen: what priority follows
 
     @classmethod
     def start(cls, *, execution_id: UUID, lead_id: UUID, workflow_id: UUID,
@@ -165,8 +168,10 @@ class WorkflowExecution(Aggregate):
         execution = cls(id=execution_id, lead_id=lead_id,  # type: ignore[call-arg]
                         workflow_id=workflow_id, workflow_version=workflow_version, steps=steps,
                         trigger=trigger, timezone=timezone, started_at=now)
+        live_crossing = trigger.get("kind") == "score"
         execution._schedule(0, now, extra_minutes=first_delay_minutes,
-                            prefix="delayed trigger, " if first_delay_minutes else "")
+                            prefix="delayed trigger, " if first_delay_minutes else "",
+                            priority=URGENT if live_crossing else None)
         return execution
 
     # Queries ---------------------------------------------------------------
@@ -240,20 +245,23 @@ class WorkflowExecution(Aggregate):
         return attempt
 
     def record_unknown_outcome(self, step_no: int, reason: str, now: datetime,
-                               timeout: timedelta) -> None:
+                               timeout: timedelta, score: int | None = None) -> None:
         """Give up a stale dispatch whose send may have happened; never send it twice."""
         if self.stale_dispatch(now, timeout) != step_no:
             raise InvalidState("step", f"step {step_no} is not a stale dispatch")
         self._outcome_unknown(step_no=step_no, reason=reason, at=now)
-        self._move_on(step_no, now)
+        self._move_on(step_no, now, score)
 
-    def record_sent(self, step_no: int, message_id: UUID, now: datetime) -> None:
+    def record_sent(self, step_no: int, message_id: UUID, now: datetime,
+                    score: int | None = None) -> None:
+        """The provider accepted the step; ``score`` (the lead's, now) ranks the next one."""
         self._require(step_no, StepStatus.DISPATCHED)
         self._require_message(step_no, message_id)
         self._sent(step_no=step_no, message_id=message_id, sent_at=now)
-        self._move_on(step_no, now)
+        self._move_on(step_no, now, score)
 
-    def record_failure(self, step_no: int, reason: str, permanent: bool, now: datetime) -> None:
+    def record_failure(self, step_no: int, reason: str, permanent: bool, now: datetime,
+                       score: int | None = None) -> None:
         """A send failed. A permanent failure gives the step up and moves on; a transient one is
         retried with backoff until the step's attempts are used up, and then dead-lettered: the
         execution holds at the step until an agent replays it."""
@@ -264,13 +272,13 @@ class WorkflowExecution(Aggregate):
         tries = attempts - (limit - MAX_SEND_ATTEMPTS)  # since the last replay, if any
         self._failed(step_no=step_no, reason=reason, permanent=permanent, at=now)
         if permanent:
-            self._move_on(step_no, now)
+            self._move_on(step_no, now, score)
         elif attempts >= limit:
             if self.is_live:
                 self._dead_lettered(step_no=step_no, reason=reason, attempts=tries, at=now)
         elif self.is_active:
             self._retry(step_no, now + retry_backoff(tries),
-                        f"retry {tries + 1} after a transient failure")
+                        f"retry {tries + 1} after a transient failure", score)
 
     def replay(self, now: datetime) -> int:
         """Send the dead-lettered step again, with a fresh set of attempts; returns its number."""
@@ -281,20 +289,21 @@ class WorkflowExecution(Aggregate):
         self._retry(step_no, now, "replayed from the dead-letter list")
         return step_no
 
-    def skip(self, step_no: int, reason: str, now: datetime) -> None:
+    def skip(self, step_no: int, reason: str, now: datetime, score: int | None = None) -> None:
         """Skip the scheduled step (an agent's choice, an unmet condition, an opt-out)."""
         self._require(step_no, StepStatus.SCHEDULED)
         if step_no != self.current_step or not self.is_live:
             raise InvalidState("step", f"step {step_no} is not the next step")
         self._skipped(step_no=step_no, reason=reason, at=now)
-        self._move_on(step_no, now)
+        self._move_on(step_no, now, score)
 
     def send_now(self, now: datetime) -> int:
         """Bring the scheduled step forward to now (an agent's override of delay and window)."""
         if not self.is_active:
             raise InvalidState("status", f"execution is {self.status}")
         self._require(self.current_step, StepStatus.SCHEDULED)
-        self._scheduled(step_no=self.current_step, due_at=now, reason="sent now by the agent")
+        self._scheduled(step_no=self.current_step, due_at=now, reason="sent now by the agent",
+                        priority=self.lead_score)
         return self.current_step
 
     # Lifecycle -------------------------------------------------------------
@@ -365,36 +374,41 @@ class WorkflowExecution(Aggregate):
         if str(self.steps[step_no].get("message_id")) != str(message_id):
             raise InvalidState("message", f"{message_id} is not step {step_no}'s message")
 
-    def _retry(self, step_no: int, earliest: datetime, reason: str) -> None:
+    def _retry(self, step_no: int, earliest: datetime, reason: str,
+               score: int | None = None) -> None:
         """Schedule ``step_no`` again at ``earliest``, or its send window's next opening."""
         window = self._window(step_no)
         due = window.next_open(earliest, ZoneInfo(self.timezone)) if window else earliest
         moved = "" if due == earliest else ", moved to its send window"
-        self._scheduled(step_no=step_no, due_at=due, reason=reason + moved)
+        self._scheduled(step_no=step_no, due_at=due, reason=reason + moved,
+                        priority=self.lead_score if score is None else score)
 
     def _window(self, step_no: int) -> SendWindow | None:
         raw = self.steps[step_no].get("window")
         return SendWindow.from_dict(raw) if raw else None
 
-    def _move_on(self, step_no: int, now: datetime) -> None:
+    def _move_on(self, step_no: int, now: datetime, score: int | None = None) -> None:
         if not self.is_active:
             return
         if step_no + 1 < len(self.steps):
-            self._schedule(step_no + 1, now)
+            self._schedule(step_no + 1, now, priority=score)
         else:
             self._completed(at=now)
 
     def _schedule(self, step_no: int, previous_at: datetime, *, extra_minutes: int = 0,
-                  prefix: str = "") -> None:
+                  prefix: str = "", priority: int | None = None) -> None:
         step = self.steps[step_no]
         due = schedule(previous_at, step["delay_minutes"] + extra_minutes, self._window(step_no),
                        self.timezone)
-        self._scheduled(step_no=step_no, due_at=due.at, reason=prefix + due.reason)
+        self._scheduled(step_no=step_no, due_at=due.at, reason=prefix + due.reason,
+                        priority=self.lead_score if priority is None else priority)
 
     # Events ----------------------------------------------------------------
 
     @event(StepScheduled)
-    def _scheduled(self, step_no: int, due_at: datetime, reason: str) -> None:
+    def _scheduled(self, step_no: int, due_at: datetime, reason: str, priority: int) -> None:
+        if priority < URGENT:
+            self.lead_score = priority
         self.current_step = step_no
         self.steps[step_no].update(status=StepStatus.SCHEDULED.value, due_at=due_at)
 

@@ -7,38 +7,51 @@ import threading
 import redis
 
 from application.follower import PositionMoved
-from application.ports import DueSchedule
+from application.ports import DueChange, DueSchedule
+from domain.priority import LANES
 
 # Apply a batch of changes and move the position, only if the position is what the feeder read.
+# KEYS: the position, then one sorted set per lane. ARGV: expected position, new position, then
+# (member, due ms or '' to remove, lane) triples. A member lives in at most one lane.
 APPLY = """
-local cur = redis.call('GET', KEYS[2])
+local cur = redis.call('GET', KEYS[1])
 if not cur then cur = '0' end
 if cur ~= ARGV[1] then return redis.error_reply('POSITION_MOVED ' .. cur) end
-for i = 3, #ARGV, 2 do
-  if ARGV[i + 1] == '' then
-    redis.call('ZREM', KEYS[1], ARGV[i])
-  else
-    redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
+for i = 3, #ARGV, 3 do
+  local target = tonumber(ARGV[i + 2]) + 2
+  for k = 2, #KEYS do
+    if ARGV[i + 1] == '' or k ~= target then redis.call('ZREM', KEYS[k], ARGV[i]) end
   end
+  if ARGV[i + 1] ~= '' then redis.call('ZADD', KEYS[target], ARGV[i + 1], ARGV[i]) end
 end
-redis.call('SET', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[1], ARGV[2])
 return 1
 """
 
-# Take due members and lease them: their score becomes the lease expiry, so a member whose
-# dispatch is lost comes back by itself; the log moves or removes it once the step is done.
+# Take due members, higher lanes first, and lease them: their score becomes the lease expiry, so
+# a member whose dispatch is lost comes back by itself; the log moves or removes it once the step
+# is done. KEYS: the lanes. ARGV: now ms, limit, lease ms.
 CLAIM = """
-local items = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, ARGV[2])
+local taken = {}
 local lease = tonumber(ARGV[1]) + tonumber(ARGV[3])
-for _, m in ipairs(items) do redis.call('ZADD', KEYS[1], 'XX', lease, m) end
-return items
+local left = tonumber(ARGV[2])
+for k = 1, #KEYS do
+  if left <= 0 then break end
+  local items = redis.call('ZRANGE', KEYS[k], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, left)
+  for _, m in ipairs(items) do
+    redis.call('ZADD', KEYS[k], 'XX', lease, m)
+    taken[#taken + 1] = m
+  end
+  left = left - #items
+end
+return taken
 """
 
 
 class RedisDueSchedule(DueSchedule):
     def __init__(self, client: redis.Redis, prefix: str = "followup") -> None:
         self.client = client
-        self.due_key = f"{{{prefix}}}:due"
+        self.lane_keys = [f"{{{prefix}}}:due:lane{i}" for i in range(LANES)]
         self.position_key = f"{{{prefix}}}:due:position"
         self._apply = client.register_script(APPLY)
         self._claim = client.register_script(CLAIM)
@@ -47,27 +60,50 @@ class RedisDueSchedule(DueSchedule):
         found = self.client.get(self.position_key)
         return int(found) if found else 0
 
-    def apply(self, changes: list[tuple[str, int | None]], expected: int, position: int) -> None:
+    def apply(self, changes: list[DueChange], expected: int, position: int) -> None:
         args: list[str | int] = [expected, position]
-        for member, score in changes:
-            args += [member, "" if score is None else score]
+        for member, score, lane in changes:
+            args += [member, "" if score is None else score, lane]
         try:
-            self._apply(keys=[self.due_key, self.position_key], args=args)
+            self._apply(keys=[self.position_key, *self.lane_keys], args=args)
         except redis.ResponseError as e:
             if "POSITION_MOVED" in str(e):
                 raise PositionMoved(str(e)) from None
             raise
 
     def claim(self, now_ms: int, limit: int, lease_ms: int) -> list[str]:
-        found = self._claim(keys=[self.due_key], args=[now_ms, limit, lease_ms])
+        found = self._claim(keys=self.lane_keys, args=[now_ms, limit, lease_ms])
         return [m.decode() if isinstance(m, bytes) else m for m in found]
 
     def due_at(self, member: str) -> int | None:
-        found = self.client.zscore(self.due_key, member)
-        return None if found is None else int(found)
+        pipe = self.client.pipeline(transaction=False)
+        for key in self.lane_keys:
+            pipe.zscore(key, member)
+        found = [s for s in pipe.execute() if s is not None]
+        return int(found[0]) if found else None
+
+    def lane_of(self, member: str) -> int | None:
+        pipe = self.client.pipeline(transaction=False)
+        for key in self.lane_keys:
+            pipe.zscore(key, member)
+        for i, score in enumerate(pipe.execute()):
+            if score is not None:
+                return i
+        return None
 
     def size(self) -> int:
-        return int(self.client.zcard(self.due_key))
+        pipe = self.client.pipeline(transaction=False)
+        for key in self.lane_keys:
+            pipe.zcard(key)
+        return sum(int(n) for n in pipe.execute())
+
+    def memory_bytes(self) -> int:
+        """What the lanes take in Redis (MEMORY USAGE, every element sampled)."""
+        return sum(int(self.client.memory_usage(key, samples=0) or 0) for key in self.lane_keys)
+
+    def forget(self) -> None:
+        """Delete the index and its position, as a FLUSHALL would."""
+        self.client.delete(self.position_key, *self.lane_keys)
 
 
 class MemoryDueSchedule(DueSchedule):
@@ -75,32 +111,34 @@ class MemoryDueSchedule(DueSchedule):
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._scores: dict[str, int] = {}
+        self._scores: dict[str, tuple[int, int]] = {}  # member: (lane, due ms)
         self._position = 0
 
     def position(self) -> int:
         return self._position
 
-    def apply(self, changes: list[tuple[str, int | None]], expected: int, position: int) -> None:
+    def apply(self, changes: list[DueChange], expected: int, position: int) -> None:
         with self._lock:
             if self._position != expected:
                 raise PositionMoved(f"at {self._position}, not {expected}")
-            for member, score in changes:
+            for member, score, lane in changes:
                 if score is None:
                     self._scores.pop(member, None)
                 else:
-                    self._scores[member] = score
+                    self._scores[member] = (lane, score)
             self._position = position
 
     def claim(self, now_ms: int, limit: int, lease_ms: int) -> list[str]:
         with self._lock:
-            due = sorted((s, m) for m, s in self._scores.items() if s <= now_ms)[:limit]
-            for _, member in due:
-                self._scores[member] = now_ms + lease_ms
-            return [m for _, m in due]
+            due = sorted((lane, s, m) for m, (lane, s) in self._scores.items()
+                         if s <= now_ms)[:limit]
+            for lane, _, member in due:
+                self._scores[member] = (lane, now_ms + lease_ms)
+            return [m for _, _, m in due]
 
     def due_at(self, member: str) -> int | None:
-        return self._scores.get(member)
+        found = self._scores.get(member)
+        return None if found is None else found[1]
 
     def size(self) -> int:
         return len(self._scores)

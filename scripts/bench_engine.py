@@ -41,7 +41,9 @@ sys.path.insert(0, str(ROOT))
 from adapters.bootstrap import Runtime  # noqa: E402
 from adapters.settings import Settings  # noqa: E402
 from application.enrolment import try_enrol  # noqa: E402
+from application.ports import DueChange  # noqa: E402
 from domain.lead import Lead  # noqa: E402
+from domain.priority import lane  # noqa: E402
 from scheduler.due_index import RedisDueSchedule  # noqa: E402
 
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -192,7 +194,8 @@ class Bench:
                 self.n = n
 
         env = Settings(database_url=self.db_url).eventsourcing_env()
-        app = Application(env=env | {"PERSISTENCE_MODULE": "eventsourcing.postgres"})
+        app: Application[Any] = Application(
+            env=env | {"PERSISTENCE_MODULE": "eventsourcing.postgres"})
         n = 1000
         t0 = time.perf_counter()
         for i in range(n):
@@ -308,11 +311,11 @@ class Bench:
         n = self.args.memory
         due = int(time.time() * 1000) + 3_600_000
         for position, start in enumerate(range(0, n, 10_000)):
-            changes: list[tuple[str, int | None]] = [
-                (str(uuid4()), due + i) for i in range(start, min(n, start + 10_000))]
+            changes: list[DueChange] = [(str(uuid4()), due + i, lane(i % 101))
+                                        for i in range(start, min(n, start + 10_000))]
             schedule.apply(changes, position, position + 1)
-        used = int(client.memory_usage(schedule.due_key, samples=0) or 0)
-        client.delete(schedule.due_key, schedule.position_key)
+        used = schedule.memory_bytes()
+        schedule.forget()
         return used / n, used / n / 24
 
 

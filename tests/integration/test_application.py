@@ -191,6 +191,26 @@ class ApplicationScenarios:
                                       "reason": "status: the lead is lost; reopen it first"}]
         assert app.execution(execution.id).dead_letter == 0  # still held, nothing changed
 
+    def test_when_steps_pile_up_live_crossings_then_higher_scores_go_first(
+            self, h: Harness) -> None:
+        app = h.rt.app
+        three_step_workflow(app)
+        cooled = register_ana(app)
+        app.change_score(cooled, 85, "viewed a listing")
+        app.change_score(cooled, 45, "went quiet")  # before her first email goes out
+        h.clock.advance(minutes=1)
+        hot = register_ana(app)
+        app.change_score(hot, 90, "booked a viewing")
+        assert h.send_due() == ["sent", "sent"]  # both first emails; the SMS steps follow
+        h.clock.advance(minutes=62)
+        fresh = register_ana(app)
+        app.change_score(fresh, 81, "asked for a call")  # a live crossing, due last of all
+        h.settle()
+        [x_cooled], [x_hot], [x_fresh] = (app.lead_executions(x) for x in (cooled, hot, fresh))
+        now_ms = int(h.clock.now().timestamp() * 1000)
+        claimed = [h.rt.schedule.claim(now_ms, 1, 60_000)[0] for _ in range(3)]
+        assert claimed == [str(x_fresh.id), str(x_hot.id), str(x_cooled.id)]
+
     def test_a_second_delivery_of_the_same_step_sends_nothing(self, h: Harness) -> None:
         app = h.rt.app
         lead = h.crossing()

@@ -13,6 +13,7 @@ import pytest
 from domain import ids
 from domain.errors import InvalidState, InvalidValue
 from domain.execution import MAX_SEND_ATTEMPTS, WorkflowExecution
+from domain.priority import URGENT
 from tests.unit.conftest import T0, given, names, state, then
 
 LEAD_ID = UUID("00000000-0000-4000-8000-0000000000b1")
@@ -79,8 +80,17 @@ def started(*commands: Command, steps: list[dict[str, Any]] = STEPS) -> list[Any
 DUE0 = T0 + minutes(30)
 
 
-def scheduled(step: int, due: datetime, reason: str) -> tuple[str, dict[str, Any]]:
-    return ("WorkflowExecution.StepScheduled", {"step_no": step, "due_at": due, "reason": reason})
+def scheduled(step: int, due: datetime, reason: str,
+              priority: int = 80) -> tuple[str, dict[str, Any]]:
+    """A StepScheduled payload; the priority is the lead's score (80 at the trigger) unless
+    the step is a live crossing's first touch (URGENT)."""
+    return ("WorkflowExecution.StepScheduled",
+            {"step_no": step, "due_at": due, "reason": reason, "priority": priority})
+
+
+def first_touch(due: datetime, reason: str) -> tuple[str, dict[str, Any]]:
+    """Step 0 of an execution a live score crossing started: urgent, whatever the score."""
+    return scheduled(0, due, reason, URGENT)
 
 
 # start -----------------------------------------------------------------------
@@ -96,7 +106,7 @@ def test_start_records_the_execution_and_schedules_step_0_after_its_delay() -> N
             "lead_id": LEAD_ID, "workflow_id": WORKFLOW_ID, "workflow_version": 1,
             "steps": STEPS, "trigger": TRIGGER, "timezone": "UTC", "started_at": T0,
         }),
-        scheduled(0, DUE0, "30 min after the previous step"),
+        first_touch( DUE0, "30 min after the previous step"),
     ]
     assert execution.id == EXECUTION_ID
     assert execution.is_active and execution.is_live
@@ -119,7 +129,7 @@ def test_start_with_a_zero_delay_is_due_at_once() -> None:
     # When
     execution = start([dict(STEPS[0], delay_minutes=0)])
     # Then
-    assert then(execution)[1] == scheduled(0, T0, "0 min after the previous step")
+    assert then(execution)[1] == first_touch( T0, "0 min after the previous step")
     assert execution.due_step(T0) == 0
 
 
@@ -624,8 +634,8 @@ def test_a_due_time_outside_the_window_moves_to_its_next_opening_in_the_leads_zo
     # When
     execution = start([in_window(STEPS[0])], timezone=NY)
     # Then
-    assert then(execution)[1] == scheduled(
-        0, datetime(2026, 1, 5, 13, 0, tzinfo=T0.tzinfo),
+    assert then(execution)[1] == first_touch(
+        datetime(2026, 1, 5, 13, 0, tzinfo=T0.tzinfo),
         "30 min after the previous step, moved to the send window opening Mon 08:00 "
         "America/New_York (outside 08:00-21:00)")
 
@@ -636,8 +646,8 @@ def test_a_window_on_some_weekdays_says_so() -> None:
     # When
     execution = start([in_window(STEPS[0], window)], timezone=NY)
     # Then the step waits for Saturday 08:00 in New York
-    assert then(execution)[1] == scheduled(
-        0, datetime(2026, 1, 10, 13, 0, tzinfo=T0.tzinfo),
+    assert then(execution)[1] == first_touch(
+        datetime(2026, 1, 10, 13, 0, tzinfo=T0.tzinfo),
         "30 min after the previous step, moved to the send window opening Sat 08:00 "
         "America/New_York (outside 08:00-21:00 on allowed days)")
 
@@ -647,14 +657,14 @@ def test_a_due_time_inside_the_window_stays() -> None:
     # When
     execution = start([in_window(STEPS[0])], timezone="Europe/Lisbon")
     # Then
-    assert then(execution)[1] == scheduled(0, DUE0, "30 min after the previous step")
+    assert then(execution)[1] == first_touch( DUE0, "30 min after the previous step")
 
 
 def test_a_delayed_trigger_adds_its_delay_to_the_first_step() -> None:
     # When
     execution = start(first_delay_minutes=90)
     # Then
-    assert then(execution)[1] == scheduled(0, T0 + minutes(120),
+    assert then(execution)[1] == first_touch( T0 + minutes(120),
                                            "delayed trigger, 2 hours after the previous step")
 
 
@@ -663,8 +673,8 @@ def test_a_delayed_trigger_then_the_window() -> None:
     # When
     execution = start([in_window(STEPS[0])], timezone=NY, first_delay_minutes=60)
     # Then
-    assert then(execution)[1] == scheduled(
-        0, datetime(2026, 1, 5, 13, 0, tzinfo=T0.tzinfo),
+    assert then(execution)[1] == first_touch(
+        datetime(2026, 1, 5, 13, 0, tzinfo=T0.tzinfo),
         "delayed trigger, 90 min after the previous step, moved to the send window opening "
         "Mon 08:00 America/New_York (outside 08:00-21:00)")
 
@@ -692,7 +702,7 @@ def test_the_delay_counts_elapsed_time_across_a_daylight_saving_change() -> None
     # When step 0 is due a day later
     execution = start([dict(STEPS[0], delay_minutes=1440)], now=at, timezone=NY)
     # Then it is due 24 hours later (13:00 local), not at 12:00 local
-    assert then(execution)[1] == scheduled(0, at + timedelta(days=1),
+    assert then(execution)[1] == first_touch( at + timedelta(days=1),
                                            "1 day after the previous step")
 
 
@@ -1156,3 +1166,37 @@ def test_replaying_overrides_and_rounds_rebuilds_the_same_execution() -> None:
     # Then
     assert state(replayed) == state(execution)
     assert replayed.version == len(events)
+
+
+# priority ----------------------------------------------------------------------
+
+
+def test_a_backfilled_first_step_carries_the_leads_score_not_urgency() -> None:
+    execution = WorkflowExecution.start(
+        execution_id=EXECUTION_ID, lead_id=LEAD_ID, workflow_id=WORKFLOW_ID, workflow_version=1,
+        steps=STEPS, trigger={"kind": "backfill", "new": 64}, timezone="UTC", now=T0)
+    [_, first] = execution.collect_events()
+    assert first.priority == 64
+
+
+def test_the_next_step_carries_the_score_the_sender_saw_and_the_log_remembers_it() -> None:
+    # Given step 0 dispatched
+    execution = given(*started(dispatched(0, DUE0)))
+    # When it is sent while the lead's score is 45
+    execution.record_sent(0, MSG[0], DUE0, score=45)
+    # Then step 1 carries 45; an override without a fresh score keeps it, even after a reload
+    assert then(execution) == [
+        ("WorkflowExecution.StepSent", {"step_no": 0, "message_id": MSG[0], "sent_at": DUE0}),
+        scheduled(1, DUE0 + minutes(60), "1 hour after the previous step", 45),
+    ]
+    reloaded = given(*started(dispatched(0, DUE0), lambda e: e.record_sent(0, MSG[0], DUE0,
+                                                                             score=45)))
+    reloaded.send_now(DUE0 + minutes(1))
+    assert [e.priority for e in reloaded.collect_events()] == [45]
+
+
+def test_a_retry_of_the_first_touch_is_no_longer_urgent() -> None:
+    execution = given(*started(dispatched(0, DUE0)))
+    execution.record_failure(0, "busy", False, DUE0)
+    [_, retry] = execution.collect_events()
+    assert retry.priority == 80  # the lead's score at the trigger
