@@ -204,6 +204,24 @@ class Bench:
         app.close()
         return rate
 
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by each of our processes, this one, and the servers."""
+        tick = os.sysconf("SC_CLK_TCK")
+
+        def seconds(pid: int) -> float:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return 0.0
+            return (int(fields[11]) + int(fields[12])) / tick
+
+        found = {name: seconds(p.pid) for name, p in self.processes.items()}
+        found["bench (SMTP stand-in, probes)"] = seconds(os.getpid())
+        for name, pattern in (("postgresql", "postgres"), ("redis", "redis-server")):
+            pids = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
+            found[name] = sum(seconds(int(p)) for p in pids.stdout.split())
+        return found
+
     def sustained(self) -> tuple[float, int]:
         """Steps through the whole path while thousands of executions run three steps each."""
         executions, steps = self.args.sustained, 3
@@ -212,8 +230,15 @@ class Bench:
         self.enrol(workflow, executions)
         before = self.smtp.count()
         self.start("scheduler")
+        cpu_before, t0 = self.cpu(), time.monotonic()
         self.trigger_probe_start()
         self.smtp.wait_for(before + executions * steps, timeout=900)
+        elapsed, cpu_after = time.monotonic() - t0, self.cpu()
+        used = {k: v - cpu_before.get(k, 0.0) for k, v in cpu_after.items()}
+        print("  CPU during the sustained run (core-seconds; the machine has "
+              f"{os.cpu_count()} cores, {elapsed:.0f} s elapsed): "
+              + ", ".join(f"{k} {v:.1f}" for k, v in sorted(used.items(), key=lambda kv: -kv[1])),
+              flush=True)
         self.trigger_probe_stop()
         arrivals = sorted(self.smtp.at.values())[before:]
         lo, hi = arrivals[len(arrivals) // 10], arrivals[len(arrivals) * 9 // 10]
