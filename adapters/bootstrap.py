@@ -32,7 +32,7 @@ from projections.lead_history import LeadHistoryProjection
 from projections.messages import MessagesProjection
 from scheduler.claimer import Claimer
 from scheduler.due_index import MemoryDueSchedule, RedisDueSchedule
-from scheduler.tasks import declare_send_steps, make_broker
+from scheduler.tasks import declare_send_steps, make_broker, outstanding_counter
 
 log = logging.getLogger(__name__)
 
@@ -174,12 +174,19 @@ class Runtime:
         return Claimer(self.schedule, enqueue, self.clock,
                        batch_size=s.scheduler_batch_size, dispatch_batch=s.scheduler_dispatch_batch,
                        lease_ms=s.scheduler_lease_seconds * 1000,
-                       idle_wait=s.scheduler_poll_ms / 1000)
+                       idle_wait=s.scheduler_poll_ms / 1000,
+                       outstanding=outstanding_counter(self.broker),
+                       max_outstanding=s.scheduler_max_outstanding_batches)
 
     def worker(self) -> dramatiq.Worker:
         self.send_steps  # noqa: B018 - the actor must be declared before the worker starts
-        return dramatiq.Worker(self.broker, worker_threads=self.settings.worker_threads,
-                               worker_timeout=self.settings.worker_poll_ms)
+        worker = dramatiq.Worker(self.broker, worker_threads=self.settings.worker_threads,
+                                 worker_timeout=self.settings.worker_poll_ms)
+        # Take no more than the threads can work on: what is not taken stays in the shared queue
+        # for an idle worker, and the claim loop's back-pressure sees it (Dramatiq prefetches
+        # twice the threads by default, and only reads this from its environment at import).
+        worker.queue_prefetch = self.settings.worker_threads
+        return worker
 
     # Running ---------------------------------------------------------------
 

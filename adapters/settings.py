@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     scheduler_lease_seconds: int = 120
     scheduler_batch_size: int = 500
     scheduler_dispatch_batch: int = 20
+    scheduler_max_outstanding_batches: int = 24
     follower_idle_seconds: float = 1.0
     dispatch_timeout_seconds: int = 120
 

@@ -28,6 +28,19 @@ def make_broker(redis_url: str | None, namespace: str, *, heartbeat_timeout_ms: 
                        maintenance_chance=maintenance_chance)
 
 
+def outstanding_counter(broker: dramatiq.Broker) -> Callable[[], int] | None:
+    """How many send batches are queued or being worked on, for the claim loop's back-pressure.
+
+    Dramatiq's Redis broker keeps each message's body in ``{namespace}:{queue}.msgs`` from enqueue
+    until ack, so its length counts both. The in-process broker has no such count (None).
+    """
+    if not isinstance(broker, RedisBroker):
+        return None
+    key = f"{broker.namespace}:{QUEUE}.msgs"
+    client = broker.client
+    return lambda: int(client.hlen(key))
+
+
 def declare_send_steps(broker: dramatiq.Broker,
                        sender: Callable[[], StepSender]) -> dramatiq.Actor:
     """The actor that sends a batch of executions' due steps; ``sender`` builds the service
