@@ -14,10 +14,12 @@ from typing import Any
 import dramatiq
 import psycopg
 import redis
+from eventsourcing.postgres import PostgresAggregateRecorder
 from sqlalchemy import Engine, create_engine, event, text
 
 from adapters.channels import InAppSender, OutboxSender, SmtpEmailSender
 from adapters.pg_listen import PgNotifyListener
+from adapters.pg_streams import PostgresStreams
 from adapters.settings import Settings
 from adapters.templating import JinjaRenderer
 from application.app import FollowUp
@@ -60,6 +62,8 @@ class Runtime:
         with schema_lock(self.settings.database_url):
             app = FollowUp(env=self.settings.eventsourcing_env(), clock=self.clock,
                            renderer=JinjaRenderer(), directory=directory)
+        if isinstance(app.recorder, PostgresAggregateRecorder):
+            app.read_streams = PostgresStreams(app.recorder)
         app.on_saved.append(self._wake_local)
         return app
 

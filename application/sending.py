@@ -62,7 +62,10 @@ class StepSender:
         if another writer touched one of them, fall back to one at a time."""
         now = self.app.clock.now()
         catalog = self.app.catalog()
-        prepared = [self._prepare(x, now, catalog) for x in execution_ids]
+        executions = self.app.load_many(WorkflowExecution, execution_ids)  # one query for all
+        leads = self.app.load_many(Lead, [x.lead_id for x in executions.values()])
+        prepared = [self._prepare(x, now, catalog, executions.get(x), leads)
+                    for x in execution_ids]
         ready = [p for p in prepared if isinstance(p, Prepared)]
         try:
             self.app.save(*(a for p in ready for a in p.aggregates))
@@ -83,19 +86,23 @@ class StepSender:
         return [p if isinstance(p, str) else sent.get(p.execution.id, p.outcome)
                 for p in prepared]
 
-    def _prepare(self, execution_id: UUID, now: datetime,
-                 catalog: PublishedWorkflows) -> Prepared | str:
-        """Decide what to do with the execution now and record it on the aggregates (unsaved)."""
-        try:
-            execution = self.app.execution(execution_id)
-        except NotFound:
-            return "unknown"
+    def _prepare(self, execution_id: UUID, now: datetime, catalog: PublishedWorkflows,
+                 loaded: WorkflowExecution | None = None,
+                 leads: Mapping[UUID, Lead] | None = None) -> Prepared | str:
+        """Decide what to do with the execution now and record it on the aggregates (unsaved).
+        ``loaded`` and ``leads`` are what a batch read already (a missing one is read here)."""
+        if loaded is None:
+            try:
+                loaded = self.app.execution(execution_id)
+            except NotFound:
+                return "unknown"
+        execution = loaded
         step_no = execution.due_step(now)
         if step_no is None:
             return self._recover(execution, now)
         if catalog.is_held(execution.workflow_id):
             return "held"  # the workflow is paused: the index offers it again after the lease
-        lead = self.app.lead(execution.lead_id)
+        lead = (leads or {}).get(execution.lead_id) or self.app.lead(execution.lead_id)
         skip = self._skip_reason(execution, step_no, lead)
         if skip is not None:
             execution.skip(step_no, skip, now, score=lead.score)
@@ -103,7 +110,7 @@ class StepSender:
         step = execution.step(step_no)
         message_id = ids.message_id(execution.id, step_no, execution.workflow_version,
                                     execution.round)
-        if self.app.exists(message_id):
+        if step["attempts"] and self.app.exists(message_id):  # a retry: the message is there
             message = self.app.message(message_id)
         else:
             message = Message.queue(message_id=message_id, execution_id=execution.id,
@@ -141,8 +148,11 @@ class StepSender:
 
     def _skip_reason(self, execution: WorkflowExecution, step_no: int, lead: Lead) -> str | None:
         """Evaluate the step's conditions and the lead's consent at send time."""
-        email = execution.earlier_message(step_no, "email")
-        in_app = execution.earlier_message(step_no, "in_app")
+        kinds = {c["kind"] for c in execution.step(step_no).get("conditions") or []}
+        email = (execution.earlier_message(step_no, "email")
+                 if "previous_email_not_opened" in kinds else None)
+        in_app = (execution.earlier_message(step_no, "in_app")
+                  if "in_app_not_read" in kinds else None)
         facts = Engagement(
             score=lead.score, opted_out=frozenset(lead.opted_out),
             previous_email_opened=self.app.message(email).opened if email else None,

@@ -211,6 +211,23 @@ class ApplicationScenarios:
         claimed = [h.rt.schedule.claim(now_ms, 1, 60_000)[0] for _ in range(3)]
         assert claimed == [str(x_fresh.id), str(x_hot.id), str(x_cooled.id)]
 
+    def test_load_many_rebuilds_what_load_rebuilds_skipping_missing_and_other_kinds(
+            self, h: Harness) -> None:
+        from domain.execution import WorkflowExecution
+        from domain.lead import Lead
+
+        app = h.rt.app
+        leads = [h.crossing()] + [register_ana(app) for _ in range(3)]
+        assert h.send_due() == ["sent"]
+        [execution] = app.lead_executions(leads[0])
+        asked = [*leads, leads[1], uuid4(), execution.id]
+        found = app.load_many(Lead, asked)
+        assert list(found) == leads  # the missing id and the execution are left out
+        for lead_id, lead in found.items():
+            assert vars(lead) == vars(app.lead(lead_id))
+        [(ident, again)] = app.load_many(WorkflowExecution, [execution.id, leads[1]]).items()
+        assert ident == execution.id and vars(again) == vars(app.execution(execution.id))
+
     def test_a_second_delivery_of_the_same_step_sends_nothing(self, h: Harness) -> None:
         app = h.rt.app
         lead = h.crossing()

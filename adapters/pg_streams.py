@@ -1,0 +1,33 @@
+"""Many aggregates' events in one PostgreSQL query.
+
+eventsourcing reads one stream per query; the sender reloads a whole batch of executions and
+their leads at once, so it reads all their streams with one ``= ANY(...)`` query on the same
+table, in the same order (by stream, then version), through the recorder's own connection pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresAggregateRecorder
+from psycopg.sql import SQL, Identifier
+
+
+class PostgresStreams:
+    def __init__(self, recorder: PostgresAggregateRecorder) -> None:
+        self.datastore = recorder.datastore
+        self.statement = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
+            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        ).format(schema=Identifier(recorder.datastore.schema),
+                 table=Identifier(recorder.events_table_name))
+
+    def __call__(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.statement, [list(originator_ids)], prepare=True)
+            return [StoredEvent(originator_id=row["originator_id"],
+                                originator_version=row["originator_version"],
+                                topic=row["topic"], state=bytes(row["state"]))
+                    for row in curs.fetchall()]
