@@ -64,9 +64,13 @@ class SqlProjection(Consumer):
                 .values(position=last_position)).rowcount
             if moved != 1:
                 raise PositionMoved(self.name)
-            for item in items:
-                self.handle(conn, item.event, item.position)
+            self.handle_batch(conn, items)
         self._expected = last_position
+
+    def handle_batch(self, conn: Connection, items: list[Item]) -> None:
+        """Apply a batch inside the open transaction; one event at a time unless overridden."""
+        for item in items:
+            self.handle(conn, item.event, item.position)
 
     @abstractmethod
     def handle(self, conn: Connection, event: Any, position: int) -> None:

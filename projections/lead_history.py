@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import BigInteger, Column, Connection, Index, String, Table, Text, select
+from sqlalchemy import BigInteger, Column, Connection, Engine, Index, String, Table, Text, select
 
+from application.follower import Item
 from domain.execution import WorkflowExecution as X
 from domain.lead import Lead
 from domain.message import Message
@@ -106,50 +108,88 @@ def _data(event: Any) -> str:
 
 
 class LeadHistoryProjection(SqlProjection):
+    """Almost every event lands here, so a batch is written with two statements at most (new
+    subjects, history rows), and which lead an execution or a message belongs to is kept in
+    memory once read."""
+
     name = "lead_history"
     topics = tuple(get_topic(c) for c in EVENTS)
     tables = (history, subjects)
+    CACHE_SIZE = 200_000
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self._subjects: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
+
+    def position(self) -> int:
+        self._subjects.clear()  # another runner may have moved on: read subjects afresh
+        return super().position()
 
     def handle(self, conn: Connection, event: Any, position: int) -> None:
-        lead_id, detail = self._subject(conn, event)
-        execution_id = message_id = None
-        if isinstance(event, X.Event):
-            execution_id = str(event.originator_id)
-        elif isinstance(event, Message.Event):
-            message_id = str(event.originator_id)
-            execution_id = detail.get("execution_id")
-        conn.execute(history.insert().values(
-            position=position, lead_id=lead_id, occurred_at=event.timestamp.isoformat(),
-            kind=type(event).__qualname__, summary=SUMMARIES[type(event)](event, detail),
-            execution_id=execution_id, message_id=message_id, data=_data(event)))
+        self.handle_batch(conn, [Item(position, event)])
 
-    def _subject(self, conn: Connection, event: Any) -> tuple[str, dict[str, Any]]:
-        detail: dict[str, Any]
+    def handle_batch(self, conn: Connection, items: list[Item]) -> None:
+        missing = {str(i.event.originator_id) for i in items
+                   if not isinstance(i.event, (Lead.Event, X.Created, Message.Created))
+                   and str(i.event.originator_id) not in self._subjects}
+        if missing:
+            for row in conn.execute(select(subjects).where(subjects.c.aggregate_id.in_(missing))):
+                self._keep(row.aggregate_id, row.lead_id, json.loads(row.detail))
+        new: dict[str, dict[str, str]] = {}
+        rows = []
+        for item in items:
+            event = item.event
+            lead_id, detail = self._subject(conn, event, new)
+            execution_id = message_id = None
+            if isinstance(event, X.Event):
+                execution_id = str(event.originator_id)
+            elif isinstance(event, Message.Event):
+                message_id = str(event.originator_id)
+                execution_id = detail.get("execution_id")
+            rows.append({"position": item.position, "lead_id": lead_id,
+                         "occurred_at": event.timestamp.isoformat(),
+                         "kind": type(event).__qualname__,
+                         "summary": SUMMARIES[type(event)](event, detail),
+                         "execution_id": execution_id, "message_id": message_id,
+                         "data": _data(event)})
+        if new:
+            conn.execute(subjects.insert(), list(new.values()))
+        if rows:
+            conn.execute(history.insert(), rows)
+
+    def _subject(self, conn: Connection, event: Any,
+                 new: dict[str, dict[str, str]]) -> tuple[str, dict[str, Any]]:
+        """The lead an event belongs to, and what its summary needs to know."""
         if isinstance(event, Lead.Event):
             return str(event.originator_id), {}
         ident = str(event.originator_id)
-        if isinstance(event, X.Created):
-            detail = {"channels": [s["channel"] for s in event.steps]}
-            return self._remember(conn, ident, str(event.lead_id), detail)
-        if isinstance(event, Message.Created):
-            detail = {"channel": event.channel, "execution_id": str(event.execution_id)}
-            return self._remember(conn, ident, str(event.lead_id), detail)
+        if isinstance(event, X.Created | Message.Created):
+            detail: dict[str, Any]
+            if isinstance(event, X.Created):
+                detail = {"channels": [s["channel"] for s in event.steps]}
+            else:
+                detail = {"channel": event.channel, "execution_id": str(event.execution_id)}
+            new[ident] = {"aggregate_id": ident, "lead_id": str(event.lead_id),
+                          "detail": json.dumps(detail)}
+            return self._keep(ident, str(event.lead_id), detail)
+        lead_id, detail = self._subjects[ident]
+        self._subjects.move_to_end(ident)
         if isinstance(event, X.Migrated):
-            row = conn.execute(select(subjects.c.lead_id).where(subjects.c.aggregate_id == ident)
-                               ).one()
             detail = {"channels": [s["channel"] for s in event.steps]}
-            conn.execute(subjects.update().where(subjects.c.aggregate_id == ident)
-                         .values(detail=json.dumps(detail)))
-            return row.lead_id, detail
-        row = conn.execute(select(subjects.c.lead_id, subjects.c.detail)
-                           .where(subjects.c.aggregate_id == ident)).one()
-        return row.lead_id, json.loads(row.detail)
+            if ident in new:
+                new[ident]["detail"] = json.dumps(detail)
+            else:
+                conn.execute(subjects.update().where(subjects.c.aggregate_id == ident)
+                             .values(detail=json.dumps(detail)))
+            self._keep(ident, lead_id, detail)
+        return lead_id, detail
 
-    @staticmethod
-    def _remember(conn: Connection, ident: str, lead_id: str,
-                  detail: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        conn.execute(subjects.insert().values(aggregate_id=ident, lead_id=lead_id,
-                                              detail=json.dumps(detail)))
+    def _keep(self, ident: str, lead_id: str,
+              detail: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        self._subjects[ident] = (lead_id, detail)
+        self._subjects.move_to_end(ident)
+        if len(self._subjects) > self.CACHE_SIZE:
+            self._subjects.popitem(last=False)
         return lead_id, detail
 
     def for_lead(self, lead_id: str, limit: int = 1000) -> list[dict[str, Any]]:

@@ -5,8 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import BigInteger, Column, Connection, Index, Integer, String, Table, Text, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    bindparam,
+    select,
+)
 
+from application.follower import Item
 from domain.message import Message
 from projections.base import SqlProjection, metadata
 
@@ -41,28 +53,33 @@ class MessagesProjection(SqlProjection):
     tables = (messages,)
 
     def handle(self, conn: Connection, event: Any, position: int) -> None:
-        ident = str(event.originator_id)
-        if isinstance(event, Message.Created):
-            conn.execute(messages.insert().values(
-                message_id=ident, lead_id=str(event.lead_id),
-                execution_id=str(event.execution_id), step_no=event.step_no,
-                channel=event.channel, status="queued", queued_at=event.queued_at.isoformat(),
-                position=position))
-        elif isinstance(event, Message.Sent):
-            conn.execute(messages.update().where(messages.c.message_id == ident).values(
-                status="sent", recipient=event.recipient, subject=event.subject, body=event.body,
-                provider_id=event.provider_id, sent_at=event.sent_at.isoformat()))
-        elif isinstance(event, Message.Engaged):
-            column = {"delivered": "delivered_at", "opened": "opened_at",
-                      "clicked": "clicked_at", "read": "read_at"}[event.kind]
-            conn.execute(messages.update().where(messages.c.message_id == ident)
-                         .values({column: event.at.isoformat()}))
-        elif isinstance(event, Message.OutcomeUnknown):
-            conn.execute(messages.update().where(messages.c.message_id == ident).values(
-                status="unknown", failure=event.reason))
-        elif isinstance(event, Message.Failed):
-            conn.execute(messages.update().where(messages.c.message_id == ident).values(
-                status="failed" if event.permanent else "retrying", failure=event.reason))
+        self.handle_batch(conn, [Item(position, event)])
+
+    def handle_batch(self, conn: Connection, items: list[Item]) -> None:
+        """Fold the batch's events into each message's final columns, then write new messages
+        with one insert and changed ones with one update per set of columns."""
+        created: dict[str, dict[str, Any]] = {}
+        changed: dict[str, dict[str, Any]] = {}
+        for item in items:
+            event, ident = item.event, str(item.event.originator_id)
+            if isinstance(event, Message.Created):
+                created[ident] = {
+                    "message_id": ident, "lead_id": str(event.lead_id),
+                    "execution_id": str(event.execution_id), "step_no": event.step_no,
+                    "channel": event.channel, "status": "queued",
+                    "queued_at": event.queued_at.isoformat(), "position": item.position,
+                    **{c: None for c in NULLABLE}}
+                continue
+            values = _changes(event)
+            (created.get(ident) or changed.setdefault(ident, {})).update(values)
+        if created:
+            conn.execute(messages.insert(), list(created.values()))
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for ident, values in changed.items():
+            by_columns.setdefault(tuple(sorted(values)), []).append({"_id": ident, **values})
+        for columns, rows in by_columns.items():
+            conn.execute(messages.update().where(messages.c.message_id == bindparam("_id"))
+                         .values({c: bindparam(c) for c in columns}), rows)
 
     def inbox(self, lead_id: str, limit: int = 100) -> list[dict[str, Any]]:
         query = (select(messages).where(messages.c.lead_id == lead_id,
@@ -77,3 +94,24 @@ class MessagesProjection(SqlProjection):
                  .order_by(messages.c.position))
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
+
+
+NULLABLE = ("recipient", "subject", "body", "provider_id", "failure", "sent_at", "delivered_at",
+            "opened_at", "clicked_at", "read_at")
+ENGAGED_COLUMNS = {"delivered": "delivered_at", "opened": "opened_at", "clicked": "clicked_at",
+                   "read": "read_at"}
+
+
+def _changes(event: Any) -> dict[str, Any]:
+    """The columns an event after ``Created`` sets."""
+    if isinstance(event, Message.Sent):
+        return {"status": "sent", "recipient": event.recipient, "subject": event.subject,
+                "body": event.body, "provider_id": event.provider_id,
+                "sent_at": event.sent_at.isoformat()}
+    if isinstance(event, Message.Engaged):
+        return {ENGAGED_COLUMNS[event.kind]: event.at.isoformat()}
+    if isinstance(event, Message.OutcomeUnknown):
+        return {"status": "unknown", "failure": event.reason}
+    if isinstance(event, Message.Failed):
+        return {"status": "failed" if event.permanent else "retrying", "failure": event.reason}
+    return {}

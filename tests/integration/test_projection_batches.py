@@ -1,0 +1,91 @@
+"""Read models written a batch at a time equal the same read models written an event at a time,
+wherever the batches are cut (the projector reads the log in batches of any size)."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine, select
+
+from application.follower import Item
+from domain.errors import DomainError
+from domain.message import Message
+from projections.base import SqlProjection
+from projections.lead_history import LeadHistoryProjection, history, subjects
+from projections.messages import MessagesProjection, messages
+from tests.unit.conftest import T0
+
+OPS = st.sampled_from(["sent", "failed", "failed_for_good", "unknown", "delivered", "opened",
+                       "clicked", "read"])
+
+
+def log_of(script: list[tuple[int, str]], count: int) -> list[Item]:
+    """Messages driven by ``script`` (message index, operation), interleaved as in the log."""
+    lead = uuid4()
+    found = [Message.queue(message_id=uuid4(), execution_id=uuid4(), lead_id=lead, step_no=i,
+                           channel=("email", "sms", "in_app")[i % 3], template_id="t", now=T0)
+             for i in range(count)]
+    events = [e for m in found for e in m.collect_events()]
+    for n, (index, op) in enumerate(script):
+        message, now = found[index % count], T0 + timedelta(minutes=n + 1)
+        try:
+            if op == "sent":
+                message.mark_sent(f"p-{n}", "ana@example.com", f"subject {n}", f"body {n}", now)
+            elif op.startswith("failed"):
+                message.mark_failed(f"reason {n}", op == "failed_for_good", now)
+            elif op == "unknown":
+                message.mark_unknown(f"died {n}", now)
+            else:
+                message.engage(op, now)
+        except DomainError:
+            continue
+        events += message.collect_events()
+    return [Item(position, event) for position, event in enumerate(events, start=1)]
+
+
+def project(items: list[Item], cuts: set[int]) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        engine = create_engine(f"sqlite:///{Path(folder) / 'rm.db'}")
+        projections: list[SqlProjection] = [MessagesProjection(engine),
+                                             LeadHistoryProjection(engine)]
+        for projection in projections:
+            projection.create()
+            projection.position()
+            start = 0
+            for end in sorted({*cuts, len(items)}):
+                if start < end <= len(items):
+                    projection.apply(items[start:end], items[end - 1].position)
+                    start = end
+        with engine.connect() as conn:
+            tables = {t.name: sorted(tuple(r) for r in conn.execute(select(t)))
+                      for t in (messages, history, subjects)}
+        engine.dispose()
+        return tables
+
+
+@settings(max_examples=40, deadline=None)
+@given(script=st.lists(st.tuples(st.integers(0, 5), OPS), max_size=25),
+       count=st.integers(1, 3), cuts=st.sets(st.integers(1, 40), max_size=6))
+def test_any_batching_writes_the_same_rows_as_one_event_at_a_time(
+        script: list[tuple[int, str]], count: int, cuts: set[int]) -> None:
+    items = log_of(script, count)
+    one_at_a_time = project(items, set(range(1, len(items) + 1)))
+    assert project(items, cuts) == one_at_a_time
+    assert len(one_at_a_time["messages"]) == count
+    assert len(one_at_a_time["lead_history"]) == len(items)
+
+
+def test_a_sent_then_opened_message_reads_as_such_from_a_single_batch() -> None:
+    items = log_of([(0, "failed"), (0, "sent"), (0, "opened")], 1)
+    [row] = project(items, set())["messages"]
+    columns = [c.name for c in messages.columns]
+    got = dict(zip(columns, row, strict=True))
+    assert got["status"] == "sent" and got["subject"] == "subject 1"
+    assert got["failure"] == "reason 0" and got["opened_at"] is not None
+    assert UUID(got["message_id"]) == items[0].event.originator_id
