@@ -8,7 +8,10 @@ import os
 import smtplib
 import tempfile
 import threading
-from email.message import EmailMessage
+import time
+from email.charset import QP, Charset
+from email.header import Header
+from email.mime.text import MIMEText
 from email.utils import formatdate
 from pathlib import Path
 
@@ -18,6 +21,12 @@ from application.ports import ChannelSender, OutgoingMessage
 
 def message_id_header(message: OutgoingMessage, domain: str) -> str:
     return f"<{message.message_id}@{domain}>"
+
+
+#: A connection idle longer than this is checked with a NOOP before it is used again.
+IDLE_CHECK_SECONDS = 5.0
+UTF8_QP = Charset("utf-8")
+UTF8_QP.body_encoding = QP  # readable bodies, not base64
 
 
 class SmtpEmailSender(ChannelSender):
@@ -32,9 +41,13 @@ class SmtpEmailSender(ChannelSender):
         self._local = threading.local()  # one open connection per sending thread
 
     def _connection(self) -> smtplib.SMTP:
-        """The thread's open connection if the server still answers, else a new one."""
+        """The thread's open connection, else a new one. One idle for a while is checked with
+        a NOOP first (servers drop idle clients); a busy one is not, so a send costs no extra
+        round trip under load."""
         smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
         if smtp is not None:
+            if time.monotonic() - self._local.used < IDLE_CHECK_SECONDS:
+                return smtp
             try:
                 if smtp.noop()[0] == 250:
                     return smtp
@@ -57,16 +70,22 @@ class SmtpEmailSender(ChannelSender):
                 smtp.close()
 
     def send(self, message: OutgoingMessage) -> str:
-        email = EmailMessage()
+        # MIMEText (the compat32 policy) builds a message several times faster than EmailMessage.
+        email = MIMEText(message.body, "plain", UTF8_QP)  # type: ignore[arg-type]  # a Charset works
         email["From"] = self.sender
         email["To"] = message.recipient
-        email["Subject"] = message.subject or ""
+        subject = message.subject or ""
+        if subject.isascii():
+            email["Subject"] = subject
+        else:
+            email["Subject"] = Header(subject, "utf-8")  # type: ignore[assignment]
         email["Date"] = formatdate(localtime=False)
         email["Message-ID"] = message_id_header(message, self.id_domain)
         email["X-Followup-Message"] = str(message.message_id)
-        email.set_content(message.body)
         try:
-            self._connection().send_message(email)
+            smtp = self._connection()
+            self._local.used = time.monotonic()
+            smtp.sendmail(self.sender, [message.recipient], email.as_bytes())
         except smtplib.SMTPRecipientsRefused as e:
             codes = sorted(code for code, _ in e.recipients.values())
             if all(code >= 500 for code in codes):

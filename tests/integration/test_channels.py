@@ -80,7 +80,8 @@ class PeerRecording(SmtpInbox):
         return await super().handle_DATA(server, session, envelope)
 
 
-def test_smtp_reuses_the_thread_connection_and_reopens_a_dropped_one() -> None:
+def test_smtp_reuses_the_thread_connection_and_reopens_a_dropped_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     port = free_port()
     first = PeerRecording()
     controller = Controller(first, hostname="127.0.0.1", port=port)
@@ -93,11 +94,34 @@ def test_smtp_reuses_the_thread_connection_and_reopens_a_dropped_one() -> None:
         assert len(set(map(str, first.peers))) == 1  # one connection carried all three
     finally:
         controller.stop()
-    second = PeerRecording()  # the server went away and came back: the stale socket is replaced
+    second = PeerRecording()  # the server went away and came back
     controller = Controller(second, hostname="127.0.0.1", port=port)
     controller.start()
     try:
+        # A connection in use moments ago is not checked first: its send fails, transiently,
+        # and the next send opens a new connection
+        with pytest.raises(TransientSendError):
+            sender.send(outgoing())
         sender.send(outgoing())
         assert len(second.wait_for(1)) == 1
+        # A connection idle for a while is checked with a NOOP and replaced before the send
+        controller.stop()
+        controller = Controller(second, hostname="127.0.0.1", port=port)
+        controller.start()
+        monkeypatch.setattr("adapters.channels.IDLE_CHECK_SECONDS", 0.0)
+        sender.send(outgoing())
+        assert len(second.wait_for(2)) == 2
     finally:
         controller.stop()
+
+
+def test_smtp_encodes_a_non_ascii_subject_and_body(smtp_server: tuple[SmtpInbox, int]) -> None:
+    inbox, port = smtp_server
+    message = OutgoingMessage(message_id=uuid4(), lead_id=uuid4(), channel="email",
+                              recipient="jose@example.com", subject="José, três casas novas",
+                              body="Olá José, a casa em São Paulo está à venda.")
+    SmtpEmailSender("127.0.0.1", port, "agent@example.com").send(message)
+    [received] = inbox.wait_for(1)
+    assert received["msg"]["Subject"] == "José, três casas novas"  # type: ignore[index]
+    body = received["msg"].get_content()  # type: ignore[attr-defined]
+    assert body.strip() == "Olá José, a casa em São Paulo está à venda."
