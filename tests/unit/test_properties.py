@@ -37,13 +37,15 @@ WORKFLOW_ID = UUID("00000000-0000-4000-8000-0000000000a1")
 EXECUTION_ID = ids.execution_id(LEAD_ID, WORKFLOW_ID, "score@2")
 TEMPLATE_ID = "00000000-0000-4000-8000-0000000000c1"
 
-STOPS = ("WorkflowExecution.Paused", "WorkflowExecution.Cancelled")
+STOPS = ("WorkflowExecution.Paused", "WorkflowExecution.Cancelled",
+         "WorkflowExecution.StepDeadLettered")
 
 
 # WorkflowExecution as a state machine ------------------------------------------
 
 DONE_STATUSES = ("sent", "failed", "skipped", "unknown")
-RESUMES = ("WorkflowExecution.Resumed", "WorkflowExecution.Restarted")
+RESUMES = ("WorkflowExecution.Resumed", "WorkflowExecution.Restarted",
+           "WorkflowExecution.DeadLetterReplayed")
 OUTCOMES = ("WorkflowExecution.StepSent", "WorkflowExecution.StepFailed",
             "WorkflowExecution.StepOutcomeUnknown")
 TIMEOUT = timedelta(minutes=5)
