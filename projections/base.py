@@ -5,7 +5,18 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Connection, Engine, MetaData, String, Table, select, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    select,
+    text,
+)
 
 from application.follower import Consumer, Item, PositionMoved
 
@@ -75,3 +86,34 @@ class SqlProjection(Consumer):
     @abstractmethod
     def handle(self, conn: Connection, event: Any, position: int) -> None:
         """Apply one event inside the open transaction."""
+
+
+class Changes:
+    """One table's changes in a batch, folded per row in log order (the last value wins): new
+    rows are inserted with one statement, changed rows updated with one statement per set of
+    columns. A batch of any size costs a few round trips, not one per event."""
+
+    def __init__(self, table: Table, key: str) -> None:
+        self.table, self.key = table, key
+        self.new: dict[str, dict[str, Any]] = {}
+        self.changed: dict[str, dict[str, Any]] = {}
+
+    def insert(self, ident: str, row: dict[str, Any]) -> None:
+        self.new[ident] = row
+
+    def update(self, ident: str, values: dict[str, Any]) -> None:
+        row = self.new.get(ident)
+        (row if row is not None else self.changed.setdefault(ident, {})).update(values)
+
+    def write(self, conn: Connection) -> None:
+        if self.new:
+            conn.execute(self.table.insert(), list(self.new.values()))
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for ident, values in self.changed.items():
+            if values:
+                groups.setdefault(tuple(sorted(values)), []).append({"_key": ident, **values})
+        for columns, rows in groups.items():
+            conn.execute(self.table.update()
+                         .where(self.table.c[self.key] == bindparam("_key"))
+                         .values({c: bindparam(c) for c in columns}), rows)
+        self.new, self.changed = {}, {}

@@ -9,10 +9,11 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 from sqlalchemy import Column, Connection, Index, Integer, String, Table, Text, select
 
+from application.follower import Item
 from application.ports import Directory
 from domain.execution import WorkflowExecution as X
 from domain.lead import Lead
-from projections.base import SqlProjection, metadata
+from projections.base import Changes, SqlProjection, metadata
 
 leads = Table(
     "directory_leads", metadata,
@@ -59,25 +60,32 @@ class DirectoryProjection(SqlProjection, Directory):
     tables = (leads, executions, dead_letters)
 
     def handle(self, conn: Connection, event: Any, position: int) -> None:
-        ident = str(event.originator_id)
-        if isinstance(event, Lead.Created):
-            conn.execute(leads.insert().values(lead_id=ident, agent_id=event.agent_id,
-                                               score=event.score, status="new"))
-        elif isinstance(event, Lead.ScoreChanged):
-            conn.execute(leads.update().where(leads.c.lead_id == ident).values(score=event.new))
-        elif isinstance(event, Lead.StatusChanged):
-            conn.execute(leads.update().where(leads.c.lead_id == ident).values(status=event.new))
-        elif isinstance(event, X.Created):
-            conn.execute(executions.insert().values(
-                execution_id=ident, lead_id=str(event.lead_id),
-                workflow_id=str(event.workflow_id), version=event.workflow_version,
-                status="active"))
-        elif isinstance(event, X.Migrated):
-            conn.execute(executions.update().where(executions.c.execution_id == ident)
-                         .values(version=event.workflow_version))
-        else:
-            conn.execute(executions.update().where(executions.c.execution_id == ident)
-                         .values(status=STATUS_EVENTS[type(event)]))
+        self.handle_batch(conn, [Item(position, event)])
+
+    def handle_batch(self, conn: Connection, items: list[Item]) -> None:
+        lead_rows, execution_rows = Changes(leads, "lead_id"), Changes(executions, "execution_id")
+        for item in items:
+            event, ident = item.event, str(item.event.originator_id)
+            if isinstance(event, Lead.Created):
+                lead_rows.insert(ident, {"lead_id": ident, "agent_id": event.agent_id,
+                                         "score": event.score, "status": "new"})
+            elif isinstance(event, Lead.ScoreChanged):
+                lead_rows.update(ident, {"score": event.new})
+            elif isinstance(event, Lead.StatusChanged):
+                lead_rows.update(ident, {"status": event.new})
+            elif isinstance(event, X.Created):
+                execution_rows.insert(ident, {
+                    "execution_id": ident, "lead_id": str(event.lead_id),
+                    "workflow_id": str(event.workflow_id), "version": event.workflow_version,
+                    "status": "active"})
+            elif isinstance(event, X.Migrated):
+                execution_rows.update(ident, {"version": event.workflow_version})
+            else:
+                execution_rows.update(ident, {"status": STATUS_EVENTS[type(event)]})
+        lead_rows.write(conn)
+        execution_rows.write(conn)
+        for item in items:  # the dead-letter list, in log order, once executions are written
+            event, ident = item.event, str(item.event.originator_id)
             if isinstance(event, X.StepDeadLettered):
                 row = conn.execute(select(executions.c.lead_id, executions.c.workflow_id)
                                    .where(executions.c.execution_id == ident)).one()

@@ -10,7 +10,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 from sqlalchemy import BigInteger, Column, Connection, Engine, Index, String, Table, Text, select
 
-from application.follower import Item
+from application.follower import Item, PositionMoved
 from domain.execution import WorkflowExecution as X
 from domain.lead import Lead
 from domain.message import Message
@@ -121,9 +121,12 @@ class LeadHistoryProjection(SqlProjection):
         super().__init__(engine)
         self._subjects: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
 
-    def position(self) -> int:
-        self._subjects.clear()  # another runner may have moved on: read subjects afresh
-        return super().position()
+    def apply(self, items: list[Item], last_position: int) -> None:
+        try:
+            super().apply(items, last_position)
+        except PositionMoved:
+            self._subjects.clear()  # another runner moved on: read subjects afresh
+            raise
 
     def handle(self, conn: Connection, event: Any, position: int) -> None:
         self.handle_batch(conn, [Item(position, event)])

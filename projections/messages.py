@@ -14,13 +14,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    bindparam,
     select,
 )
 
 from application.follower import Item
 from domain.message import Message
-from projections.base import SqlProjection, metadata
+from projections.base import Changes, SqlProjection, metadata
 
 messages = Table(
     "messages", metadata,
@@ -56,30 +55,19 @@ class MessagesProjection(SqlProjection):
         self.handle_batch(conn, [Item(position, event)])
 
     def handle_batch(self, conn: Connection, items: list[Item]) -> None:
-        """Fold the batch's events into each message's final columns, then write new messages
-        with one insert and changed ones with one update per set of columns."""
-        created: dict[str, dict[str, Any]] = {}
-        changed: dict[str, dict[str, Any]] = {}
+        rows = Changes(messages, "message_id")
         for item in items:
             event, ident = item.event, str(item.event.originator_id)
             if isinstance(event, Message.Created):
-                created[ident] = {
+                rows.insert(ident, {
                     "message_id": ident, "lead_id": str(event.lead_id),
                     "execution_id": str(event.execution_id), "step_no": event.step_no,
                     "channel": event.channel, "status": "queued",
                     "queued_at": event.queued_at.isoformat(), "position": item.position,
-                    **{c: None for c in NULLABLE}}
-                continue
-            values = _changes(event)
-            (created.get(ident) or changed.setdefault(ident, {})).update(values)
-        if created:
-            conn.execute(messages.insert(), list(created.values()))
-        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for ident, values in changed.items():
-            by_columns.setdefault(tuple(sorted(values)), []).append({"_id": ident, **values})
-        for columns, rows in by_columns.items():
-            conn.execute(messages.update().where(messages.c.message_id == bindparam("_id"))
-                         .values({c: bindparam(c) for c in columns}), rows)
+                    **dict.fromkeys(NULLABLE)})
+            else:
+                rows.update(ident, _changes(event))
+        rows.write(conn)
 
     def inbox(self, lead_id: str, limit: int = 100) -> list[dict[str, Any]]:
         query = (select(messages).where(messages.c.lead_id == lead_id,

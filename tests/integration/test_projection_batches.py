@@ -89,3 +89,75 @@ def test_a_sent_then_opened_message_reads_as_such_from_a_single_batch() -> None:
     assert got["status"] == "sent" and got["subject"] == "subject 1"
     assert got["failure"] == "reason 0" and got["opened_at"] is not None
     assert UUID(got["message_id"]) == items[0].event.originator_id
+
+
+LEAD_OPS = st.one_of(st.tuples(st.just("score"), st.integers(0, 100)),
+                     st.tuples(st.just("status"), st.sampled_from(["contacted", "closed", "new"])),
+                     st.tuples(st.sampled_from(["pause", "resume", "cancel", "restart"]),
+                               st.just(0)))
+
+
+def directory_log(script: list[tuple[str, int]]) -> list[Item]:
+    from domain.execution import WorkflowExecution
+    from domain.lead import Lead
+
+    lead = Lead.register(lead_id=uuid4(), agent_id="a", name="Ana", email=None, phone=None,
+                         timezone="UTC", preferences={}, timeline=None, score=10)
+    execution = WorkflowExecution.start(
+        execution_id=uuid4(), lead_id=lead.id, workflow_id=uuid4(), workflow_version=1,
+        steps=[{"channel": "sms", "template_id": "t", "delay_minutes": 5}],
+        trigger={"kind": "score", "new": 90}, timezone="UTC", now=T0)
+    events = [*lead.collect_events(), *execution.collect_events()]
+    for n, (op, value) in enumerate(script):
+        now = T0 + timedelta(minutes=n + 1)
+        try:
+            if op == "score":
+                lead.change_score(value, "model", now)
+            elif op == "status":
+                lead.change_status(str(value), "agent")
+            elif op == "pause":
+                execution.pause("agent", now)
+            elif op == "resume":
+                execution.resume("shift", now)
+            elif op == "cancel":
+                execution.cancel("agent", now)
+            else:
+                execution.restart("agent", now)
+        except DomainError:
+            continue
+        events += [*lead.collect_events(), *execution.collect_events()]
+    return [Item(position, event) for position, event in enumerate(events, start=1)]
+
+
+def directory_rows(items: list[Item], cuts: set[int]) -> dict[str, Any]:
+    from projections.directory import DirectoryProjection, executions, leads
+
+    with tempfile.TemporaryDirectory() as folder:
+        engine = create_engine(f"sqlite:///{Path(folder) / 'rm.db'}")
+        projection = DirectoryProjection(engine)
+        projection.create()
+        projection.position()
+        topics = set(projection.topics)
+        mine = [i for i in items if type(i.event).TOPIC in topics]  # what its follower reads
+        start = 0
+        for end in sorted({*cuts, len(mine)}):
+            if start < end <= len(mine):
+                projection.apply(mine[start:end], mine[end - 1].position)
+                start = end
+        with engine.connect() as conn:
+            found = {t.name: sorted(tuple(r) for r in conn.execute(select(t)))
+                     for t in (leads, executions)}
+        engine.dispose()
+        return found
+
+
+@settings(max_examples=40, deadline=None)
+@given(script=st.lists(LEAD_OPS, max_size=20), cuts=st.sets(st.integers(1, 30), max_size=5))
+def test_the_directory_is_the_same_however_the_log_is_cut(
+        script: list[tuple[str, int]], cuts: set[int]) -> None:
+    items = directory_log(script)
+    one_at_a_time = directory_rows(items, set(range(1, len(items) + 1)))
+    assert directory_rows(items, cuts) == one_at_a_time
+    [lead] = one_at_a_time["directory_leads"]
+    scores = [i.event.new for i in items if type(i.event).__name__ == "ScoreChanged"]
+    assert lead[2] == (scores[-1] if scores else 10)
