@@ -265,6 +265,29 @@ class ApplicationScenarios:
         [row] = h.rt.messages.for_lead(str(lead))
         assert row["status"] == "unknown"
 
+    def test_a_send_whose_sender_died_while_paused_is_resolved_after_resume(
+            self, h: Harness) -> None:
+        app = h.rt.app
+        lead = h.crossing()
+        h.settle()
+        [execution] = app.lead_executions(lead)
+        # Given the email step was claimed, its sender died, and the agent paused meanwhile
+        h.dispatch_without_sending(execution.id)
+        app.pause_execution(execution.id, "agent's call")
+        h.settle()
+        assert h.rt.schedule.due_at(str(execution.id)) is None
+        # When the agent resumes: the index holds the execution again
+        h.clock.advance(minutes=1)
+        app.resume_execution(execution.id, "shift")
+        assert h.send_due() == ["not-due"]  # the dispatch is not yet old enough to be stale
+        # Then once the dispatch is stale (and its lease over) it is resolved, never resent
+        h.clock.advance(minutes=3)
+        assert h.send_due() == ["unknown"]
+        [execution] = app.lead_executions(lead)
+        assert execution.steps[0]["status"] == "unknown"
+        assert execution.steps[1]["status"] == "scheduled"
+        assert h.channel.sent == []
+
     def test_an_idempotent_channel_is_simply_tried_again(self, h: Harness) -> None:
         app = h.rt.app
         h.channel.idempotent = True
