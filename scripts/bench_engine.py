@@ -5,7 +5,7 @@ Everything runs on this machine: `followup scheduler`, `followup worker`, `follo
 and `followup api` as separate processes, PostgreSQL, Redis, and an SMTP server in this process
 that accepts every send (the provider stand-in). References are measured in the same run.
 
-    uv run python scripts/bench_engine.py            # about ten minutes
+    uv run python scripts/bench_engine.py            # about twelve minutes
     uv run python scripts/bench_engine.py --quick    # smaller numbers, for a smoke run
 """
 
