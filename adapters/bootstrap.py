@@ -30,6 +30,7 @@ from application.sending import StepSender
 from application.trigger import TriggerPolicy
 from projections.base import SCHEMA_LOCK
 from projections.directory import DirectoryProjection
+from projections.due_steps import DueStepsProjection
 from projections.lead_history import LeadHistoryProjection
 from projections.messages import MessagesProjection
 from scheduler.claimer import Claimer
@@ -92,6 +93,12 @@ class Runtime:
     @cached_property
     def messages(self) -> MessagesProjection:
         projection = MessagesProjection(self.engine)
+        projection.create()
+        return projection
+
+    @cached_property
+    def due_steps(self) -> DueStepsProjection:
+        projection = DueStepsProjection(self.engine)
         projection.create()
         return projection
 
@@ -162,11 +169,12 @@ class Runtime:
                         idle_wait=self.settings.follower_idle_seconds)
 
     def scheduler_followers(self) -> list[Follower]:
-        return [self.follower(TriggerPolicy(self.app)), self.follower(DueFeeder(self.schedule))]
+        return [self.follower(TriggerPolicy(self.app)),
+                self.follower(DueFeeder(self.schedule, self.due_steps))]
 
     def projector_followers(self) -> list[Follower]:
         return [self.follower(self.history), self.follower(self.messages),
-                self.follower(self.directory)]
+                self.follower(self.directory), self.follower(self.due_steps)]
 
     def claimer(self) -> Claimer:
         s = self.settings

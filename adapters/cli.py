@@ -107,11 +107,12 @@ def worker() -> None:
 @cli.command()
 def projector(rebuild: Annotated[bool, typer.Option(help="drop the read models first")] = False
               ) -> None:
-    """The read models (lead history, messages)."""
+    """The read models (lead history, messages, directory, due steps)."""
     runtime = _runtime()
     _needs_servers(runtime, "projector")
     if rebuild:
-        for projection in (runtime.history, runtime.messages, runtime.directory):
+        for projection in (runtime.history, runtime.messages, runtime.directory,
+                           runtime.due_steps):
             projection.drop()
     runtime.start_projector()
     _wait_for_signal()

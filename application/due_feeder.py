@@ -1,13 +1,17 @@
-"""The due-step feeder: keeps the due index in step with the log."""
+"""The due-step feeder: keeps the due index in step with the log, and restores a lost one."""
 
 from __future__ import annotations
 
+import logging
+
 from eventsourcing.utils import get_topic
 
-from application.follower import Consumer, Item
-from application.ports import DueChange, DueSchedule
+from application.follower import Consumer, Item, PositionMoved
+from application.ports import DueChange, DueSchedule, DueSnapshot
 from domain.execution import WorkflowExecution as X
 from domain.priority import LANES, lane
+
+log = logging.getLogger(__name__)
 
 REMOVING = (X.Paused, X.StepDeadLettered, X.Cancelled, X.Completed)
 # A resumed execution is offered at once: usually a StepScheduled follows and replaces it, but a
@@ -20,27 +24,60 @@ def epoch_ms(when: object) -> int:
     return int(when.timestamp() * 1000)  # type: ignore[attr-defined]
 
 
-class DueFeeder(Consumer):
-    name = "due_feeder"
-    topics = tuple(get_topic(c) for c in (X.StepScheduled, *REMOVING, *OFFERED))
+DUE_TOPICS = tuple(get_topic(c) for c in (X.StepScheduled, *REMOVING, *OFFERED))
 
-    def __init__(self, schedule: DueSchedule) -> None:
+
+def due_change(event: object) -> DueChange:
+    """What one of the ``DUE_TOPICS`` events does to the index: set (member, due, lane) or
+    remove (member, None, 0)."""
+    member = str(event.originator_id)  # type: ignore[attr-defined]
+    if isinstance(event, X.StepScheduled):
+        return member, epoch_ms(event.due_at), lane(event.priority)
+    if isinstance(event, OFFERED):
+        return member, epoch_ms(event.at), LANES - 1
+    return member, None, 0
+
+
+class DueFeeder(Consumer):
+    """With a ``snapshot`` (the ``due_steps`` read model), an index found empty at position 0
+    while the snapshot is further on, as after a FLUSHALL or a Redis restart without data, is
+    restored from it in one read and followed from its position, not rebuilt by replaying the
+    whole log."""
+
+    name = "due_feeder"
+    topics = DUE_TOPICS
+
+    def __init__(self, schedule: DueSchedule, snapshot: DueSnapshot | None = None) -> None:
         self.schedule = schedule
+        self.snapshot = snapshot
         self._expected = 0
 
     def position(self) -> int:
-        self._expected = self.schedule.position()
-        return self._expected
+        found = self.schedule.position()
+        if found == 0 and self.snapshot is not None:
+            found = self._restore(self.snapshot)
+        self._expected = found
+        return found
+
+    def _restore(self, snapshot: DueSnapshot) -> int:
+        position, chunks = snapshot.snapshot()
+        restored = 0
+        try:
+            for changes in chunks:
+                if position:  # members first, the position stays 0: a crash here starts over
+                    self.schedule.apply(changes, 0, 0)
+                    restored += len(changes)
+            if position:
+                self.schedule.apply([], 0, position)
+        except PositionMoved:  # another feeder restored it first
+            return self.schedule.position()
+        if position:
+            log.warning("due index found empty: restored %d members from the due_steps read "
+                        "model at log position %d; following the log from there",
+                        restored, position)
+        return position
 
     def apply(self, items: list[Item], last_position: int) -> None:
-        changes: list[DueChange] = []
-        for item in items:
-            member = str(item.event.originator_id)
-            if isinstance(item.event, X.StepScheduled):
-                changes.append((member, epoch_ms(item.event.due_at), lane(item.event.priority)))
-            elif isinstance(item.event, OFFERED):
-                changes.append((member, epoch_ms(item.event.at), LANES - 1))
-            else:
-                changes.append((member, None, 0))
+        changes = [due_change(item.event) for item in items]
         self.schedule.apply(changes, self._expected, last_position)
         self._expected = last_position

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -55,6 +56,15 @@ class TemplateRenderer(ABC):
 
 # (member, due epoch ms or None to remove, lane): see domain.priority for the lanes.
 DueChange = tuple[str, int | None, int]
+
+
+class DueSnapshot(ABC):
+    """The due index's contents as of a position of the log, kept where Redis is not."""
+
+    @abstractmethod
+    def snapshot(self, chunk: int = 10_000) -> tuple[int, Iterator[list[DueChange]]]:
+        """The position, and the members as of it in chunks (read in one consistent snapshot;
+        consume the chunks to the end)."""
 
 
 class DueSchedule(ABC):

@@ -142,3 +142,9 @@ class MemoryDueSchedule(DueSchedule):
 
     def size(self) -> int:
         return len(self._scores)
+
+    def forget(self) -> None:
+        """Lose everything, as a process restart does."""
+        with self._lock:
+            self._scores.clear()
+            self._position = 0

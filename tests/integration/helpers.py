@@ -92,7 +92,8 @@ class Harness:
         self.rt = self._runtime()
 
     def settle(self) -> None:
-        for name in ("trigger", "due_feeder", "lead_history", "messages", "directory"):
+        for name in ("trigger", "due_feeder", "lead_history", "messages", "directory",
+                     "due_steps"):
             self.followers[name].catch_up()
 
     def send_due(self) -> list[str]:

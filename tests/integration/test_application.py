@@ -228,6 +228,25 @@ class ApplicationScenarios:
         [(ident, again)] = app.load_many(WorkflowExecution, [execution.id, leads[1]]).items()
         assert ident == execution.id and vars(again) == vars(app.execution(execution.id))
 
+    def test_a_lost_index_is_restored_from_the_due_steps_read_model(self, h: Harness) -> None:
+        app = h.rt.app
+        lead = h.crossing()
+        assert h.send_due() == ["sent"]  # step 1 sent; step 2 due in an hour
+        [execution] = app.lead_executions(lead)
+        member = str(execution.id)
+        due, position = h.rt.schedule.due_at(member), h.rt.schedule.position()
+        assert due is not None and position > 0
+        # When the index loses everything (FLUSHALL, a restart without data)
+        h.rt.schedule.forget()  # type: ignore[attr-defined]
+        # Then the feeder restores it from the read model, at the read model's position
+        feeder = h.followers["due_feeder"].consumer
+        assert feeder.position() == h.rt.due_steps.position() == position
+        assert h.rt.schedule.due_at(member) == due and h.rt.schedule.size() == 1
+        # And the sequence goes on, each step sent once
+        h.clock.advance(minutes=61)
+        assert h.send_due() == ["sent"]
+        assert [m.channel for m in h.channel.sent] == ["email", "sms"]
+
     def test_a_second_delivery_of_the_same_step_sends_nothing(self, h: Harness) -> None:
         app = h.rt.app
         lead = h.crossing()
