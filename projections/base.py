@@ -41,6 +41,7 @@ class SqlProjection(Consumer):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._expected = 0
+        self._known = False
 
     def create(self) -> None:
         """Create the tables if missing; safe when several processes start at once."""
@@ -59,12 +60,17 @@ class SqlProjection(Consumer):
                 conn.execute(table.delete())
             conn.execute(positions.update().where(positions.c.name == self.name)
                          .values(position=0))
+        self._known = False
 
     def position(self) -> int:
+        """Read once, then kept in memory: ``apply`` moves it only if the stored one is still
+        what this runner expected, and reads it again after losing that race."""
+        if self._known:
+            return self._expected
         with self.engine.connect() as conn:
             found = conn.execute(select(positions.c.position)
                                  .where(positions.c.name == self.name)).scalar()
-        self._expected = int(found or 0)
+        self._expected, self._known = int(found or 0), True
         return self._expected
 
     def apply(self, items: list[Item], last_position: int) -> None:
@@ -74,6 +80,7 @@ class SqlProjection(Consumer):
                 .where(positions.c.name == self.name, positions.c.position == self._expected)
                 .values(position=last_position)).rowcount
             if moved != 1:
+                self._known = False
                 raise PositionMoved(self.name)
             self.handle_batch(conn, items)
         self._expected = last_position

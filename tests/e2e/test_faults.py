@@ -2,8 +2,9 @@
 
 The worker, the scheduler and the projector are SIGKILLed at random instants and restarted, and
 Redis loses all of this test's keys once mid-run (what FLUSHALL does to them: the due index, its
-position and every queued Dramatiq message), and the index is restored from PostgreSQL. At the end every step is either sent exactly once
-or, when its sender died inside the provider call, recorded in the log as of unknown outcome.
+position and every queued Dramatiq message), and the index is restored from PostgreSQL. At the
+end every step is either sent exactly once or, when its sender died inside the provider call,
+recorded in the log as of unknown outcome.
 """
 
 from __future__ import annotations
