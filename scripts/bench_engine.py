@@ -102,7 +102,8 @@ class Bench:
                         FOLLOWUP_REDIS_PREFIX=self.prefix, FOLLOWUP_SMTP_HOST="127.0.0.1",
                         FOLLOWUP_SMTP_PORT=str(self.smtp_port), FOLLOWUP_API_PORT=str(free_port()),
                         FOLLOWUP_DATA_DIR=str(self.logs), FOLLOWUP_LOG_LEVEL="WARNING",
-                        FOLLOWUP_WORKER_THREADS=str(args.threads))
+                        FOLLOWUP_WORKER_THREADS=str(args.threads),
+                        FOLLOWUP_SCHEDULER_DISPATCH_BATCH=str(args.dispatch_batch))
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.runtime: Runtime | None = None
 
@@ -408,6 +409,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="`followup worker` processes")
+    parser.add_argument("--dispatch-batch", type=int, default=20,
+                        help="executions per Dramatiq message (FOLLOWUP_SCHEDULER_DISPATCH_BATCH)")
     parser.add_argument("--redis-only", action="store_true",
                         help="only the Redis memory and restore measures")
     args = parser.parse_args()
