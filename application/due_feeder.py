@@ -13,11 +13,15 @@ from domain.priority import LANES, lane
 
 log = logging.getLogger(__name__)
 
-REMOVING = (X.Paused, X.StepDeadLettered, X.Cancelled, X.Completed)
-# A resumed execution is offered at once: usually a StepScheduled follows and replaces it, but a
-# step dispatched before the pause whose sender died has nothing else to bring it back; offered,
-# the sender resolves it once the dispatch is stale (unknown outcome, or a safe resend).
-OFFERED = (X.Resumed,)
+# A step's outcome removes it; when the execution goes on, a StepScheduled or Completed follows in
+# the same commit and has the last word.
+REMOVING = (X.Paused, X.StepDeadLettered, X.Completed, X.StepSent, X.StepFailed,
+            X.StepOutcomeUnknown)
+# Offered to the senders at once: a resumed execution (usually a StepScheduled follows and
+# replaces it, but a step dispatched before the pause whose sender died has nothing else to bring
+# it back), and a cancelled one with a step in flight (its sender may have died). The sender
+# settles a stale dispatch (unknown outcome, or a safe resend), and the outcome removes it.
+OFFERED = (X.Resumed, X.Cancelled)
 
 
 def epoch_ms(when: object) -> int:
@@ -33,7 +37,8 @@ def due_change(event: object) -> DueChange:
     member = str(event.originator_id)  # type: ignore[attr-defined]
     if isinstance(event, X.StepScheduled):
         return member, epoch_ms(event.due_at), lane(event.priority)
-    if isinstance(event, OFFERED):
+    if isinstance(event, X.Resumed) or (isinstance(event, X.Cancelled)
+                                        and event.in_flight is not None):
         return member, epoch_ms(event.at), LANES - 1
     return member, None, 0
 

@@ -130,6 +130,7 @@ class WorkflowExecution(Aggregate):
         TOPIC = "followup.execution.cancelled"
         reason: str
         at: datetime
+        in_flight: int | None  # a step dispatched and not yet settled, whose outcome may follow
 
     class Completed(Aggregate.Event):
         TOPIC = "followup.execution.completed"
@@ -358,7 +359,9 @@ class WorkflowExecution(Aggregate):
     def cancel(self, reason: str, now: datetime) -> bool:
         if not self.is_live:
             return False
-        self._cancelled(reason=reason, at=now)
+        current = self.steps[self.current_step]
+        in_flight = self.current_step if current["status"] == StepStatus.DISPATCHED.value else None
+        self._cancelled(reason=reason, at=now, in_flight=in_flight)
         return True
 
     # Internals -------------------------------------------------------------
@@ -479,7 +482,7 @@ class WorkflowExecution(Aggregate):
         self.current_step = 0
 
     @event(Cancelled)
-    def _cancelled(self, reason: str, at: datetime) -> None:
+    def _cancelled(self, reason: str, at: datetime, in_flight: int | None) -> None:
         self.dead_letter = None
         self.status = ExecutionStatus.CANCELLED.value
         self.status_reason = reason

@@ -307,6 +307,30 @@ class ApplicationScenarios:
         assert execution.steps[1]["status"] == "scheduled"
         assert h.channel.sent == []
 
+    def test_a_send_whose_sender_died_before_a_cancel_is_settled_and_leaves_the_index(
+            self, h: Harness) -> None:
+        app = h.rt.app
+        lead = h.crossing()
+        h.settle()
+        [execution] = app.lead_executions(lead)
+        member = str(execution.id)
+        # Given the email step was claimed, its sender died, and the agent cancelled meanwhile
+        h.dispatch_without_sending(execution.id)
+        app.cancel_execution(execution.id, "agent's call")
+        assert h.send_due() == ["not-due"]  # offered, but the dispatch is not stale yet
+        # When the dispatch is stale: settled as unknown, never resent, and off the index
+        h.clock.advance(minutes=3)
+        assert h.send_due() == ["unknown"]
+        assert app.execution(execution.id).steps[0]["status"] == "unknown"
+        assert h.rt.schedule.due_at(member) is None and h.channel.sent == []
+        # A cancel with nothing in flight leaves nothing in the index either
+        other = h.crossing()
+        h.settle()
+        second = app.lead_executions(other)[0]
+        app.cancel_execution(second.id, "agent's call")
+        h.settle()
+        assert h.rt.schedule.due_at(str(second.id)) is None
+
     def test_an_idempotent_channel_is_simply_tried_again(self, h: Harness) -> None:
         app = h.rt.app
         h.channel.idempotent = True

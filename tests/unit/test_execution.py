@@ -515,17 +515,19 @@ def test_pause_when_not_active_records_nothing(history: tuple[Command, ...]) -> 
     assert state(execution) == before
 
 
-@pytest.mark.parametrize("history", [(), (paused(T0),), (dispatched(0, DUE0),)],
+@pytest.mark.parametrize(("history", "in_flight"),
+                         [((), None), ((paused(T0),), None), ((dispatched(0, DUE0),), 0)],
                          ids=["active", "paused", "in-flight"])
-def test_cancel_records_why_and_when(history: tuple[Command, ...]) -> None:
+def test_cancel_records_why_and_when(history: tuple[Command, ...], in_flight: int | None) -> None:
     # Given a live execution
     execution = given(*started(*history))
     # When
     done = execution.cancel("lead closed", DUE0 + minutes(3))
-    # Then
+    # Then it says which step, if any, was in flight (its outcome may still follow)
     assert done is True
     assert then(execution) == [("WorkflowExecution.Cancelled",
-                                {"reason": "lead closed", "at": DUE0 + minutes(3)})]
+                                {"reason": "lead closed", "at": DUE0 + minutes(3),
+                                 "in_flight": in_flight})]
     assert execution.status == "cancelled"
     assert execution.status_reason == "lead closed"
     assert execution.completed_at == DUE0 + minutes(3)
