@@ -218,8 +218,13 @@ class ExecutionMachine(RuleBasedStateMachine):
     @rule()
     def cancel(self) -> None:
         was_live = self.execution.is_live
+        in_flight = self.current()["status"] == "dispatched"
+        step_no = self.execution.current_step
         assert self.execution.cancel("cancel", self.now) is was_live
-        assert names(self.collect()) == (["WorkflowExecution.Cancelled"] if was_live else [])
+        new = self.collect()
+        assert names(new) == (["WorkflowExecution.Cancelled"] if was_live else [])
+        if was_live:  # the step whose outcome may still come is named, and only that one
+            assert new[0].in_flight == (step_no if in_flight else None)
 
     @precondition(lambda self: self.may_stop() and not self.execution.is_live)
     @rule()
