@@ -164,17 +164,18 @@ class Runtime:
         self.local_waiters.append(waiter)
         return waiter
 
-    def follower(self, consumer: Consumer) -> Follower:
+    def follower(self, consumer: Consumer, coalesce: float = 0.0) -> Follower:
         return Follower(self.app, consumer, self._waiter(),
-                        idle_wait=self.settings.follower_idle_seconds)
+                        idle_wait=self.settings.follower_idle_seconds, coalesce=coalesce)
 
     def scheduler_followers(self) -> list[Follower]:
         return [self.follower(TriggerPolicy(self.app)),
                 self.follower(DueFeeder(self.schedule, self.due_steps))]
 
     def projector_followers(self) -> list[Follower]:
-        return [self.follower(self.history), self.follower(self.messages),
-                self.follower(self.directory), self.follower(self.due_steps)]
+        coalesce = self.settings.projector_coalesce_ms / 1000
+        return [self.follower(p, coalesce)
+                for p in (self.history, self.messages, self.directory, self.due_steps)]
 
     def claimer(self) -> Claimer:
         s = self.settings

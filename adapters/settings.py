@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     scheduler_dispatch_batch: int = 20
     scheduler_max_outstanding_batches: int = 24
     follower_idle_seconds: float = 1.0
+    projector_coalesce_ms: int = 50
     dispatch_timeout_seconds: int = 120
 
     pg_pool_size: int = 5
