@@ -82,15 +82,6 @@ class RedisDueSchedule(DueSchedule):
         found = [s for s in pipe.execute() if s is not None]
         return int(found[0]) if found else None
 
-    def lane_of(self, member: str) -> int | None:
-        pipe = self.client.pipeline(transaction=False)
-        for key in self.lane_keys:
-            pipe.zscore(key, member)
-        for i, score in enumerate(pipe.execute()):
-            if score is not None:
-                return i
-        return None
-
     def size(self) -> int:
         pipe = self.client.pipeline(transaction=False)
         for key in self.lane_keys:
@@ -107,7 +98,8 @@ class RedisDueSchedule(DueSchedule):
 
 
 class MemoryDueSchedule(DueSchedule):
-    """The same contract in process memory; rebuilt from the log at every start."""
+    """The same contract in process memory; empty at every start, then restored by the feeder
+    (from the due_steps read model, and the log after it)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
