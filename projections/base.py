@@ -85,14 +85,9 @@ class SqlProjection(Consumer):
             self.handle_batch(conn, items)
         self._expected = last_position
 
-    def handle_batch(self, conn: Connection, items: list[Item]) -> None:
-        """Apply a batch inside the open transaction; one event at a time unless overridden."""
-        for item in items:
-            self.handle(conn, item.event, item.position)
-
     @abstractmethod
-    def handle(self, conn: Connection, event: Any, position: int) -> None:
-        """Apply one event inside the open transaction."""
+    def handle_batch(self, conn: Connection, items: list[Item]) -> None:
+        """Apply a batch of events, in log order, inside the open transaction."""
 
 
 class Changes:

@@ -59,9 +59,6 @@ class DirectoryProjection(SqlProjection, Directory):
                                           X.Created, X.Migrated, *STATUS_EVENTS))
     tables = (leads, executions, dead_letters)
 
-    def handle(self, conn: Connection, event: Any, position: int) -> None:
-        self.handle_batch(conn, [Item(position, event)])
-
     def handle_batch(self, conn: Connection, items: list[Item]) -> None:
         lead_rows, execution_rows = Changes(leads, "lead_id"), Changes(executions, "execution_id")
         for item in items:

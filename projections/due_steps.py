@@ -29,9 +29,6 @@ class DueStepsProjection(SqlProjection, DueSnapshot):
     topics = DUE_TOPICS
     tables = (due_steps,)
 
-    def handle(self, conn: Connection, event: object, position: int) -> None:
-        self.handle_batch(conn, [Item(position, event)])
-
     def handle_batch(self, conn: Connection, items: list[Item]) -> None:
         final: dict[str, DueChange] = {}
         for item in items:  # in log order: the last change of each execution wins

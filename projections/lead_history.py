@@ -128,9 +128,6 @@ class LeadHistoryProjection(SqlProjection):
             self._subjects.clear()  # another runner moved on: read subjects afresh
             raise
 
-    def handle(self, conn: Connection, event: Any, position: int) -> None:
-        self.handle_batch(conn, [Item(position, event)])
-
     def handle_batch(self, conn: Connection, items: list[Item]) -> None:
         missing = {str(i.event.originator_id) for i in items
                    if not isinstance(i.event, (Lead.Event, X.Created, Message.Created))

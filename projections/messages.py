@@ -51,9 +51,6 @@ class MessagesProjection(SqlProjection):
                                           Message.OutcomeUnknown, Message.Engaged))
     tables = (messages,)
 
-    def handle(self, conn: Connection, event: Any, position: int) -> None:
-        self.handle_batch(conn, [Item(position, event)])
-
     def handle_batch(self, conn: Connection, items: list[Item]) -> None:
         rows = Changes(messages, "message_id")
         for item in items:
