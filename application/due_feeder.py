@@ -66,20 +66,20 @@ class DueFeeder(Consumer):
 
     def _restore(self, snapshot: DueSnapshot) -> int:
         position, chunks = snapshot.snapshot()
+        if not position:
+            for _ in chunks:  # nothing to restore; reading to the end closes the snapshot
+                pass
+            return 0
         restored = 0
         try:
-            for changes in chunks:
-                if position:  # members first, the position stays 0: a crash here starts over
-                    self.schedule.apply(changes, 0, 0)
-                    restored += len(changes)
-            if position:
-                self.schedule.apply([], 0, position)
+            for changes in chunks:  # members first, the position stays 0: a crash starts over
+                self.schedule.apply(changes, 0, 0)
+                restored += len(changes)
+            self.schedule.apply([], 0, position)
         except PositionMoved:  # another feeder restored it first
             return self.schedule.position()
-        if position:
-            log.warning("due index found empty: restored %d members from the due_steps read "
-                        "model at log position %d; following the log from there",
-                        restored, position)
+        log.warning("due index found empty: restored %d members from the due_steps read model "
+                    "at log position %d; following the log from there", restored, position)
         return position
 
     def apply(self, items: list[Item], last_position: int) -> None:
