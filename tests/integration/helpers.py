@@ -10,6 +10,7 @@ from adapters.settings import Settings
 from application.app import FollowUp
 from application.errors import PermanentSendError, TransientSendError
 from application.ports import ChannelSender, OutgoingMessage
+from domain.execution import WorkflowExecution
 from tests.conftest import FakeClock
 
 
@@ -85,6 +86,15 @@ class Harness:
         prepared = self.rt.sender._prepare(execution_id, self.clock.now(), self.rt.app.catalog())
         assert not isinstance(prepared, str) and prepared.outcome == "send"
         self.rt.app.save(*prepared.aggregates)
+
+    def stranded_dispatch(self) -> tuple[UUID, WorkflowExecution]:
+        """Given Ana crossing the threshold and her email step claimed by a sender that died
+        before sending: her id and the execution as it was before the claim."""
+        lead = self.crossing()
+        self.settle()
+        [execution] = self.rt.app.lead_executions(lead)
+        self.dispatch_without_sending(execution.id)
+        return lead, execution
 
     def restart(self) -> None:
         """A new process: new application, followers reading their positions from storage."""

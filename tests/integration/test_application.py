@@ -263,11 +263,8 @@ class ApplicationScenarios:
     def test_a_sender_that_died_mid_send_is_resolved_without_sending_twice(
             self, h: Harness) -> None:
         app = h.rt.app
-        lead = h.crossing()
-        h.settle()
-        [execution] = app.lead_executions(lead)
         # Given the email step was claimed, and its sender died before recording an outcome
-        h.dispatch_without_sending(execution.id)
+        lead, execution = h.stranded_dispatch()
         # When the step is offered again before the dispatch timeout: nothing happens
         h.clock.advance(seconds=30)
         assert h.rt.sender.send_due(execution.id) == "not-due"
@@ -287,11 +284,8 @@ class ApplicationScenarios:
     def test_a_send_whose_sender_died_while_paused_is_resolved_after_resume(
             self, h: Harness) -> None:
         app = h.rt.app
-        lead = h.crossing()
-        h.settle()
-        [execution] = app.lead_executions(lead)
         # Given the email step was claimed, its sender died, and the agent paused meanwhile
-        h.dispatch_without_sending(execution.id)
+        lead, execution = h.stranded_dispatch()
         app.pause_execution(execution.id, "agent's call")
         h.settle()
         assert h.rt.schedule.due_at(str(execution.id)) is None
@@ -310,12 +304,9 @@ class ApplicationScenarios:
     def test_a_send_whose_sender_died_before_a_cancel_is_settled_and_leaves_the_index(
             self, h: Harness) -> None:
         app = h.rt.app
-        lead = h.crossing()
-        h.settle()
-        [execution] = app.lead_executions(lead)
-        member = str(execution.id)
         # Given the email step was claimed, its sender died, and the agent cancelled meanwhile
-        h.dispatch_without_sending(execution.id)
+        _, execution = h.stranded_dispatch()
+        member = str(execution.id)
         app.cancel_execution(execution.id, "agent's call")
         assert h.send_due() == ["not-due"]  # offered, but the dispatch is not stale yet
         # When the dispatch is stale: settled as unknown, never resent, and off the index
@@ -334,10 +325,7 @@ class ApplicationScenarios:
     def test_an_idempotent_channel_is_simply_tried_again(self, h: Harness) -> None:
         app = h.rt.app
         h.channel.idempotent = True
-        lead = h.crossing()
-        h.settle()
-        [execution] = app.lead_executions(lead)
-        h.dispatch_without_sending(execution.id)
+        lead, execution = h.stranded_dispatch()
         h.clock.advance(minutes=3)
         assert h.rt.sender.send_due(execution.id) == "sent"
         [execution] = app.lead_executions(lead)
