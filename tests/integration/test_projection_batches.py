@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, select
+from sqlalchemy import Table, create_engine, select
 
 from application.follower import Item
 from domain.errors import DomainError
@@ -49,24 +49,31 @@ def log_of(script: list[tuple[int, str]], count: int) -> list[Item]:
     return [Item(position, event) for position, event in enumerate(events, start=1)]
 
 
-def project(items: list[Item], cuts: set[int]) -> dict[str, Any]:
+def project(items: list[Item], cuts: set[int], kinds: tuple[type[SqlProjection], ...],
+            tables: tuple[Table, ...]) -> dict[str, Any]:
+    """Each projection of ``kinds`` fed what its follower reads of ``items``, in batches cut at
+    ``cuts``; then the rows of ``tables``."""
     with tempfile.TemporaryDirectory() as folder:
         engine = create_engine(f"sqlite:///{Path(folder) / 'rm.db'}")
-        projections: list[SqlProjection] = [MessagesProjection(engine),
-                                             LeadHistoryProjection(engine)]
-        for projection in projections:
+        for kind in kinds:
+            projection = kind(engine)
             projection.create()
             projection.position()
+            mine = [i for i in items if type(i.event).TOPIC in set(projection.topics)]
             start = 0
-            for end in sorted({*cuts, len(items)}):
-                if start < end <= len(items):
-                    projection.apply(items[start:end], items[end - 1].position)
+            for end in sorted({*cuts, len(mine)}):
+                if start < end <= len(mine):
+                    projection.apply(mine[start:end], mine[end - 1].position)
                     start = end
         with engine.connect() as conn:
-            tables = {t.name: sorted(tuple(r) for r in conn.execute(select(t)))
-                      for t in (messages, history, subjects)}
+            found = {t.name: sorted(tuple(r) for r in conn.execute(select(t))) for t in tables}
         engine.dispose()
-        return tables
+        return found
+
+
+def messages_rows(items: list[Item], cuts: set[int]) -> dict[str, Any]:
+    return project(items, cuts, (MessagesProjection, LeadHistoryProjection),
+                   (messages, history, subjects))
 
 
 @settings(max_examples=40, deadline=None)
@@ -75,15 +82,15 @@ def project(items: list[Item], cuts: set[int]) -> dict[str, Any]:
 def test_any_batching_writes_the_same_rows_as_one_event_at_a_time(
         script: list[tuple[int, str]], count: int, cuts: set[int]) -> None:
     items = log_of(script, count)
-    one_at_a_time = project(items, set(range(1, len(items) + 1)))
-    assert project(items, cuts) == one_at_a_time
+    one_at_a_time = messages_rows(items, set(range(1, len(items) + 1)))
+    assert messages_rows(items, cuts) == one_at_a_time
     assert len(one_at_a_time["messages"]) == count
     assert len(one_at_a_time["lead_history"]) == len(items)
 
 
 def test_a_sent_then_opened_message_reads_as_such_from_a_single_batch() -> None:
     items = log_of([(0, "failed"), (0, "sent"), (0, "opened")], 1)
-    [row] = project(items, set())["messages"]
+    [row] = messages_rows(items, set())["messages"]
     columns = [c.name for c in messages.columns]
     got = dict(zip(columns, row, strict=True))
     assert got["status"] == "sent" and got["subject"] == "subject 1"
@@ -132,23 +139,7 @@ def directory_log(script: list[tuple[str, int]]) -> list[Item]:
 def directory_rows(items: list[Item], cuts: set[int]) -> dict[str, Any]:
     from projections.directory import DirectoryProjection, executions, leads
 
-    with tempfile.TemporaryDirectory() as folder:
-        engine = create_engine(f"sqlite:///{Path(folder) / 'rm.db'}")
-        projection = DirectoryProjection(engine)
-        projection.create()
-        projection.position()
-        topics = set(projection.topics)
-        mine = [i for i in items if type(i.event).TOPIC in topics]  # what its follower reads
-        start = 0
-        for end in sorted({*cuts, len(mine)}):
-            if start < end <= len(mine):
-                projection.apply(mine[start:end], mine[end - 1].position)
-                start = end
-        with engine.connect() as conn:
-            found = {t.name: sorted(tuple(r) for r in conn.execute(select(t)))
-                     for t in (leads, executions)}
-        engine.dispose()
-        return found
+    return project(items, cuts, (DirectoryProjection,), (leads, executions))
 
 
 @settings(max_examples=40, deadline=None)
