@@ -143,6 +143,20 @@ class Bench:
         except subprocess.TimeoutExpired:
             process.kill()
 
+    def settle(self, timeout: float = 120) -> None:
+        """Wait until the processes have started and idle (imports take seconds of CPU each on
+        two cores): a reference measured while they start would be measured on a busy machine."""
+        deadline = time.monotonic() + timeout
+        time.sleep(1)
+        while time.monotonic() < deadline:
+            before = self.cpu()
+            time.sleep(1)
+            after = self.cpu()
+            busy = sum(after[k] - before.get(k, 0.0) for k in self.processes)
+            if busy < 0.1:
+                return
+        print(f"  the processes were still busy after {timeout:.0f} s", flush=True)
+
     def rt(self) -> Runtime:
         if self.runtime is None:
             settings = Settings(database_url=self.db_url, redis_url=REDIS_URL,
@@ -251,6 +265,7 @@ class Bench:
     def trigger_probe_start(self) -> None:
         self.probe_stop = threading.Event()
         self.probe_results: list[float] = []
+        self.probe_stages: list[tuple[float, float, float]] = []
         probe_workflow = self.workflow(1, agent="probe")
         api = httpx.Client(base_url=f"http://127.0.0.1:{self.env['FOLLOWUP_API_PORT']}",
                            timeout=30)
@@ -280,7 +295,14 @@ class Bench:
                 executions = app.lead_executions(uuid.UUID(lead_id))
                 message = executions[0].steps[0].get("message_id") if executions else None
                 if message and str(message) in self.smtp.at:
-                    self.probe_results.append(self.smtp.at[str(message)] - t0)
+                    accepted = self.smtp.at[str(message)]
+                    self.probe_results.append(accepted - t0)
+                    events = list(app.events.get(executions[0].id))
+                    created = events[0].timestamp.timestamp()
+                    dispatched = next(e.timestamp.timestamp() for e in events
+                                      if type(e).__name__ == "StepDispatched")
+                    self.probe_stages.append((created - t0, dispatched - created,
+                                              accepted - dispatched))
                     del pending[lead_id]
             if not wait or time.monotonic() > deadline:
                 return
@@ -384,6 +406,10 @@ class Bench:
 
     def engine_measures(self) -> None:
         """Sustained rate, trigger latency under it, and the burst against Dramatiq."""
+        self.sustained_measures()
+        self.burst_measures()
+
+    def sustained_measures(self) -> None:
         reference = self.reference_save_rate()
         print(f"reference: eventsourcing, one aggregate saved per transaction: "
               f"{reference:,.0f} saves/s", flush=True)
@@ -395,6 +421,16 @@ class Bench:
             print(f"trigger latency under that load: n={len(probes)} "
                   f"p50={pct(probes, 50) * 1000:.0f} ms p99={pct(probes, 99) * 1000:.0f} ms",
                   flush=True)
+            stages = list(zip(*self.probe_stages, strict=True))
+            print("  by stage (p50 / p99 ms): " + "; ".join(
+                f"{name} {pct(list(v), 50) * 1000:.0f} / {pct(list(v), 99) * 1000:.0f}"
+                for name, v in zip(("request to execution started (trigger)",
+                                    "started to step claimed in the log (index, claim, "
+                                    "Dramatiq, worker)",
+                                    "claimed to accepted (render, SMTP)"), stages, strict=True)),
+                  flush=True)
+
+    def burst_measures(self) -> None:
         ours = self.burst(dramatiq_peer=False)
         print(f"burst, ours: {len(ours)} steps due at once, lag p50={pct(ours, 50):.1f} s "
               f"p99={pct(ours, 99):.1f} s max={max(ours):.1f} s", flush=True)
@@ -413,6 +449,8 @@ def main() -> None:
                         help="executions per Dramatiq message (FOLLOWUP_SCHEDULER_DISPATCH_BATCH)")
     parser.add_argument("--redis-only", action="store_true",
                         help="only the Redis memory and restore measures")
+    parser.add_argument("--sustained-only", action="store_true",
+                        help="only the reference and the sustained rate (with trigger latency)")
     args = parser.parse_args()
     args.sustained = 1000 if args.quick else 4000
     args.burst = 2000 if args.quick else 20_000
@@ -426,7 +464,10 @@ def main() -> None:
             bench.processes[f"worker-{i}"] = subprocess.Popen(
                 [sys.executable, "-m", "adapters.cli", "worker"], cwd=ROOT, env=bench.env,
                 stdout=(bench.logs / f"worker-{i}.log").open("ab"), stderr=subprocess.STDOUT)
-        time.sleep(3)
+        bench.settle()
+        if args.sustained_only:
+            bench.sustained_measures()
+            return
         if not args.redis_only:
             bench.engine_measures()
         per_step, ratio = bench.redis_memory()
