@@ -35,7 +35,7 @@ from projections.lead_history import LeadHistoryProjection
 from projections.messages import MessagesProjection
 from scheduler.claimer import Claimer
 from scheduler.due_index import MemoryDueSchedule, RedisDueSchedule
-from scheduler.tasks import declare_send_steps, make_broker, outstanding_counter
+from scheduler.tasks import URGENT_QUEUE, declare_send_steps, make_broker, outstanding_counter
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +125,10 @@ class Runtime:
         return declare_send_steps(self.broker, lambda: self.sender)
 
     @cached_property
+    def send_urgent_steps(self) -> dramatiq.Actor:
+        return declare_send_steps(self.broker, lambda: self.sender, urgent=True)
+
+    @cached_property
     def channels(self) -> dict[str, ChannelSender]:
         s = self.settings
         email: ChannelSender
@@ -179,20 +183,20 @@ class Runtime:
 
     def claimer(self) -> Claimer:
         s = self.settings
-        actor = self.send_steps
-
-        def enqueue(members: list[str]) -> None:
-            actor.send(members)
-
-        return Claimer(self.schedule, enqueue, self.clock,
+        regular, urgent = self.send_steps, self.send_urgent_steps
+        return Claimer(self.schedule, regular.send, self.clock,
                        batch_size=s.scheduler_batch_size, dispatch_batch=s.scheduler_dispatch_batch,
                        lease_ms=s.scheduler_lease_seconds * 1000,
                        idle_wait=s.scheduler_poll_ms / 1000,
                        outstanding=outstanding_counter(self.broker),
-                       max_outstanding=s.scheduler_max_outstanding_batches)
+                       max_outstanding=s.scheduler_max_outstanding_batches,
+                       urgent=urgent.send,
+                       urgent_outstanding=outstanding_counter(self.broker, URGENT_QUEUE))
 
     def worker(self) -> dramatiq.Worker:
-        self.send_steps  # noqa: B018 - the actor must be declared before the worker starts
+        # The actors must be declared before the worker starts, or it consumes no queue of theirs
+        self.send_steps  # noqa: B018
+        self.send_urgent_steps  # noqa: B018
         worker = dramatiq.Worker(self.broker, worker_threads=self.settings.worker_threads,
                                  worker_timeout=self.settings.worker_poll_ms)
         # Take no more than the threads can work on: what is not taken stays in the shared queue

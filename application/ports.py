@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from domain.priority import LANES
+
 
 class Clock(ABC):
     @abstractmethod
@@ -86,9 +88,10 @@ class DueSchedule(ABC):
         """
 
     @abstractmethod
-    def claim(self, now_ms: int, limit: int, lease_ms: int) -> list[str]:
-        """Take up to ``limit`` members due at ``now_ms``; each comes back after ``lease_ms``
-        unless the log moves it first."""
+    def claim(self, now_ms: int, limit: int, lease_ms: int,
+              lanes: range = range(LANES)) -> list[str]:
+        """Take up to ``limit`` members due at ``now_ms`` from ``lanes`` (lower lanes first);
+        each comes back after ``lease_ms`` unless the log moves it first."""
 
     @abstractmethod
     def due_at(self, member: str) -> int | None:

@@ -12,6 +12,7 @@ URGENT = 200
 # Lane i holds the priorities at or above LANE_FLOORS[i] and below LANE_FLOORS[i - 1].
 LANE_FLOORS = (URGENT, 80, 60, 40, 0)
 LANES = len(LANE_FLOORS)
+URGENT_LANE = 0
 
 
 def lane(priority: int) -> int:

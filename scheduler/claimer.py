@@ -7,8 +7,12 @@ import threading
 from collections.abc import Callable
 
 from application.ports import Clock, DueSchedule
+from domain.priority import LANES, URGENT_LANE
 
 log = logging.getLogger(__name__)
+
+Enqueue = Callable[[list[str]], object]
+Count = Callable[[], int]
 
 
 class Claimer:
@@ -18,16 +22,24 @@ class Claimer:
     ``max_outstanding`` batches there: the backlog then waits in the due index, where the lanes
     order it, and not in the broker's first-in-first-out queue, where an urgent step would wait
     behind everything claimed before it (and leases would run out while waiting).
+
+    With ``urgent`` (an enqueue to a queue of its own, which workers take first) the urgent lane
+    is claimed apart, against its own count ``urgent_outstanding``: a live crossing's first step
+    then never waits for room behind the backlog. It is cut into small batches, one per worker
+    thread that may be free, since each member of a batch waits for the ones before it.
     """
 
-    def __init__(self, schedule: DueSchedule, enqueue: Callable[[list[str]], None], clock: Clock,
+    def __init__(self, schedule: DueSchedule, enqueue: Enqueue, clock: Clock,
                  *, batch_size: int = 500, dispatch_batch: int = 20, lease_ms: int = 120_000,
-                 idle_wait: float = 0.05, outstanding: Callable[[], int] | None = None,
-                 max_outstanding: int = 24) -> None:
+                 idle_wait: float = 0.05, outstanding: Count | None = None,
+                 max_outstanding: int = 24, urgent: Enqueue | None = None,
+                 urgent_outstanding: Count | None = None) -> None:
         self.schedule = schedule
         self.outstanding = outstanding
         self.max_outstanding = max_outstanding
         self.enqueue = enqueue
+        self.urgent = urgent
+        self.urgent_outstanding = urgent_outstanding
         self.clock = clock
         self.batch_size = batch_size
         self.dispatch_batch = dispatch_batch
@@ -35,22 +47,33 @@ class Claimer:
         self.idle_wait = idle_wait
         self.stopping = threading.Event()
 
-    def room(self) -> int:
-        """How many members may be claimed now."""
-        if self.outstanding is None:
+    def room(self, outstanding: Count | None) -> int:
+        """How many members may be claimed now for a queue with this count (None: no limit)."""
+        if outstanding is None:
             return self.batch_size
-        batches = self.max_outstanding - self.outstanding()
+        batches = self.max_outstanding - outstanding()
         return max(0, min(self.batch_size, batches * self.dispatch_batch))
 
     def tick(self) -> int:
-        room = self.room()
-        if room == 0:
-            return 0
         now_ms = int(self.clock.now().timestamp() * 1000)
-        members = self.schedule.claim(now_ms, room, self.lease_ms)
+        claimed = 0
+        lanes = range(LANES)
+        if self.urgent is not None:
+            urgent = range(URGENT_LANE, URGENT_LANE + 1)
+            members = self._claim(now_ms, urgent, self.urgent_outstanding)
+            per_batch = max(1, min(self.dispatch_batch, -(-len(members) // self.max_outstanding)))
+            for i in range(0, len(members), per_batch):
+                self.urgent(members[i:i + per_batch])
+            claimed += len(members)
+            lanes = range(URGENT_LANE + 1, LANES)
+        members = self._claim(now_ms, lanes, self.outstanding)
         for i in range(0, len(members), self.dispatch_batch):
             self.enqueue(members[i:i + self.dispatch_batch])
-        return len(members)
+        return claimed + len(members)
+
+    def _claim(self, now_ms: int, lanes: range, outstanding: Count | None) -> list[str]:
+        room = self.room(outstanding)
+        return self.schedule.claim(now_ms, room, self.lease_ms, lanes) if room else []
 
     def run(self) -> None:
         while not self.stopping.is_set():

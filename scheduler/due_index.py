@@ -71,8 +71,10 @@ class RedisDueSchedule(DueSchedule):
                 raise PositionMoved(str(e)) from None
             raise
 
-    def claim(self, now_ms: int, limit: int, lease_ms: int) -> list[str]:
-        found = self._claim(keys=self.lane_keys, args=[now_ms, limit, lease_ms])
+    def claim(self, now_ms: int, limit: int, lease_ms: int,
+              lanes: range = range(LANES)) -> list[str]:
+        found = self._claim(keys=self.lane_keys[lanes.start:lanes.stop],
+                            args=[now_ms, limit, lease_ms])
         return [m.decode() if isinstance(m, bytes) else m for m in found]
 
     def due_at(self, member: str) -> int | None:
@@ -120,10 +122,11 @@ class MemoryDueSchedule(DueSchedule):
                     self._scores[member] = (lane, score)
             self._position = position
 
-    def claim(self, now_ms: int, limit: int, lease_ms: int) -> list[str]:
+    def claim(self, now_ms: int, limit: int, lease_ms: int,
+              lanes: range = range(LANES)) -> list[str]:
         with self._lock:
             due = sorted((lane, s, m) for m, (lane, s) in self._scores.items()
-                         if s <= now_ms)[:limit]
+                         if s <= now_ms and lane in lanes)[:limit]
             for lane, _, member in due:
                 self._scores[member] = (lane, now_ms + lease_ms)
             return [m for _, _, m in due]

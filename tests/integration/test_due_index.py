@@ -103,6 +103,13 @@ def test_higher_lanes_are_claimed_first_even_when_due_later(schedule: DueSchedul
     assert schedule.claim(1_000, 5, 60_000) == ["cold"]
 
 
+def test_a_claim_can_be_limited_to_some_lanes(schedule: DueSchedule) -> None:
+    schedule.apply([("urgent", 900, 0), ("warm", 200, 2), ("cold", 100, 4)], 0, 1)
+    assert schedule.claim(1_000, 5, 60_000, range(1, LANES)) == ["warm", "cold"]
+    assert schedule.claim(1_000, 5, 60_000, range(0, 1)) == ["urgent"]
+    assert schedule.claim(1_000, 5, 60_000) == []
+
+
 def test_a_member_moved_to_another_lane_lives_only_there(schedule: DueSchedule) -> None:
     schedule.apply([("a", 100, 3)], 0, 1)
     schedule.apply([("a", 200, 1)], 1, 2)
