@@ -78,6 +78,8 @@ class Settings(BaseSettings):
             "POSTGRES_MAX_OVERFLOW": str(self.pg_max_overflow),
             "POSTGRES_LOCK_TIMEOUT": str(self.pg_lock_timeout_seconds),
             "POSTGRES_CONNECT_TIMEOUT": str(self.pg_pool_timeout_seconds),
+            # Writes as one server-side statement: the table lock never waits on a client
+            "PROCESS_RECORDER_TOPIC": "adapters.pg_recorder:OneStatementProcessRecorder",
         }
 
     def read_model_url(self) -> str:
