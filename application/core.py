@@ -51,7 +51,16 @@ class Core(Application[UUID]):
     def save(self, *objs: Any, tracking: Tracking | None = None, **kwargs: Any) -> Any:
         """Save atomically; a follower passes its ``tracking`` position to be written with it."""
         processing_event: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
-        processing_event.collect_events(*objs, **kwargs)
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                # What ProcessingEvent.collect_events does for an aggregate, without its two
+                # isinstance checks against runtime Protocols (slow on Python 3.11: about a
+                # fifth of the CPU of a save).
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            else:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
         recordings = self._record(processing_event)
         self._take_snapshots(processing_event)
         self._notify(recordings)
