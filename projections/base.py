@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any
 
+from psycopg.sql import SQL, Identifier
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -90,6 +91,25 @@ class SqlProjection(Consumer):
         """Apply a batch of events, in log order, inside the open transaction."""
 
 
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows (each with the first one's columns): on PostgreSQL as one ``COPY``
+    stream inside the open transaction (about a tenth of the client's CPU of a statement per row,
+    which is what SQLAlchemy's executemany sends through psycopg), elsewhere with executemany."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    statement = SQL("COPY {} ({}) FROM STDIN").format(
+        Identifier(table.name), SQL(", ").join(Identifier(c) for c in columns))
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
+
+
 class Changes:
     """One table's changes in a batch, folded per row in log order (the last value wins): new
     rows are inserted with one statement, changed rows updated with one statement per set of
@@ -108,8 +128,7 @@ class Changes:
         (row if row is not None else self.changed.setdefault(ident, {})).update(values)
 
     def write(self, conn: Connection) -> None:
-        if self.new:
-            conn.execute(self.table.insert(), list(self.new.values()))
+        insert_rows(conn, self.table, list(self.new.values()))
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for ident, values in self.changed.items():
             if values:

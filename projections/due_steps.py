@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, Column, Connection, Integer, String, Table, s
 from application.due_feeder import DUE_TOPICS, due_change
 from application.follower import Item
 from application.ports import DueChange, DueSnapshot
-from projections.base import SqlProjection, metadata, positions
+from projections.base import SqlProjection, insert_rows, metadata, positions
 
 due_steps = Table(
     "due_steps", metadata,
@@ -39,8 +39,7 @@ class DueStepsProjection(SqlProjection, DueSnapshot):
         conn.execute(due_steps.delete().where(due_steps.c.execution_id.in_(list(final))))
         rows = [{"execution_id": m, "due_ms": due, "lane": lane}
                 for m, due, lane in final.values() if due is not None]
-        if rows:
-            conn.execute(due_steps.insert(), rows)
+        insert_rows(conn, due_steps, rows)
 
     def snapshot(self, chunk: int = 10_000) -> tuple[int, Iterator[list[DueChange]]]:
         """The position and the rows as of it, read in one consistent snapshot."""

@@ -14,7 +14,7 @@ from application.follower import Item, PositionMoved
 from domain.execution import WorkflowExecution as X
 from domain.lead import Lead
 from domain.message import Message
-from projections.base import SqlProjection, metadata
+from projections.base import SqlProjection, insert_rows, metadata
 
 history = Table(
     "lead_history", metadata,
@@ -152,10 +152,8 @@ class LeadHistoryProjection(SqlProjection):
                          "summary": SUMMARIES[type(event)](event, detail),
                          "execution_id": execution_id, "message_id": message_id,
                          "data": _data(event)})
-        if new:
-            conn.execute(subjects.insert(), list(new.values()))
-        if rows:
-            conn.execute(history.insert(), rows)
+        insert_rows(conn, subjects, list(new.values()))
+        insert_rows(conn, history, rows)
 
     def _subject(self, conn: Connection, event: Any,
                  new: dict[str, dict[str, str]]) -> tuple[str, dict[str, Any]]:
