@@ -69,8 +69,9 @@ class OneStatementProcessRecorder(PostgresProcessRecorder):
             table=Identifier(self.events_table_name),
             channel=Identifier(self.channel_name),
             lock_timeout=Literal(f"{datastore.lock_timeout}s"))
+        # %b: the arrays travel in binary (text arrays cost the client about four times the CPU)
         self.call_statement = SQL(
-            "SELECT * FROM {schema}.{function}(%s, %s, %s, %s, %s, %s) AS n(notification_id)"
+            "SELECT * FROM {schema}.{function}(%b, %b, %b, %b, %s, %s) AS n(notification_id)"
         ).format(schema=schema, function=function)
 
     def create_table(self) -> None:

@@ -3,6 +3,7 @@
 eventsourcing reads one stream per query; the sender reloads a whole batch of executions and
 their leads at once, so it reads all their streams with one ``= ANY(...)`` query on the same
 table, in the same order (by stream, then version), through the recorder's own connection pool.
+The ids travel as a binary array (%b), far cheaper for the client than text.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ class PostgresStreams:
         self.datastore = recorder.datastore
         self.statement = SQL(
             "SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
-            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+            "WHERE originator_id = ANY(%b) ORDER BY originator_id, originator_version"
         ).format(schema=Identifier(recorder.datastore.schema),
                  table=Identifier(recorder.events_table_name))
 
