@@ -29,6 +29,43 @@ UTF8_QP = Charset("utf-8")
 UTF8_QP.body_encoding = QP  # readable bodies, not base64
 
 
+def email_bytes(sender: str, message: OutgoingMessage, date: str, message_id: str) -> bytes:
+    """The message as the email package writes a ``MIMEText`` (UTF-8, quoted-printable body).
+
+    The common case (every header line plain ASCII of at most 78 characters, nothing for the
+    generator to fold, encode or escape) is written directly, byte for byte what ``as_bytes``
+    writes (a property test holds the two equal): building and flattening a ``MIMEText`` costs
+    about 0.25 ms of CPU, a tenth of a step's in the sender. Anything else takes the email
+    package's own path."""
+    headers = (("Content-Type", 'text/plain; charset="utf-8"'), ("MIME-Version", "1.0"),
+               ("Content-Transfer-Encoding", "quoted-printable"), ("From", sender),
+               ("To", message.recipient), ("Subject", message.subject or ""), ("Date", date),
+               ("Message-ID", message_id), ("X-Followup-Message", str(message.message_id)))
+    lines = [f"{name}: {value}" for name, value in headers]
+    body = UTF8_QP.body_encode(message.body)
+    if (all(len(line) <= 78 and line.isascii() and line.isprintable() for line in lines)
+            and all(value and value == value.strip() for _, value in headers[3:])
+            and body is not None and body.isascii() and "From " not in body):
+        return "\n".join([*lines, "", body]).encode("ascii")
+    return mime_text_bytes(sender, message, date, message_id)
+
+
+def mime_text_bytes(sender: str, message: OutgoingMessage, date: str, message_id: str) -> bytes:
+    # MIMEText (the compat32 policy) builds a message several times faster than EmailMessage.
+    email = MIMEText(message.body, "plain", UTF8_QP)  # type: ignore[arg-type]  # a Charset works
+    email["From"] = sender
+    email["To"] = message.recipient
+    subject = message.subject or ""
+    if subject.isascii():
+        email["Subject"] = subject
+    else:
+        email["Subject"] = Header(subject, "utf-8")  # type: ignore[assignment]
+    email["Date"] = date
+    email["Message-ID"] = message_id
+    email["X-Followup-Message"] = str(message.message_id)
+    return email.as_bytes()
+
+
 class SmtpEmailSender(ChannelSender):
     """Email over SMTP; the Message-ID header carries our message id: resends are visible."""
 
@@ -70,22 +107,12 @@ class SmtpEmailSender(ChannelSender):
                 smtp.close()
 
     def send(self, message: OutgoingMessage) -> str:
-        # MIMEText (the compat32 policy) builds a message several times faster than EmailMessage.
-        email = MIMEText(message.body, "plain", UTF8_QP)  # type: ignore[arg-type]  # a Charset works
-        email["From"] = self.sender
-        email["To"] = message.recipient
-        subject = message.subject or ""
-        if subject.isascii():
-            email["Subject"] = subject
-        else:
-            email["Subject"] = Header(subject, "utf-8")  # type: ignore[assignment]
-        email["Date"] = formatdate(localtime=False)
-        email["Message-ID"] = message_id_header(message, self.id_domain)
-        email["X-Followup-Message"] = str(message.message_id)
+        message_id = message_id_header(message, self.id_domain)
+        data = email_bytes(self.sender, message, formatdate(localtime=False), message_id)
         try:
             smtp = self._connection()
             self._local.used = time.monotonic()
-            smtp.sendmail(self.sender, [message.recipient], email.as_bytes())
+            smtp.sendmail(self.sender, [message.recipient], data)
         except smtplib.SMTPRecipientsRefused as e:
             codes = sorted(code for code, _ in e.recipients.values())
             if all(code >= 500 for code in codes):
@@ -98,7 +125,7 @@ class SmtpEmailSender(ChannelSender):
         except (TimeoutError, OSError, smtplib.SMTPException) as e:
             self._close()
             raise TransientSendError(f"smtp unreachable: {type(e).__name__}") from e
-        return str(email["Message-ID"])
+        return message_id
 
 
 class OutboxSender(ChannelSender):
