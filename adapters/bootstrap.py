@@ -28,7 +28,7 @@ from application.follower import Consumer, Follower, LocalWaiter, Waiter
 from application.ports import ChannelSender, Clock, DueSchedule, SystemClock
 from application.sending import StepSender
 from application.trigger import TriggerPolicy
-from projections.base import SCHEMA_LOCK
+from projections.base import SCHEMA_LOCK, ReadModels
 from projections.directory import DirectoryProjection
 from projections.due_steps import DueStepsProjection
 from projections.lead_history import LeadHistoryProjection
@@ -176,10 +176,14 @@ class Runtime:
         return [self.follower(TriggerPolicy(self.app)),
                 self.follower(DueFeeder(self.schedule, self.due_steps))]
 
+    @cached_property
+    def read_models(self) -> ReadModels:
+        return ReadModels(self.engine, [self.history, self.messages, self.directory,
+                                        self.due_steps])
+
     def projector_followers(self) -> list[Follower]:
-        coalesce = self.settings.projector_coalesce_ms / 1000
-        return [self.follower(p, coalesce)
-                for p in (self.history, self.messages, self.directory, self.due_steps)]
+        # One follower for every read model: the log is read and decoded once for all of them
+        return [self.follower(self.read_models, self.settings.projector_coalesce_ms / 1000)]
 
     def claimer(self) -> Claimer:
         s = self.settings

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
+from eventsourcing.utils import get_topic
 from psycopg.sql import SQL, Identifier
 from sqlalchemy import (
     BigInteger,
@@ -75,20 +77,79 @@ class SqlProjection(Consumer):
         return self._expected
 
     def apply(self, items: list[Item], last_position: int) -> None:
-        with self.engine.begin() as conn:
-            moved = conn.execute(
-                positions.update()
-                .where(positions.c.name == self.name, positions.c.position == self._expected)
-                .values(position=last_position)).rowcount
-            if moved != 1:
-                self._known = False
-                raise PositionMoved(self.name)
-            self.handle_batch(conn, items)
+        try:
+            with self.engine.begin() as conn:
+                self.apply_in(conn, items, last_position)
+        except PositionMoved:
+            self.forget()
+            raise
+        self.applied(last_position)
+
+    def apply_in(self, conn: Connection, items: list[Item], last_position: int) -> None:
+        """Move the stored position (if it is still the one this runner expects) and apply the
+        batch, inside the caller's transaction; ``applied`` once it has committed."""
+        moved = conn.execute(
+            positions.update()
+            .where(positions.c.name == self.name, positions.c.position == self._expected)
+            .values(position=last_position)).rowcount
+        if moved != 1:
+            raise PositionMoved(self.name)
+        self.handle_batch(conn, items)
+
+    def applied(self, last_position: int) -> None:
         self._expected = last_position
+
+    def forget(self) -> None:
+        """Read the position, and anything kept in memory with it, afresh next time (another
+        runner moved it, or a batch was rolled back)."""
+        self._known = False
 
     @abstractmethod
     def handle_batch(self, conn: Connection, items: list[Item]) -> None:
         """Apply a batch of events, in log order, inside the open transaction."""
+
+
+class ReadModels(Consumer):
+    """Several read models fed from one reading of the log: one query, each event decoded once,
+    and one transaction in which every read model moves its own position and applies its events.
+
+    Each read model keeps its own position (one may be rebuilding from the start while the others
+    are current): the group reads from the lowest, and hands each one only its topics' events
+    after its own position. If any of them fails or finds its position moved, the whole batch
+    rolls back and every one reads its position afresh.
+    """
+
+    name = "read-models"
+
+    def __init__(self, engine: Engine, members: Sequence[SqlProjection]) -> None:
+        self.engine = engine
+        self.members = list(members)
+        every = any(not m.topics for m in self.members)
+        self.topics = () if every else tuple(dict.fromkeys(t for m in self.members
+                                                           for t in m.topics))
+        self._wanted = [frozenset(m.topics) for m in self.members]
+
+    def position(self) -> int:
+        return min(m.position() for m in self.members)
+
+    def apply(self, items: list[Item], last_position: int) -> None:
+        moved: list[SqlProjection] = []
+        try:
+            with self.engine.begin() as conn:
+                for member, wanted in zip(self.members, self._wanted, strict=True):
+                    start = member.position()
+                    if start >= last_position:
+                        continue
+                    mine = [i for i in items if i.position > start
+                            and (not wanted or get_topic(type(i.event)) in wanted)]
+                    member.apply_in(conn, mine, last_position)
+                    moved.append(member)
+        except BaseException:
+            for member in self.members:
+                member.forget()
+            raise
+        for member in moved:
+            member.applied(last_position)
 
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

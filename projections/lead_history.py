@@ -10,7 +10,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 from sqlalchemy import BigInteger, Column, Connection, Engine, Index, String, Table, Text, select
 
-from application.follower import Item, PositionMoved
+from application.follower import Item
 from domain.execution import WorkflowExecution as X
 from domain.lead import Lead
 from domain.message import Message
@@ -121,12 +121,9 @@ class LeadHistoryProjection(SqlProjection):
         super().__init__(engine)
         self._subjects: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
 
-    def apply(self, items: list[Item], last_position: int) -> None:
-        try:
-            super().apply(items, last_position)
-        except PositionMoved:
-            self._subjects.clear()  # another runner moved on: read subjects afresh
-            raise
+    def forget(self) -> None:
+        super().forget()
+        self._subjects.clear()  # another runner moved on, or a batch rolled back: read afresh
 
     def handle_batch(self, conn: Connection, items: list[Item]) -> None:
         missing = {str(i.event.originator_id) for i in items

@@ -102,8 +102,7 @@ class Harness:
         self.rt = self._runtime()
 
     def settle(self) -> None:
-        for name in ("trigger", "due_feeder", "lead_history", "messages", "directory",
-                     "due_steps"):
+        for name in ("trigger", "due_feeder", "read-models"):
             self.followers[name].catch_up()
 
     def send_due(self) -> list[str]:
