@@ -35,7 +35,13 @@ from projections.lead_history import LeadHistoryProjection
 from projections.messages import MessagesProjection
 from scheduler.claimer import Claimer
 from scheduler.due_index import MemoryDueSchedule, RedisDueSchedule
-from scheduler.tasks import URGENT_QUEUE, declare_send_steps, make_broker, outstanding_counter
+from scheduler.tasks import (
+    QUEUE,
+    URGENT_QUEUE,
+    declare_send_steps,
+    make_broker,
+    outstanding_counter,
+)
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +207,9 @@ class Runtime:
         # The actors must be declared before the worker starts, or it consumes no queue of theirs
         self.send_steps  # noqa: B018
         self.send_urgent_steps  # noqa: B018
-        worker = dramatiq.Worker(self.broker, worker_threads=self.settings.worker_threads,
+        queues = {"all": None, "regular": {QUEUE}, "urgent": {URGENT_QUEUE}}
+        worker = dramatiq.Worker(self.broker, queues=queues[self.settings.worker_queues],
+                                 worker_threads=self.settings.worker_threads,
                                  worker_timeout=self.settings.worker_poll_ms)
         # Take no more than the threads can work on: what is not taken stays in the shared queue
         # for an idle worker, and the claim loop's back-pressure sees it (Dramatiq prefetches

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import SecretStr, field_validator
@@ -32,6 +33,9 @@ class Settings(BaseSettings):
     api_port: int = 8000
     worker_threads: int = 8
     worker_poll_ms: int = 100
+    #: Which send queues a worker takes: both, or one (a small worker of its own for the urgent
+    #: queue keeps a live crossing's first step off the busy workers' interpreter lock).
+    worker_queues: Literal["all", "regular", "urgent"] = "all"
     broker_heartbeat_timeout_ms: int = 15_000
     scheduler_poll_ms: int = 50
     scheduler_lease_seconds: int = 120

@@ -465,7 +465,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2, help="`followup worker` processes")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="`followup worker` processes for the regular queue")
+    parser.add_argument("--no-urgent-worker", action="store_true",
+                        help="no worker of its own for the urgent queue (2 threads, 20 ms "
+                             "poll): the "
+                             "regular workers take both queues")
     parser.add_argument("--dispatch-batch", type=int, default=20,
                         help="executions per Dramatiq message (FOLLOWUP_SCHEDULER_DISPATCH_BATCH)")
     parser.add_argument("--redis-only", action="store_true",
@@ -481,10 +486,18 @@ def main() -> None:
     with bench.servers():
         for name in ("api", "scheduler", "projector"):
             bench.start(name)
-        for i in range(args.workers):
-            bench.processes[f"worker-{i}"] = subprocess.Popen(
-                [sys.executable, "-m", "adapters.cli", "worker"], cwd=ROOT, env=bench.env,
-                stdout=(bench.logs / f"worker-{i}.log").open("ab"), stderr=subprocess.STDOUT)
+        workers = {f"worker-{i}": {"FOLLOWUP_WORKER_QUEUES": "regular"}
+                   for i in range(args.workers)}
+        workers["worker-urgent"] = {"FOLLOWUP_WORKER_QUEUES": "urgent",
+                                    "FOLLOWUP_WORKER_THREADS": "2",
+                                    "FOLLOWUP_WORKER_POLL_MS": "20"}
+        if args.no_urgent_worker:
+            workers = {f"worker-{i}": {} for i in range(args.workers)}
+        for name, extra in workers.items():
+            bench.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "adapters.cli", "worker"], cwd=ROOT,
+                env=bench.env | extra, stdout=(bench.logs / f"{name}.log").open("ab"),
+                stderr=subprocess.STDOUT)
         bench.settle()
         if args.sustained_only:
             bench.sustained_measures()
