@@ -467,6 +467,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2,
                         help="`followup worker` processes for the regular queue")
+    parser.add_argument("--nice", type=int, default=0,
+                        help="run the regular workers at this niceness (bulk sends yield the "
+                             "CPU to the latency-sensitive processes)")
     parser.add_argument("--no-urgent-worker", action="store_true",
                         help="no worker of its own for the urgent queue (2 threads, 20 ms "
                              "poll): the "
@@ -494,8 +497,9 @@ def main() -> None:
         if args.no_urgent_worker:
             workers = {f"worker-{i}": {} for i in range(args.workers)}
         for name, extra in workers.items():
+            nice = ["nice", "-n", str(args.nice)] if args.nice and "urgent" not in name else []
             bench.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "adapters.cli", "worker"], cwd=ROOT,
+                [*nice, sys.executable, "-m", "adapters.cli", "worker"], cwd=ROOT,
                 env=bench.env | extra, stdout=(bench.logs / f"{name}.log").open("ab"),
                 stderr=subprocess.STDOUT)
         bench.settle()
