@@ -13,8 +13,9 @@ from projections.base import insert_rows
 from projections.lead_history import LeadHistoryProjection, history
 
 # Any character PostgreSQL text holds (not NUL), and UTF-8 encodes (no lone surrogate)
-TEXT = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"]),
-               max_size=60)
+CHARACTERS = st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"])
+TEXT = st.text(CHARACTERS, max_size=60)
+ID = st.text(CHARACTERS, max_size=36)  # the id columns are VARCHAR(36)
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def row(position: int, summary: str, data: str, message_id: str | None) -> dict[
 
 @settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(values=st.lists(st.tuples(TEXT, TEXT, st.one_of(st.none(), TEXT)), min_size=1,
+@given(values=st.lists(st.tuples(TEXT, TEXT, st.one_of(st.none(), ID)), min_size=1,
                        max_size=8))
 def test_copied_rows_read_back_as_written(engine: Engine,
                                           values: list[tuple[str, str, str | None]]) -> None:
