@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import copy
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
@@ -38,6 +40,8 @@ class Core(Application[UUID]):
         self.renderer = renderer
         self.directory = directory
         self.on_saved: list[Callable[[], None]] = []
+        self._catalog: PublishedWorkflows | None = None
+        self._catalog_lock = threading.Lock()
         # Reads many streams in one query, where the store allows it (set by the composition root).
         self.read_streams: Callable[[Sequence[UUID]], Sequence[StoredEvent]] | None = None
 
@@ -111,6 +115,25 @@ class Core(Application[UUID]):
         raise Conflict("the aggregate kept changing; try again")
 
     def catalog(self) -> PublishedWorkflows:
+        """The catalogue as of now, to read only (never change it: it is shared).
+
+        Every send batch and every score change reads it, and its stream grows with every
+        publish and hold of every workflow, so each process keeps it and reads only the events
+        after the version it holds; new events are applied to a copy, so a reader holding the
+        previous one never sees it change."""
+        with self._catalog_lock:
+            held = self._catalog
+            new = list(self.events.get(CATALOG_ID, gt=held.version if held else None))
+            if new:
+                fresh: Any = copy.deepcopy(held)
+                for domain_event in new:
+                    fresh = domain_event.mutate(fresh)  # type: ignore[attr-defined]
+                assert isinstance(fresh, PublishedWorkflows)
+                self._catalog = held = fresh
+        return held if held is not None else PublishedWorkflows.open()
+
+    def catalog_to_change(self) -> PublishedWorkflows:
+        """The catalogue read afresh, for a command that changes and saves it."""
         try:
             found: Aggregate = self.repository.get(CATALOG_ID)
             assert isinstance(found, PublishedWorkflows)

@@ -121,7 +121,7 @@ class WorkflowUseCases(Core):
                                           now=now)
             else:
                 number = workflow.rollback(restore, now)
-            catalog = self.catalog()
+            catalog = self.catalog_to_change()
             catalog.list_version(workflow.id, number,
                                  workflow.frozen(number)["definition"]["trigger"], now)
             self.save(workflow, catalog)
@@ -189,7 +189,7 @@ class WorkflowUseCases(Core):
             workflow = self.load(Workflow, workflow_id)
             now = self.clock.now()
             changed = workflow.pause(reason, now) if held else workflow.resume(now)
-            catalog = self.catalog()
+            catalog = self.catalog_to_change()
             catalog.hold(workflow.id, held)
             if changed:
                 self.save(workflow, catalog)
