@@ -111,8 +111,7 @@ def projector(rebuild: Annotated[bool, typer.Option(help="drop the read models f
     runtime = _runtime()
     _needs_servers(runtime, "projector")
     if rebuild:
-        for projection in (runtime.history, runtime.messages, runtime.directory,
-                           runtime.due_steps):
+        for projection in runtime.read_models.members:
             projection.drop()
     runtime.start_projector()
     _wait_for_signal()
