@@ -12,7 +12,6 @@ URGENT = 200
 # Lane i holds the priorities at or above LANE_FLOORS[i] and below LANE_FLOORS[i - 1].
 LANE_FLOORS = (URGENT, 80, 60, 40, 0)
 LANES = len(LANE_FLOORS)
-URGENT_LANE = 0
 
 
 def lane(priority: int) -> int:
@@ -21,3 +20,6 @@ def lane(priority: int) -> int:
         if priority >= floor:
             return i
     return LANES - 1
+
+
+URGENT_LANE = lane(URGENT)
