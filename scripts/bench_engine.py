@@ -285,8 +285,7 @@ class Bench:
 
     def trigger_probe_start(self) -> None:
         self.probe_stop = threading.Event()
-        self.probe_results: list[float] = []
-        self.probe_stages: list[tuple[float, float, float]] = []
+        self.probe_stages: list[tuple[float, float, float]] = []  # they add up to the latency
         probe_workflow = self.workflow(1, agent="probe")
         api = httpx.Client(base_url=f"http://127.0.0.1:{self.env['FOLLOWUP_API_PORT']}",
                            timeout=30)
@@ -317,7 +316,6 @@ class Bench:
                 message = executions[0].steps[0].get("message_id") if executions else None
                 if message and str(message) in self.smtp.at:
                     accepted = self.smtp.at[str(message)]
-                    self.probe_results.append(accepted - t0)
                     events = list(app.events.get(executions[0].id))
                     created = events[0].timestamp.timestamp()
                     dispatched = next(e.timestamp.timestamp() for e in events
@@ -437,7 +435,7 @@ class Bench:
         rate, sent = self.sustained()
         print(f"sustained: {rate:,.0f} steps/s through the full path ({sent} steps); "
               f"{rate / reference:.2f}x the reference", flush=True)
-        probes = self.probe_results
+        probes = [sum(stages) for stages in self.probe_stages]
         if probes:
             print(f"trigger latency under that load: n={len(probes)} "
                   f"p50={pct(probes, 50) * 1000:.0f} ms p99={pct(probes, 99) * 1000:.0f} ms",
@@ -489,13 +487,12 @@ def main() -> None:
     with bench.servers():
         for name in ("api", "scheduler", "projector"):
             bench.start(name)
-        workers = {f"worker-{i}": {"FOLLOWUP_WORKER_QUEUES": "regular"}
-                   for i in range(args.workers)}
-        workers["worker-urgent"] = {"FOLLOWUP_WORKER_QUEUES": "urgent",
-                                    "FOLLOWUP_WORKER_THREADS": "2",
-                                    "FOLLOWUP_WORKER_POLL_MS": "20"}
-        if args.no_urgent_worker:
-            workers = {f"worker-{i}": {} for i in range(args.workers)}
+        queues = {} if args.no_urgent_worker else {"FOLLOWUP_WORKER_QUEUES": "regular"}
+        workers = {f"worker-{i}": queues for i in range(args.workers)}
+        if not args.no_urgent_worker:
+            workers["worker-urgent"] = {"FOLLOWUP_WORKER_QUEUES": "urgent",
+                                        "FOLLOWUP_WORKER_THREADS": "2",
+                                        "FOLLOWUP_WORKER_POLL_MS": "20"}
         for name, extra in workers.items():
             nice = ["nice", "-n", str(args.nice)] if args.nice and "urgent" not in name else []
             bench.processes[name] = subprocess.Popen(
