@@ -13,8 +13,8 @@ from domain.priority import LANES, lane
 
 log = logging.getLogger(__name__)
 
-# A step's outcome removes it; when the execution goes on, a StepScheduled or Completed follows in
-# the same commit and has the last word.
+# A step's outcome removes it; when the execution goes on, the next step's schedule rides on a
+# StepSent, or a StepScheduled or Completed follows in the same commit and has the last word.
 REMOVING = (X.Paused, X.StepDeadLettered, X.Completed, X.StepSent, X.StepFailed,
             X.StepOutcomeUnknown)
 # Offered to the senders at once: a resumed execution (usually a StepScheduled follows and
@@ -37,6 +37,8 @@ def due_change(event: object) -> DueChange:
     member = str(event.originator_id)  # type: ignore[attr-defined]
     if isinstance(event, X.StepScheduled):
         return member, epoch_ms(event.due_at), lane(event.priority)
+    if isinstance(event, X.StepSent) and event.next_due_at is not None:
+        return member, epoch_ms(event.next_due_at), lane(event.next_priority or 0)
     if isinstance(event, X.Resumed) or (isinstance(event, X.Cancelled)
                                         and event.in_flight is not None):
         return member, epoch_ms(event.at), LANES - 1

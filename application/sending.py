@@ -103,46 +103,50 @@ class StepSender:
         if catalog.is_held(execution.workflow_id):
             return "held"  # the workflow is paused: the index offers it again after the lease
         lead = (leads or {}).get(execution.lead_id) or self.app.lead(execution.lead_id)
+        message_id = ids.message_id(execution.id, step_no, execution.workflow_version,
+                                    execution.round)
         skip = self._skip_reason(execution, step_no, lead)
         if skip is not None:
             execution.skip(step_no, skip, now, score=lead.score)
-            return Prepared(execution, None, step_no, lead, "skipped")
-        step = execution.step(step_no)
-        message_id = ids.message_id(execution.id, step_no, execution.workflow_version,
-                                    execution.round)
-        if step["attempts"] and self.app.exists(message_id):  # a retry: the message is there
-            message = self.app.message(message_id)
-        else:
-            message = Message.queue(message_id=message_id, execution_id=execution.id,
-                                    lead_id=execution.lead_id, step_no=step_no,
-                                    channel=step["channel"], template_id=step["template_id"],
-                                    now=now)
+            return Prepared(execution, None, message_id, step_no, lead, "skipped", now)
+        # The claim is the execution's StepDispatched; the message is recorded with its outcome.
+        # A retry after a failed attempt finds it there and adds the new outcome to it.
+        message = (self._message(message_id) if execution.step(step_no)["attempts"]
+                   else None)
         execution.dispatch(step_no, message_id, now)
-        return Prepared(execution, message, step_no, lead, "send")
+        return Prepared(execution, message, message_id, step_no, lead, "send", now)
 
     def _deliver(self, p: Prepared) -> Result:
-        assert p.message is not None
         try:
-            outgoing = self._render(p.lead, p.message)
-            provider_id = self.channels[p.message.channel].send(outgoing)
+            outgoing = self._render(p)
+            provider_id = self.channels[p.channel].send(outgoing)
         except SendError as e:
             permanent = isinstance(e, PermanentSendError)
             log.info("step %s of %s failed (permanent=%s)", p.step_no, p.execution.id, permanent)
             return Result(None, None, str(e), permanent)
-        log.info("step %s of %s sent as %s", p.step_no, p.execution.id, p.message.id)
+        log.info("step %s of %s sent as %s", p.step_no, p.execution.id, p.message_id)
         return Result(provider_id, outgoing, None, False)
 
     @staticmethod
     def _apply(p: Prepared, result: Result, now: datetime) -> None:
-        message, execution = p.message, p.execution
-        assert message is not None
+        execution = p.execution
         if result.provider_id is not None and result.outgoing is not None:
             out = result.outgoing
-            message.mark_sent(result.provider_id, out.recipient, out.subject, out.body, now)
-            execution.record_sent(p.step_no, message.id, now, score=p.lead.score)
+            if p.message is None:
+                step = execution.step(p.step_no)
+                p.message = Message.record_sent(
+                    message_id=p.message_id, execution_id=execution.id,
+                    lead_id=execution.lead_id, step_no=p.step_no, channel=step["channel"],
+                    template_id=step["template_id"], queued_at=p.at,
+                    provider_id=result.provider_id, recipient=out.recipient,
+                    subject=out.subject, body=out.body, now=now)
+            else:
+                p.message.mark_sent(result.provider_id, out.recipient, out.subject, out.body,
+                                    now)
+            execution.record_sent(p.step_no, p.message_id, now, score=p.lead.score)
         else:
             reason = result.failure or "failed"
-            message.mark_failed(reason, result.permanent, now)
+            p.queued().mark_failed(reason, result.permanent, now)
             execution.record_failure(p.step_no, reason, result.permanent, now,
                                      score=p.lead.score)
 
@@ -164,20 +168,29 @@ class StepSender:
         step_no = execution.stale_dispatch(now, self.dispatch_timeout)
         if step_no is None:
             return "not-due"
-        message = self.app.message(execution.step(step_no)["message_id"])
+        step = execution.step(step_no)
+        message_id = UUID(str(step["message_id"]))
         lead = self.app.lead(execution.lead_id)
-        if self.channels[message.channel].idempotent and execution.is_active:
+        p = Prepared(execution, self._message(message_id), message_id, step_no, lead, "send",
+                     step["dispatched_at"])
+        if self.channels[p.channel].idempotent and execution.is_active:
             execution.redispatch(step_no, now, self.dispatch_timeout)
             log.warning("step %s of %s: stale dispatch, sending again", step_no, execution.id)
-            return Prepared(execution, message, step_no, lead, "send")
-        message.mark_unknown(UNKNOWN, now)
+            return p
+        p.queued().mark_unknown(UNKNOWN, now)
         execution.record_unknown_outcome(step_no, UNKNOWN, now, self.dispatch_timeout,
                                          score=lead.score)
         log.warning("step %s of %s: stale dispatch, outcome unknown", step_no, execution.id)
-        return Prepared(execution, message, step_no, lead, "unknown")
+        p.outcome = "unknown"
+        return p
 
-    def _render(self, lead: Lead, message: Message) -> OutgoingMessage:
-        template = self._template(UUID(message.template_id))
+    def _message(self, message_id: UUID) -> Message | None:
+        """The step's message if an earlier attempt recorded one."""
+        return self.app.message(message_id) if self.app.exists(message_id) else None
+
+    def _render(self, p: Prepared) -> OutgoingMessage:
+        lead = p.lead
+        template = self._template(UUID(str(p.execution.step(p.step_no)["template_id"])))
         renderer = self.app.renderer
         assert renderer is not None
         context = context_for(lead)
@@ -186,8 +199,8 @@ class StepSender:
             body = renderer.render(template.body, context)
         except Invalid as e:
             raise PermanentSendError(f"template {template.id} cannot render: {e}") from e
-        return OutgoingMessage(message_id=message.id, lead_id=lead.id, channel=message.channel,
-                               recipient=self._recipient(lead, message.channel),
+        return OutgoingMessage(message_id=p.message_id, lead_id=lead.id, channel=p.channel,
+                               recipient=self._recipient(lead, p.channel),
                                subject=subject, body=body)
 
     @staticmethod
@@ -206,10 +219,9 @@ class StepSender:
 
     def _record(self, p: Prepared, result: Result) -> None:
         """Record the outcome, reloading when another writer (a pause, say) got there first."""
-        assert p.message is not None
         for _ in range(RECORD_RETRIES):
-            reloaded = Prepared(self.app.execution(p.execution.id), self.app.message(p.message.id),
-                                p.step_no, p.lead, p.outcome)
+            reloaded = Prepared(self.app.execution(p.execution.id), self._message(p.message_id),
+                                p.message_id, p.step_no, p.lead, p.outcome, p.at)
             self._apply(reloaded, result, self.app.clock.now())
             try:
                 self.app.save(*reloaded.aggregates)
@@ -222,17 +234,35 @@ class StepSender:
 
 @dataclass
 class Prepared:
-    """An execution with its due step decided: to send, skipped, or of unknown outcome."""
+    """An execution with its due step decided: to send, skipped, or of unknown outcome.
+    ``message`` is the step's message if an earlier attempt recorded one; ``at`` is when the
+    step was dispatched."""
 
     execution: WorkflowExecution
     message: Message | None
+    message_id: UUID
     step_no: int
     lead: Lead
     outcome: str
+    at: datetime
+
+    @property
+    def channel(self) -> str:
+        return str(self.execution.step(self.step_no)["channel"])
 
     @property
     def aggregates(self) -> list[Any]:
         return [a for a in (self.message, self.execution) if a is not None]
+
+    def queued(self) -> Message:
+        """The step's message, recorded now as queued if no attempt recorded it before."""
+        if self.message is None:
+            step, execution = self.execution.step(self.step_no), self.execution
+            self.message = Message.queue(message_id=self.message_id,
+                                         execution_id=execution.id, lead_id=execution.lead_id,
+                                         step_no=self.step_no, channel=step["channel"],
+                                         template_id=step["template_id"], now=self.at)
+        return self.message
 
 
 @dataclass(frozen=True)

@@ -67,10 +67,24 @@ class WorkflowExecution(Aggregate):
         at: datetime
 
     class StepSent(Aggregate.Event):
+        """The provider accepted the step. When the execution goes on, the next step's schedule
+        rides on this event (``next_*``, what a ``StepScheduled`` would say), so a sent step costs
+        one execution event, not two; all ``None`` when nothing follows (a ``Completed`` does, or
+        the execution was paused or cancelled while the step was in flight)."""
         TOPIC = "followup.execution.step_sent"
+        class_version = 2
         step_no: int
         message_id: UUID
         sent_at: datetime
+        next_step: int | None
+        next_due_at: datetime | None
+        next_reason: str | None
+        next_priority: int | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 carried no schedule: a ``StepScheduled`` followed it."""
+            state.update(next_step=None, next_due_at=None, next_reason=None, next_priority=None)
 
     class StepFailed(Aggregate.Event):
         TOPIC = "followup.execution.step_failed"
@@ -258,8 +272,13 @@ class WorkflowExecution(Aggregate):
         """The provider accepted the step; ``score`` (the lead's, now) ranks the next one."""
         self._require(step_no, StepStatus.DISPATCHED)
         self._require_message(step_no, message_id)
-        self._sent(step_no=step_no, message_id=message_id, sent_at=now)
-        self._move_on(step_no, now, score)
+        more = self.is_active and step_no + 1 < len(self.steps)
+        plan = self._plan(step_no + 1, now, priority=score) if more else {}
+        self._sent(step_no=step_no, message_id=message_id, sent_at=now,
+                   next_step=plan.get("step_no"), next_due_at=plan.get("due_at"),
+                   next_reason=plan.get("reason"), next_priority=plan.get("priority"))
+        if self.is_active and not more:
+            self._completed(at=now)
 
     def record_failure(self, step_no: int, reason: str, permanent: bool, now: datetime,
                        score: int | None = None) -> None:
@@ -400,16 +419,25 @@ class WorkflowExecution(Aggregate):
 
     def _schedule(self, step_no: int, previous_at: datetime, *, extra_minutes: int = 0,
                   prefix: str = "", priority: int | None = None) -> None:
+        self._scheduled(**self._plan(step_no, previous_at, extra_minutes=extra_minutes,
+                                     prefix=prefix, priority=priority))
+
+    def _plan(self, step_no: int, previous_at: datetime, *, extra_minutes: int = 0,
+              prefix: str = "", priority: int | None = None) -> dict[str, Any]:
+        """When ``step_no`` falls due after ``previous_at``, why, and at what priority."""
         step = self.steps[step_no]
         due = schedule(previous_at, step["delay_minutes"] + extra_minutes, self._window(step_no),
                        self.timezone)
-        self._scheduled(step_no=step_no, due_at=due.at, reason=prefix + due.reason,
-                        priority=self.lead_score if priority is None else priority)
+        return {"step_no": step_no, "due_at": due.at, "reason": prefix + due.reason,
+                "priority": self.lead_score if priority is None else priority}
 
     # Events ----------------------------------------------------------------
 
     @event(StepScheduled)
     def _scheduled(self, step_no: int, due_at: datetime, reason: str, priority: int) -> None:
+        self._set_due(step_no, due_at, priority)
+
+    def _set_due(self, step_no: int, due_at: datetime, priority: int) -> None:
         if priority < URGENT:
             self.lead_score = priority
         self.current_step = step_no
@@ -421,8 +449,12 @@ class WorkflowExecution(Aggregate):
                                    message_id=message_id, dispatched_at=at)
 
     @event(StepSent)
-    def _sent(self, step_no: int, message_id: UUID, sent_at: datetime) -> None:
+    def _sent(self, step_no: int, message_id: UUID, sent_at: datetime, next_step: int | None,
+              next_due_at: datetime | None, next_reason: str | None,
+              next_priority: int | None) -> None:
         self.steps[step_no].update(status=StepStatus.SENT.value, sent_at=sent_at)
+        if next_step is not None and next_due_at is not None and next_priority is not None:
+            self._set_due(next_step, next_due_at, next_priority)
 
     @event(StepFailed)
     def _failed(self, step_no: int, reason: str, permanent: bool, at: datetime) -> None:

@@ -25,6 +25,23 @@ class Message(Aggregate):
         template_id: str
         queued_at: datetime
 
+    class CreatedSent(Created):
+        """A message recorded together with its send, in one event: the claim that keeps a step
+        from being sent twice is the execution's ``StepDispatched``, so the message need not exist
+        before the provider accepts it (a failed or unknown first attempt is ``Created`` and then
+        its outcome)."""
+
+        TOPIC = "followup.message.created_sent"
+        provider_id: str
+        recipient: str
+        subject: str | None
+        body: str
+        sent_at: datetime
+
+        def apply(self, aggregate: Message) -> None:  # type: ignore[override]
+            aggregate.status = "sent"
+            aggregate.provider_id = self.provider_id
+
     class Sent(Aggregate.Event):
         TOPIC = "followup.message.sent"
         provider_id: str
@@ -72,6 +89,17 @@ class Message(Aggregate):
               channel: str, template_id: str, now: datetime) -> Message:
         return cls(id=message_id, execution_id=execution_id, lead_id=lead_id, step_no=step_no,  # type: ignore[call-arg]
                    channel=channel, template_id=template_id, queued_at=now)
+
+    @classmethod
+    def record_sent(cls, *, message_id: UUID, execution_id: UUID, lead_id: UUID, step_no: int,
+                    channel: str, template_id: str, queued_at: datetime, provider_id: str,
+                    recipient: str, subject: str | None, body: str, now: datetime) -> Message:
+        """A message whose first attempt the provider accepted: created and sent in one event."""
+        return cls._create(cls.CreatedSent, id=message_id, execution_id=execution_id,
+                           lead_id=lead_id, step_no=step_no, channel=channel,
+                           template_id=template_id, queued_at=queued_at,
+                           provider_id=provider_id, recipient=recipient, subject=subject,
+                           body=body, sent_at=now)
 
     def mark_sent(self, provider_id: str, recipient: str, subject: str | None, body: str,
                   now: datetime) -> None:

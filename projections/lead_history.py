@@ -41,9 +41,8 @@ EVENTS: tuple[type, ...] = (
     Lead.Created, Lead.ScoreChanged, Lead.StatusChanged, Lead.Enrolled, Lead.OptedOut,
     Lead.OptedIn, X.Created, X.StepScheduled, X.StepDispatched, X.StepSent, X.StepFailed,
     X.StepSkipped, X.StepOutcomeUnknown, X.StepDeadLettered, X.DeadLetterReplayed, X.Paused,
-    X.Resumed, X.Migrated, X.Restarted,
-    X.Cancelled, X.Completed, Message.Created, Message.Sent, Message.Failed, Message.Engaged,
-    Message.OutcomeUnknown,
+    X.Resumed, X.Migrated, X.Restarted, X.Cancelled, X.Completed, Message.Created,
+    Message.CreatedSent, Message.Sent, Message.Failed, Message.Engaged, Message.OutcomeUnknown,
 )
 
 CHANNEL_NAMES = {"email": "email", "sms": "SMS", "in_app": "in-app message"}
@@ -69,7 +68,9 @@ SUMMARIES: dict[type, Callable[[Any, dict[str, Any]], str]] = {
     X.Created: lambda e, d: _started(e),
     X.StepScheduled: lambda e, d: f"{_step(d, e.step_no)} due {_when(e.due_at)}: {e.reason}",
     X.StepDispatched: lambda e, d: f"{_step(d, e.step_no)} dispatched (attempt {e.attempt})",
-    X.StepSent: lambda e, d: f"{_step(d, e.step_no)} sent",
+    X.StepSent: lambda e, d: f"{_step(d, e.step_no)} sent" + (
+        f"; {_step(d, e.next_step)} due {_when(e.next_due_at)}: {e.next_reason}"
+        if e.next_step is not None else ""),
     X.StepFailed: lambda e, d: (f"{_step(d, e.step_no)} failed"
                                 f"{' for good' if e.permanent else ''}: {e.reason}"),
     X.StepSkipped: lambda e, d: f"{_step(d, e.step_no)} skipped: {e.reason}",
@@ -84,12 +85,16 @@ SUMMARIES: dict[type, Callable[[Any, dict[str, Any]], str]] = {
     X.Cancelled: lambda e, d: f"Workflow cancelled: {e.reason}",
     X.Completed: lambda e, d: "Workflow completed",
     Message.Created: lambda e, d: f"{MESSAGE_NAMES[e.channel]} queued",
-    Message.Sent: lambda e, d: (f"{MESSAGE_NAMES[d['channel']]} sent"
-                                + (f": “{e.subject}”" if e.subject else "")),
+    Message.CreatedSent: lambda e, d: _message_sent(e, e.channel),
+    Message.Sent: lambda e, d: _message_sent(e, d["channel"]),
     Message.Failed: lambda e, d: f"{MESSAGE_NAMES[d['channel']]} failed: {e.reason}",
     Message.Engaged: lambda e, d: f"{MESSAGE_NAMES[d['channel']]} {e.kind}",
     Message.OutcomeUnknown: lambda e, d: f"{MESSAGE_NAMES[d['channel']]} may not have gone out",
 }
+
+
+def _message_sent(e: Any, channel: str) -> str:
+    return f"{MESSAGE_NAMES[channel]} sent" + (f": “{e.subject}”" if e.subject else "")
 
 
 def _started(e: Any) -> str:

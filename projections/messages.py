@@ -47,8 +47,9 @@ messages = Table(
 
 class MessagesProjection(SqlProjection):
     name = "messages"
-    topics = tuple(get_topic(c) for c in (Message.Created, Message.Sent, Message.Failed,
-                                          Message.OutcomeUnknown, Message.Engaged))
+    topics = tuple(get_topic(c) for c in (Message.Created, Message.CreatedSent, Message.Sent,
+                                          Message.Failed, Message.OutcomeUnknown,
+                                          Message.Engaged))
     tables = (messages,)
 
     def handle_batch(self, conn: Connection, items: list[Item]) -> None:
@@ -61,7 +62,7 @@ class MessagesProjection(SqlProjection):
                     "execution_id": str(event.execution_id), "step_no": event.step_no,
                     "channel": event.channel, "status": "queued",
                     "queued_at": event.queued_at.isoformat(), "position": item.position,
-                    **dict.fromkeys(NULLABLE)})
+                    **dict.fromkeys(NULLABLE), **_changes(event)})
             else:
                 rows.update(ident, _changes(event))
         rows.write(conn)
@@ -88,8 +89,8 @@ ENGAGED_COLUMNS = {"delivered": "delivered_at", "opened": "opened_at", "clicked"
 
 
 def _changes(event: Any) -> dict[str, Any]:
-    """The columns an event after ``Created`` sets."""
-    if isinstance(event, Message.Sent):
+    """The columns an event sets beyond ``Created``'s."""
+    if isinstance(event, Message.Sent | Message.CreatedSent):
         return {"status": "sent", "recipient": event.recipient, "subject": event.subject,
                 "body": event.body, "provider_id": event.provider_id,
                 "sent_at": event.sent_at.isoformat()}

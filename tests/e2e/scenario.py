@@ -13,9 +13,8 @@ Emails = Callable[[], list[dict[str, Any]]]
 
 EXPECTED_HISTORY = [
     "Lead.Created", "Lead.ScoreChanged", "Lead.Enrolled", "WorkflowExecution.Created",
-    "WorkflowExecution.StepScheduled", "Message.Created", "WorkflowExecution.StepDispatched",
-    "Message.Sent", "WorkflowExecution.StepSent", "WorkflowExecution.StepScheduled",
-    "Lead.StatusChanged", "WorkflowExecution.Paused"]
+    "WorkflowExecution.StepScheduled", "WorkflowExecution.StepDispatched", "Message.CreatedSent",
+    "WorkflowExecution.StepSent", "Lead.StatusChanged", "WorkflowExecution.Paused"]
 
 
 def eventually(check: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:

@@ -343,12 +343,13 @@ class ApplicationScenarios:
         kinds = [r["kind"] for r in rows]
         assert kinds == [
             "Lead.Created", "Lead.ScoreChanged", "Lead.Enrolled", "WorkflowExecution.Created",
-            "WorkflowExecution.StepScheduled", "Message.Created",
-            "WorkflowExecution.StepDispatched", "Message.Sent", "WorkflowExecution.StepSent",
-            "WorkflowExecution.StepScheduled", "Lead.StatusChanged", "WorkflowExecution.Paused"]
+            "WorkflowExecution.StepScheduled", "WorkflowExecution.StepDispatched",
+            "Message.CreatedSent", "WorkflowExecution.StepSent", "Lead.StatusChanged",
+            "WorkflowExecution.Paused"]
         positions = [r["position"] for r in rows]
         assert positions == sorted(positions)
-        assert rows[7]["summary"] == "Email sent: “Ana, new listings”"
+        assert rows[6]["summary"] == "Email sent: “Ana, new listings”"
+        assert rows[7]["summary"].startswith("step 1 (email) sent; step 2 (")
         assert "lost" in rows[-1]["summary"]
         # When the read model is dropped and rebuilt from the log
         h.rt.history.drop()

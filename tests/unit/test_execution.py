@@ -9,6 +9,8 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.application import Application
+from eventsourcing.persistence import StoredEvent
 
 from domain import ids
 from domain.errors import InvalidState, InvalidValue
@@ -86,6 +88,17 @@ def scheduled(step: int, due: datetime, reason: str,
     the step is a live crossing's first touch (URGENT)."""
     return ("WorkflowExecution.StepScheduled",
             {"step_no": step, "due_at": due, "reason": reason, "priority": priority})
+
+
+def step_sent(step: int, at: datetime,
+              next_: tuple[str, dict[str, Any]] | None = None) -> tuple[str, dict[str, Any]]:
+    """A StepSent payload; ``next_`` is the next step's schedule it carries (a ``scheduled``
+    payload), or ``None`` when nothing follows."""
+    plan = next_[1] if next_ else {}
+    return ("WorkflowExecution.StepSent",
+            {"step_no": step, "message_id": MSG[step], "sent_at": at,
+             "next_step": plan.get("step_no"), "next_due_at": plan.get("due_at"),
+             "next_reason": plan.get("reason"), "next_priority": plan.get("priority")})
 
 
 def first_touch(due: datetime, reason: str) -> tuple[str, dict[str, Any]]:
@@ -220,11 +233,10 @@ def test_record_sent_schedules_the_next_step_from_the_send_time() -> None:
     execution = given(*started(dispatched(0, DUE0)))
     # When it is sent 2 minutes later
     execution.record_sent(0, MSG[0], DUE0 + minutes(2))
-    # Then
+    # Then the next step's schedule rides on the StepSent: one event, not two
     assert then(execution) == [
-        ("WorkflowExecution.StepSent",
-         {"step_no": 0, "message_id": MSG[0], "sent_at": DUE0 + minutes(2)}),
-        scheduled(1, DUE0 + minutes(2 + 60), "1 hour after the previous step"),
+        step_sent(0, DUE0 + minutes(2),
+                  scheduled(1, DUE0 + minutes(2 + 60), "1 hour after the previous step")),
     ]
     assert execution.current_step == 1
     assert execution.step(0)["status"] == "sent"
@@ -241,8 +253,7 @@ def test_record_sent_of_the_last_step_completes_the_execution() -> None:
     execution.record_sent(2, MSG[2], due2 + minutes(1))
     # Then
     assert then(execution) == [
-        ("WorkflowExecution.StepSent",
-         {"step_no": 2, "message_id": MSG[2], "sent_at": due2 + minutes(1)}),
+        step_sent(2, due2 + minutes(1)),
         ("WorkflowExecution.Completed", {"at": due2 + minutes(1)}),
     ]
     assert execution.status == "completed"
@@ -270,9 +281,7 @@ def test_a_send_in_flight_when_paused_is_recorded_but_nothing_more_is_scheduled(
     # When the provider's answer arrives
     execution.record_sent(0, MSG[0], DUE0 + minutes(1))
     # Then the send is a fact; the paused execution goes no further
-    assert then(execution) == [("WorkflowExecution.StepSent",
-                                {"step_no": 0, "message_id": MSG[0],
-                                 "sent_at": DUE0 + minutes(1)})]
+    assert then(execution) == [step_sent(0, DUE0 + minutes(1))]
     assert execution.status == "paused"
     assert execution.step(1)["status"] == "pending"
 
@@ -570,7 +579,26 @@ def test_replaying_an_executions_events_rebuilds_the_same_execution() -> None:
     replayed = given(*events)
     # Then
     assert state(replayed) == state(execution)
-    assert replayed.version == len(events) == 13
+    assert replayed.version == len(events) == 12
+
+
+def test_a_step_sent_stored_before_it_carried_the_next_schedule_reads_as_carrying_none() -> None:
+    # Given a StepSent as version 1 stored it (no next_* fields, no class_version)
+    mapper = Application[UUID]().mapper  # the library's transcoder, as the app's is
+    state_v1 = {"step_no": 0, "message_id": MSG[0], "sent_at": DUE0, "timestamp": DUE0,
+                "originator_topic": "followup.execution"}
+    stored = StoredEvent(originator_id=EXECUTION_ID, originator_version=4,
+                         topic="followup.execution.step_sent",
+                         state=mapper.transcoder.encode(state_v1))
+    # When it is read
+    event = mapper.to_domain_event(stored)
+    # Then it is today's StepSent with nothing scheduled, and it still folds
+    assert isinstance(event, WorkflowExecution.StepSent)
+    assert (event.next_step, event.next_due_at, event.next_reason, event.next_priority) == (
+        None, None, None, None)
+    execution = given(*started(dispatched(0, DUE0)))
+    event.mutate(execution)
+    assert execution.step(0)["status"] == "sent" and execution.step(1)["status"] == "pending"
 
 
 # A sender that died during the provider call ------------------------------------
@@ -691,10 +719,10 @@ def test_the_next_step_is_moved_into_its_window_too() -> None:
     # When
     execution.record_sent(0, MSG[0], sent_at)
     # Then step 1, due an hour later at 21:30, waits for 08:00
-    assert then(execution)[1] == scheduled(
+    assert then(execution) == [step_sent(0, sent_at, scheduled(
         1, datetime(2026, 1, 6, 13, 0, tzinfo=T0.tzinfo),
         "1 hour after the previous step, moved to the send window opening Tue 08:00 "
-        "America/New_York (outside 08:00-21:00)")
+        "America/New_York (outside 08:00-21:00)"))]
 
 
 def test_the_delay_counts_elapsed_time_across_a_daylight_saving_change() -> None:
@@ -959,7 +987,8 @@ def test_resume_with_a_send_in_flight_waits_for_its_outcome(policy: str) -> None
     # Then nothing is scheduled until the outcome arrives
     assert then(execution) == [resumed(policy, DUE0 + minutes(5))]
     execution.record_sent(0, MSG[0], DUE0 + minutes(6))
-    assert then(execution)[1] == scheduled(1, DUE0 + minutes(66), "1 hour after the previous step")
+    assert then(execution) == [step_sent(0, DUE0 + minutes(6), scheduled(
+        1, DUE0 + minutes(66), "1 hour after the previous step"))]
 
 
 # migrate ---------------------------------------------------------------------------
@@ -1003,8 +1032,8 @@ def test_after_a_migration_the_next_step_follows_the_new_version() -> None:
     # When
     execution.record_sent(0, MSG[0], DUE0)
     # Then
-    assert then(execution)[1] == scheduled(1, DUE0 + minutes(120),
-                                           "2 hours after the previous step")
+    assert then(execution) == [step_sent(0, DUE0, scheduled(1, DUE0 + minutes(120),
+                                                            "2 hours after the previous step"))]
 
 
 def test_migrate_keeps_what_was_done_up_to_the_current_step() -> None:
@@ -1188,8 +1217,7 @@ def test_the_next_step_carries_the_score_the_sender_saw_and_the_log_remembers_it
     execution.record_sent(0, MSG[0], DUE0, score=45)
     # Then step 1 carries 45; an override without a fresh score keeps it, even after a reload
     assert then(execution) == [
-        ("WorkflowExecution.StepSent", {"step_no": 0, "message_id": MSG[0], "sent_at": DUE0}),
-        scheduled(1, DUE0 + minutes(60), "1 hour after the previous step", 45),
+        step_sent(0, DUE0, scheduled(1, DUE0 + minutes(60), "1 hour after the previous step", 45)),
     ]
     reloaded = given(*started(dispatched(0, DUE0), lambda e: e.record_sent(0, MSG[0], DUE0,
                                                                              score=45)))

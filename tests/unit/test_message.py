@@ -58,6 +58,40 @@ def test_mark_sent_records_what_was_sent() -> None:
     assert message.provider_id == "prov-1"
 
 
+def test_record_sent_creates_the_message_with_its_send_in_one_event() -> None:
+    # Given no message (the claim is the execution's StepDispatched)
+    # When the provider accepted the first attempt
+    message = Message.record_sent(
+        message_id=MESSAGE_ID, execution_id=EXECUTION_ID, lead_id=LEAD_ID, step_no=0,
+        channel="email", template_id=TEMPLATE_ID, queued_at=T0, provider_id="prov-1",
+        recipient="ana@example.com", subject="Hello Ana", body="Hi Ana",
+        now=T0 + timedelta(seconds=3))
+    # Then
+    assert then(message) == [("Message.CreatedSent", {
+        "execution_id": EXECUTION_ID, "lead_id": LEAD_ID, "step_no": 0, "channel": "email",
+        "template_id": TEMPLATE_ID, "queued_at": T0, "provider_id": "prov-1",
+        "recipient": "ana@example.com", "subject": "Hello Ana", "body": "Hi Ana",
+        "sent_at": T0 + timedelta(seconds=3),
+    })]
+    assert message.id == MESSAGE_ID and message.version == 1
+    assert message.status == "sent" and message.provider_id == "prov-1"
+    assert message.channel == "email" and message.execution_id == EXECUTION_ID
+
+
+def test_a_message_created_sent_is_rebuilt_the_same_and_takes_engagement() -> None:
+    # Given a message created with its send
+    original = Message.record_sent(
+        message_id=MESSAGE_ID, execution_id=EXECUTION_ID, lead_id=LEAD_ID, step_no=0,
+        channel="email", template_id=TEMPLATE_ID, queued_at=T0, provider_id="prov-1",
+        recipient="ana@example.com", subject=None, body="Hi", now=T0)
+    message = given(*original.collect_events())
+    assert state(message) == state(original)
+    # When the lead opens it
+    assert message.engage("opened", T0 + timedelta(hours=1)) is True
+    # Then
+    assert message.opened
+
+
 @pytest.mark.parametrize(("permanent", "status"), [(True, "failed"), (False, "retrying")])
 def test_mark_failed_records_the_failure(permanent: bool, status: str) -> None:
     # Given

@@ -51,6 +51,17 @@ OUTCOMES = ("WorkflowExecution.StepSent", "WorkflowExecution.StepFailed",
 TIMEOUT = timedelta(minutes=5)
 
 
+def scheduling(e: object) -> tuple[int, datetime, str] | None:
+    """(step, due, reason) if ``e`` schedules a step: a StepScheduled, or a StepSent carrying
+    the next step's schedule."""
+    name = type(e).__qualname__
+    if name == "WorkflowExecution.StepScheduled":
+        return e.step_no, e.due_at, e.reason  # type: ignore[attr-defined]
+    if name == "WorkflowExecution.StepSent" and e.next_step is not None:  # type: ignore[attr-defined]
+        return e.next_step, e.next_due_at, e.next_reason  # type: ignore[attr-defined]
+    return None
+
+
 class ExecutionMachine(RuleBasedStateMachine):
     """Random sequences of clock moves and commands on one execution.
 
@@ -258,7 +269,7 @@ class ExecutionMachine(RuleBasedStateMachine):
             elif name in OUTCOMES:
                 assert e.step_no in in_flight, "an outcome for a step not in flight"
                 in_flight.discard(e.step_no)
-            elif name in ("WorkflowExecution.StepScheduled", "WorkflowExecution.Completed"):
+            if name == "WorkflowExecution.Completed" or scheduling(e) is not None:
                 assert not stopped, f"{name} while paused or cancelled"
 
     @invariant()
@@ -272,20 +283,22 @@ class ExecutionMachine(RuleBasedStateMachine):
                 name = type(e).__qualname__
                 if name == "WorkflowExecution.StepSkipped" and e.reason == "agent's choice":
                     floor = recorded_at
-                if name != "WorkflowExecution.StepScheduled":
+                plan = scheduling(e)
+                if plan is None:
                     continue
-                assert e.due_at >= recorded_at
-                if e.reason == "sent now by the agent":
-                    assert e.due_at == recorded_at
+                _, due_at, reason = plan
+                assert due_at >= recorded_at
+                if reason == "sent now by the agent":
+                    assert due_at == recorded_at
                 elif floor is not None:
-                    assert e.due_at >= floor, (e.reason, e.due_at, floor)
-                floor = e.due_at
+                    assert due_at >= floor, (reason, due_at, floor)
+                floor = due_at
 
     @invariant()
     def steps_are_scheduled_in_order_within_a_round(self) -> None:
         for one_round in self.rounds():
-            numbers = [e.step_no for e, _ in one_round
-                       if type(e).__qualname__ == "WorkflowExecution.StepScheduled"]
+            plans = [scheduling(e) for e, _ in one_round]
+            numbers = [plan[0] for plan in plans if plan is not None]
             assert numbers == sorted(numbers)
             assert all(b - a <= 1 for a, b in pairwise(numbers))
             assert not numbers or numbers[0] == 0
