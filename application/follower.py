@@ -92,34 +92,51 @@ class Follower:
         self.caught_up = threading.Event()
 
     def run_once(self) -> int:
-        """Apply one batch; returns how many notifications were read."""
-        start = self.consumer.position()
+        """Apply one batch after the consumer's stored position; returns how many notifications
+        were read."""
+        return self._step(self.consumer.position())[0]
+
+    def _step(self, start: int) -> tuple[int, int | None]:
+        """Read and apply one batch after ``start``: how many notifications were read, and where
+        the next read starts (``None`` when the consumer's stored position must be asked again)."""
         notifications = self.app.recorder.select_notifications(
             start=start, limit=self.batch_size, topics=list(self.consumer.topics),
             inclusive_of_start=False)
         if not notifications:
-            return 0
+            return 0, start
         items = [Item(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
         try:
             self.consumer.apply(items, notifications[-1].id)
         except PositionMoved:
             log.warning("follower %s: position moved under it; re-reading", self.consumer.name)
-        return len(notifications)
+            return len(notifications), None
+        return len(notifications), notifications[-1].id
 
     def catch_up(self) -> None:
         while self.run_once():
             pass
 
     def run(self) -> None:
-        log.info("follower %s starting at %s", self.consumer.name, self.consumer.position())
+        """Under load each wake costs one read and one apply: the position a batch was applied
+        up to is where the next read starts (the consumer refuses a batch whose stored position
+        moved meanwhile, and then it is asked again), and a short batch means the log was read
+        to its end, so the follower waits for the next wake instead of reading once more. The
+        stored position is asked again after every idle wait, so a lost store (the due index
+        after a FLUSHALL) is noticed even when nothing is written."""
+        start: int | None = self.consumer.position()
+        log.info("follower %s starting at %s", self.consumer.name, start)
         while not self.stopping.is_set():
-            read = self.run_once()
-            if read < self.batch_size:
+            if start is None:
+                start = self.consumer.position()
+            read, start = self._step(start)
+            if start is not None and read < self.batch_size:
                 self.caught_up.set()
-                if not read:
-                    self.waiter.wait(self.idle_wait)
-                elif self.coalesce:
+                if read and self.coalesce:
                     self.stopping.wait(self.coalesce)
+                    continue
+                self.waiter.wait(self.idle_wait)
+                if not read:
+                    start = None
 
     def stop(self) -> None:
         self.stopping.set()

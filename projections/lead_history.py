@@ -7,6 +7,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from eventsourcing.utils import get_topic
 from sqlalchemy import BigInteger, Column, Connection, Engine, Index, String, Table, Text, select
 
@@ -109,7 +110,8 @@ def _data(event: Any) -> str:
     """The event's own fields, as JSON, for readers who want more than the summary."""
     skip = {"originator_id", "originator_version", "timestamp", "originator_topic"}
     fields = {k: v for k, v in event.__dict__.items() if k not in skip}
-    return json.dumps(fields, default=str, sort_keys=True)
+    return orjson.dumps(fields, default=str,
+                        option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
 
 
 class LeadHistoryProjection(SqlProjection):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
@@ -350,6 +350,10 @@ class ApplicationScenarios:
         assert positions == sorted(positions)
         assert rows[6]["summary"] == "Email sent: “Ana, new listings”"
         assert rows[7]["summary"].startswith("step 1 (email) sent; step 2 (")
+        sent = rows[7]["data"]  # the event's own fields, for readers who want more
+        assert sent["step_no"] == 0 and sent["next_step"] == 1
+        assert datetime.fromisoformat(sent["next_due_at"]) >= datetime.fromisoformat(
+            sent["sent_at"])
         assert "lost" in rows[-1]["summary"]
         # When the read model is dropped and rebuilt from the log
         h.rt.history.drop()

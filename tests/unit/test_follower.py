@@ -1,0 +1,130 @@
+"""The follower's loop: what each wake costs, and when it asks the consumer's position again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from application.follower import Consumer, Follower, Item, PositionMoved, Waiter
+
+
+@dataclass
+class Note:
+    id: int
+
+
+@dataclass
+class Log:
+    """The log a follower reads: notification ids 1..n; counts the reads."""
+
+    notes: list[Note] = field(default_factory=list)
+    reads: int = 0
+
+    def append(self, n: int = 1) -> None:
+        first = len(self.notes) + 1
+        self.notes += [Note(i) for i in range(first, first + n)]
+
+    def select_notifications(self, start: int, limit: int, topics: list[str],
+                             inclusive_of_start: bool) -> list[Note]:
+        assert not inclusive_of_start
+        self.reads += 1
+        return [n for n in self.notes if n.id > start][:limit]
+
+
+class App:
+    def __init__(self, log: Log) -> None:
+        self.recorder = log
+        self.mapper = self
+
+    def to_domain_event(self, note: Note) -> Any:
+        return f"event {note.id}"
+
+
+class Counter(Consumer):
+    """A consumer whose stored position can be lost or moved behind the follower's back."""
+
+    name = "counter"
+
+    def __init__(self) -> None:
+        self.stored = 0
+        self.asked = 0
+        self.applied: list[int] = []
+
+    def position(self) -> int:
+        self.asked += 1
+        return self.stored
+
+    def apply(self, items: list[Item], last_position: int) -> None:
+        if items[0].position <= self.stored:
+            raise PositionMoved("applied elsewhere")
+        self.applied += [i.position for i in items]
+        self.stored = last_position
+
+
+class Script(Waiter):
+    """Each wait runs the next scripted action; the follower stops when they run out."""
+
+    def __init__(self, follower: list[Follower], *actions: Any) -> None:
+        self.follower = follower
+        self.actions = list(actions)
+        self.waits = 0
+
+    def wait(self, timeout: float) -> None:
+        self.waits += 1
+        if self.actions:
+            self.actions.pop(0)()
+        else:
+            self.follower[0].stop()
+
+
+def run(log: Log, consumer: Counter, *actions: Any) -> Script:
+    holder: list[Follower] = []
+    waiter = Script(holder, *actions)
+    holder.append(Follower(App(log), consumer, waiter, batch_size=10))  # type: ignore[arg-type]
+    holder[0].run()
+    return waiter
+
+
+def test_under_load_each_wake_costs_one_read_and_no_position_query() -> None:
+    # Given a log of 3 events and a consumer at 0
+    log, consumer = Log(), Counter()
+    log.append(3)
+    # When 20 commits of 2 events wake it one after the other
+    waiter = run(log, consumer, *[lambda: log.append(2)] * 20)
+    # Then every event was applied once, in order
+    assert consumer.applied == list(range(1, 44))
+    # And the position was asked only at the start
+    assert consumer.asked == 1
+    # And each wake read once (a short batch is the end of the log: no second read to find out)
+    assert log.reads == 1 + 20 and waiter.waits == 21
+
+
+def test_a_store_lost_while_idle_is_noticed_after_the_next_idle_wait() -> None:
+    # Given a consumer that applied all 5 events of the log
+    log, consumer = Log(), Counter()
+    log.append(5)
+
+    def lose_the_store() -> None:  # a FLUSHALL of the due index
+        consumer.stored = 0
+
+    # When its store is lost while nothing is written
+    run(log, consumer, lambda: None, lose_the_store)
+    # Then it asks again after the idle wait and applies the log again from the start
+    assert consumer.applied == [1, 2, 3, 4, 5, 1, 2, 3, 4, 5]
+
+
+def test_a_position_moved_elsewhere_is_asked_again_at_once() -> None:
+    # Given a consumer at 2 of a log of 4 events
+    log, consumer = Log(), Counter()
+    log.append(4)
+    consumer.stored = 2
+
+    def another_runner_applies_up_to_6() -> None:
+        log.append(4)
+        consumer.stored = 6
+
+    # When, after a wake, another runner has moved it on to 6
+    waiter = run(log, consumer, another_runner_applies_up_to_6)
+    # Then its batch from 4 is refused, it asks again and goes on from 6 without waiting
+    assert consumer.applied == [3, 4, 7, 8]
+    assert waiter.waits == 2 and consumer.asked == 2  # no wait between the refusal and 7-8
