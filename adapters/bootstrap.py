@@ -239,6 +239,10 @@ class Runtime:
 
     def start_worker(self) -> dramatiq.Worker:
         worker = self.worker()
+        # Before taking messages: otherwise the first ones (a new hot lead's first touch, say)
+        # wait while the process connects, reads the catalogue and compiles templates
+        ready = self.sender.warm()
+        log.info("worker ready: catalogue read, %d templates compiled", ready)
         worker.start()
         self.stoppables.append(worker)
         return worker

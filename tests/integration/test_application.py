@@ -11,6 +11,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from adapters.settings import Settings
+from adapters.templating import JinjaRenderer
 from application.errors import Invalid, NotFound
 from application.follower import Item
 from application.trigger import TriggerPolicy
@@ -51,6 +52,23 @@ class ApplicationScenarios:
         assert execution.steps[1]["status"] == "scheduled"
         assert execution.steps[1]["due_at"] == sent_at + timedelta(minutes=60)
         assert execution.current_step == 1 and execution.status == "active"
+
+    def test_a_worker_reads_and_compiles_the_live_workflows_templates_before_sending(
+            self, h: Harness) -> None:
+        # Given a published three-step workflow (three templates) and a paused copy of it
+        three_step_workflow(h.rt.app)
+        held = three_step_workflow(h.rt.app)
+        h.rt.app.hold_workflow(held, True, "not yet")
+        # When a worker starts in a new process (a new runtime on the same stores)
+        sender = Harness(h.settings, h.clock).rt.sender
+        renderer = sender.app.renderer
+        assert isinstance(renderer, JinjaRenderer) and not renderer._cache
+        ready = sender.warm()
+        # Then the live workflow's templates are read and compiled; the paused one's are not
+        assert ready == 3 and len(sender._templates) == 3
+        assert len(renderer._cache) == 5  # the email's subject and body, the SMS, the in-app two
+        # And a limit stops it early
+        assert Harness(h.settings, h.clock).rt.sender.warm(max_templates=2) == 2
 
     def test_no_execution_without_an_upward_crossing(self, h: Harness) -> None:
         app = h.rt.app
