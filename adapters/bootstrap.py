@@ -178,9 +178,11 @@ class Runtime:
         return Follower(self.app, consumer, self._waiter(),
                         idle_wait=self.settings.follower_idle_seconds, coalesce=coalesce)
 
-    def scheduler_followers(self) -> list[Follower]:
+    def scheduler_followers(self, claimer: Claimer | None = None) -> list[Follower]:
+        """The trigger and the due feeder; the feeder wakes ``claimer`` for an urgent step."""
         return [self.follower(TriggerPolicy(self.app)),
-                self.follower(DueFeeder(self.schedule, self.due_steps))]
+                self.follower(DueFeeder(self.schedule, self.due_steps,
+                                        on_urgent=claimer.wake if claimer else None))]
 
     @cached_property
     def read_models(self) -> ReadModels:
@@ -225,10 +227,10 @@ class Runtime:
         self.threads.append(thread)
 
     def start_scheduler(self) -> None:
-        for follower in self.scheduler_followers():
+        claimer = self.claimer()
+        for follower in self.scheduler_followers(claimer):
             self.stoppables.append(follower)
             self.spawn(follower.consumer.name, follower.run)
-        claimer = self.claimer()
         self.stoppables.append(claimer)
         self.spawn("claimer", claimer.run)
 

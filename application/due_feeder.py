@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from eventsourcing.utils import get_topic
 
 from application.follower import Consumer, Item, PositionMoved
 from application.ports import DueChange, DueSchedule, DueSnapshot
 from domain.execution import WorkflowExecution as X
-from domain.priority import LANES, lane
+from domain.priority import LANES, URGENT_LANE, lane
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,14 @@ class DueFeeder(Consumer):
     name = "due_feeder"
     topics = DUE_TOPICS
 
-    def __init__(self, schedule: DueSchedule, snapshot: DueSnapshot | None = None) -> None:
+    def __init__(self, schedule: DueSchedule, snapshot: DueSnapshot | None = None,
+                 on_urgent: Callable[[], None] | None = None) -> None:
+        """``on_urgent`` is called once a batch that indexed an urgent step (a live crossing's
+        first touch) is applied: the claim loop of this process takes it at once instead of at
+        its next poll."""
         self.schedule = schedule
         self.snapshot = snapshot
+        self.on_urgent = on_urgent
         self._expected = 0
 
     def position(self) -> int:
@@ -88,3 +94,6 @@ class DueFeeder(Consumer):
         changes = [due_change(item.event) for item in items]
         self.schedule.apply(changes, self._expected, last_position)
         self._expected = last_position
+        if self.on_urgent is not None and any(due is not None and lane_ == URGENT_LANE
+                                              for _, due, lane_ in changes):
+            self.on_urgent()

@@ -46,6 +46,11 @@ class Claimer:
         self.lease_ms = lease_ms
         self.idle_wait = idle_wait
         self.stopping = threading.Event()
+        self._woken = threading.Event()
+
+    def wake(self) -> None:
+        """Claim now rather than at the end of the idle wait (an urgent step was just indexed)."""
+        self._woken.set()
 
     def room(self, outstanding: Count | None) -> int:
         """How many members may be claimed now for a queue with this count (None: no limit)."""
@@ -84,7 +89,9 @@ class Claimer:
                 self.stopping.wait(1.0)
                 continue
             if claimed < self.batch_size:
-                self.stopping.wait(self.idle_wait)
+                self._woken.wait(self.idle_wait)
+                self._woken.clear()
 
     def stop(self) -> None:
         self.stopping.set()
+        self._woken.set()

@@ -1,14 +1,23 @@
-"""Restoring a lost due index from a snapshot: all or nothing, and only once."""
+"""The due feeder: restoring a lost index from a snapshot (all or nothing, and only once), and
+waking the claim loop for an urgent step."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from uuid import uuid4
 
 import pytest
 
 from application.due_feeder import DueFeeder
+from application.follower import Item
 from application.ports import DueChange, DueSnapshot
+from domain.execution import WorkflowExecution
+from scheduler.claimer import Claimer
 from scheduler.due_index import MemoryDueSchedule
+from tests.conftest import FakeClock
 
 
 class Snapshot(DueSnapshot):
@@ -75,3 +84,58 @@ def test_a_feeder_that_finds_another_finished_first_takes_its_position() -> None
             return position, racing()
 
     assert DueFeeder(schedule, Racing(42, CHUNKS)).position() == 50
+
+
+# Waking the claim loop for an urgent step ----------------------------------------
+
+
+def _events() -> tuple[object, object, object]:
+    """A live crossing's start (step 1 urgent), a backfilled start, and a sent step."""
+    steps = [{"channel": "email", "template_id": str(uuid4()), "delay_minutes": 0}] * 2
+    now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+    def start(kind: str) -> WorkflowExecution:
+        return WorkflowExecution.start(execution_id=uuid4(), lead_id=uuid4(),
+                                       workflow_id=uuid4(), workflow_version=1, steps=steps,
+                                       trigger={"kind": kind, "new": 85}, timezone="UTC",
+                                       now=now)
+
+    live, backfill = start("score"), start("backfill")
+    live_scheduled = live.collect_events()[-1]
+    backfill_scheduled = backfill.collect_events()[-1]
+    backfill.dispatch(0, uuid4(), now)
+    backfill.record_sent(0, backfill.step(0)["message_id"], now)
+    return live_scheduled, backfill_scheduled, backfill.collect_events()[-1]
+
+
+def test_the_feeder_wakes_the_claim_loop_only_for_an_urgent_step() -> None:
+    live, backfilled, sent = _events()
+    woken: list[int] = []
+    feeder = DueFeeder(MemoryDueSchedule(), on_urgent=lambda: woken.append(1))
+    feeder.position()
+    # When a batch of non-urgent changes is applied, nothing is woken
+    feeder.apply([Item(1, backfilled), Item(2, sent)], 2)
+    assert woken == []
+    # When a batch holds a live crossing's first step, the claim loop is woken once
+    feeder.apply([Item(3, backfilled), Item(4, live), Item(5, sent)], 5)
+    assert woken == [1]
+
+
+def test_a_woken_claim_loop_claims_at_once_not_at_the_end_of_its_idle_wait() -> None:
+    clock = FakeClock()
+    schedule = MemoryDueSchedule()
+    taken = threading.Event()
+    claimer = Claimer(schedule, lambda ids: None, clock, idle_wait=30.0,
+                      urgent=lambda ids: taken.set())
+    thread = threading.Thread(target=claimer.run, daemon=True)
+    thread.start()
+    time.sleep(0.2)  # it found nothing and waits (30 s)
+    now_ms = int(clock.now().timestamp() * 1000)
+    schedule.apply([("hot-lead", now_ms, 0)], 0, 1)
+    claimer.wake()
+    try:
+        assert taken.wait(5.0), "the woken claim loop did not claim the urgent step"
+    finally:
+        claimer.stop()
+        thread.join(5.0)
+    assert not thread.is_alive()
