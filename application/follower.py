@@ -54,7 +54,8 @@ class Waiter(ABC):
     """Blocks a follower until the log may have grown."""
 
     @abstractmethod
-    def wait(self, timeout: float) -> None: ...
+    def wait(self, timeout: float) -> bool:
+        """Block until woken (True) or ``timeout`` seconds have passed (False)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass
@@ -69,9 +70,10 @@ class LocalWaiter(Waiter):
     def wake(self) -> None:
         self._event.set()
 
-    def wait(self, timeout: float) -> None:
-        self._event.wait(timeout)
+    def wait(self, timeout: float) -> bool:
+        woken = self._event.wait(timeout)
         self._event.clear()
+        return woken
 
 
 class Follower:
@@ -121,8 +123,9 @@ class Follower:
         up to is where the next read starts (the consumer refuses a batch whose stored position
         moved meanwhile, and then it is asked again), and a short batch means the log was read
         to its end, so the follower waits for the next wake instead of reading once more. The
-        stored position is asked again after every idle wait, so a lost store (the due index
-        after a FLUSHALL) is noticed even when nothing is written."""
+        stored position is asked again whenever a wait ends with nothing new, so a lost store
+        (the due index after a FLUSHALL) is noticed even when nothing is written; a wake for
+        events of other topics (most wakes of the trigger follower) costs only the read."""
         start: int | None = self.consumer.position()
         log.info("follower %s starting at %s", self.consumer.name, start)
         while not self.stopping.is_set():
@@ -134,8 +137,8 @@ class Follower:
                 if read and self.coalesce:
                     self.stopping.wait(self.coalesce)
                     continue
-                self.waiter.wait(self.idle_wait)
-                if not read:
+                woken = self.waiter.wait(self.idle_wait)
+                if not read and not woken:
                     start = None
 
     def stop(self) -> None:

@@ -69,12 +69,21 @@ class Script(Waiter):
         self.actions = list(actions)
         self.waits = 0
 
-    def wait(self, timeout: float) -> None:
+    def wait(self, timeout: float) -> bool:
+        """Woken when the action wrote something; timed out otherwise."""
         self.waits += 1
-        if self.actions:
-            self.actions.pop(0)()
-        else:
+        if not self.actions:
             self.follower[0].stop()
+            return False
+        return self.actions.pop(0)() is not None
+
+
+def commit(log: Log, n: int) -> Any:
+    """A commit of ``n`` events, which wakes the follower."""
+    def go() -> bool:
+        log.append(n)
+        return True
+    return go
 
 
 def run(log: Log, consumer: Counter, *actions: Any) -> Script:
@@ -90,7 +99,7 @@ def test_under_load_each_wake_costs_one_read_and_no_position_query() -> None:
     log, consumer = Log(), Counter()
     log.append(3)
     # When 20 commits of 2 events wake it one after the other
-    waiter = run(log, consumer, *[lambda: log.append(2)] * 20)
+    waiter = run(log, consumer, *[commit(log, 2)] * 20)
     # Then every event was applied once, in order
     assert consumer.applied == list(range(1, 44))
     # And the position was asked only at the start
@@ -113,15 +122,27 @@ def test_a_store_lost_while_idle_is_noticed_after_the_next_idle_wait() -> None:
     assert consumer.applied == [1, 2, 3, 4, 5, 1, 2, 3, 4, 5]
 
 
+def test_wakes_for_other_topics_cost_one_read_and_no_position_query() -> None:
+    # Given a consumer that applied the 2 events of the log
+    log, consumer = Log(), Counter()
+    log.append(2)
+    # When 10 commits of events it does not follow wake it (its read finds nothing)
+    waiter = run(log, consumer, *[lambda: True] * 10)
+    # Then each wake cost one read, and the position was asked only at the start
+    assert log.reads == 1 + 10 and waiter.waits == 11
+    assert consumer.asked == 1 and consumer.applied == [1, 2]
+
+
 def test_a_position_moved_elsewhere_is_asked_again_at_once() -> None:
     # Given a consumer at 2 of a log of 4 events
     log, consumer = Log(), Counter()
     log.append(4)
     consumer.stored = 2
 
-    def another_runner_applies_up_to_6() -> None:
+    def another_runner_applies_up_to_6() -> bool:
         log.append(4)
         consumer.stored = 6
+        return True
 
     # When, after a wake, another runner has moved it on to 6
     waiter = run(log, consumer, another_runner_applies_up_to_6)
