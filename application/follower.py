@@ -18,6 +18,10 @@ from eventsourcing.application import Application
 
 log = logging.getLogger(__name__)
 
+#: A follower's cursor moves ahead of its consumer's stored position over events of other topics;
+#: the stored position follows it at least every this many events.
+CHECKPOINT = 10_000
+
 
 @dataclass(frozen=True)
 class Item:
@@ -98,11 +102,12 @@ class Follower:
         were read."""
         return self._step(self.consumer.position())[0]
 
-    def _step(self, start: int) -> tuple[int, int | None]:
-        """Read and apply one batch after ``start``: how many notifications were read, and where
-        the next read starts (``None`` when the consumer's stored position must be asked again)."""
+    def _step(self, start: int, stop: int | None = None) -> tuple[int, int | None]:
+        """Read (up to ``stop``, if given) and apply one batch after ``start``: how many
+        notifications were read, and the position of the last one applied (``start`` when none
+        was read; ``None`` when the consumer refused the batch: its stored position moved)."""
         notifications = self.app.recorder.select_notifications(
-            start=start, limit=self.batch_size, topics=list(self.consumer.topics),
+            start=start, limit=self.batch_size, stop=stop, topics=list(self.consumer.topics),
             inclusive_of_start=False)
         if not notifications:
             return 0, start
@@ -114,6 +119,16 @@ class Follower:
             return len(notifications), None
         return len(notifications), notifications[-1].id
 
+    def _checkpoint(self, cursor: int) -> bool:
+        """Move the consumer's stored position over events of other topics read past; False when
+        it refused (its stored position moved)."""
+        try:
+            self.consumer.apply([], cursor)
+            return True
+        except PositionMoved:
+            log.warning("follower %s: position moved under it; re-reading", self.consumer.name)
+            return False
+
     def catch_up(self) -> None:
         while self.run_once():
             pass
@@ -122,24 +137,51 @@ class Follower:
         """Under load each wake costs one read and one apply: the position a batch was applied
         up to is where the next read starts (the consumer refuses a batch whose stored position
         moved meanwhile, and then it is asked again), and a short batch means the log was read
-        to its end, so the follower waits for the next wake instead of reading once more. The
-        stored position is asked again whenever a wait ends with nothing new, so a lost store
-        (the due index after a FLUSHALL) is noticed even when nothing is written; a wake for
-        events of other topics (most wakes of the trigger follower) costs only the read."""
-        start: int | None = self.consumer.position()
-        log.info("follower %s starting at %s", self.consumer.name, start)
+        to its end, so the follower waits for the next wake instead of reading once more.
+
+        A read that finds nothing of the consumer's topics makes the next ones bounded by the
+        log's head, read first: the follower's cursor then moves past the events of other topics,
+        so a consumer of a rare topic (the trigger's score changes during a burst of sends) does
+        not scan every event since its last match at every wake. The consumer's stored position
+        follows the cursor every ``CHECKPOINT`` events, and before it is asked again.
+
+        It is asked again whenever a wait ends with nothing new, so a lost store (the due index
+        after a FLUSHALL) is noticed even when nothing is written; a wake for events of other
+        topics (most wakes of the trigger follower) costs a read of the head and a bounded read."""
+        stored = self.consumer.position()
+        cursor: int | None = stored
+        bounded = False
+        log.info("follower %s starting at %s", self.consumer.name, stored)
         while not self.stopping.is_set():
-            if start is None:
-                start = self.consumer.position()
-            read, start = self._step(start)
-            if start is not None and read < self.batch_size:
+            if cursor is None:
+                cursor = stored = self.consumer.position()
+            head = self.app.recorder.max_notification_id() if bounded else None
+            read, last = self._step(cursor, stop=head)
+            if last is None:
+                cursor, bounded = None, False
+                continue
+            if read:
+                cursor = stored = last
+                bounded = False
+            elif head is not None:
+                cursor = max(cursor, head)
+            else:
+                bounded = bool(self.consumer.topics)
+            if cursor - stored >= CHECKPOINT:
+                if not self._checkpoint(cursor):
+                    cursor = None
+                    continue
+                stored = cursor
+            if read < self.batch_size:
                 self.caught_up.set()
                 if read and self.coalesce:
                     self.stopping.wait(self.coalesce)
                     continue
                 woken = self.waiter.wait(self.idle_wait)
                 if not read and not woken:
-                    start = None
+                    if cursor > stored:
+                        self._checkpoint(cursor)
+                    cursor = None
 
     def stop(self) -> None:
         self.stopping.set()

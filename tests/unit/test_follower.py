@@ -5,30 +5,46 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
+from application import follower
 from application.follower import Consumer, Follower, Item, PositionMoved, Waiter
 
 
 @dataclass
 class Note:
     id: int
+    topic: str = "a"
 
 
 @dataclass
 class Log:
-    """The log a follower reads: notification ids 1..n; counts the reads."""
+    """The log a follower reads: notification ids 1..n; counts the reads and the rows a read
+    went through (as PostgreSQL does, in id order, from ``start`` to a match or the end)."""
 
     notes: list[Note] = field(default_factory=list)
     reads: int = 0
+    scanned: int = 0
 
-    def append(self, n: int = 1) -> None:
+    def append(self, n: int = 1, topic: str = "a") -> None:
         first = len(self.notes) + 1
-        self.notes += [Note(i) for i in range(first, first + n)]
+        self.notes += [Note(i, topic) for i in range(first, first + n)]
 
-    def select_notifications(self, start: int, limit: int, topics: list[str],
+    def max_notification_id(self) -> int | None:
+        return self.notes[-1].id if self.notes else None
+
+    def select_notifications(self, start: int, limit: int, stop: int | None, topics: list[str],
                              inclusive_of_start: bool) -> list[Note]:
         assert not inclusive_of_start
         self.reads += 1
-        return [n for n in self.notes if n.id > start][:limit]
+        found = []
+        for note in self.notes[start:stop]:  # ids are positions + 1
+            self.scanned += 1
+            if not topics or note.topic in topics:
+                found.append(note)
+                if len(found) == limit:
+                    break
+        return found
 
 
 class App:
@@ -45,16 +61,22 @@ class Counter(Consumer):
 
     name = "counter"
 
-    def __init__(self) -> None:
+    def __init__(self, topics: tuple[str, ...] = ()) -> None:
+        self.topics = topics
         self.stored = 0
         self.asked = 0
         self.applied: list[int] = []
+        self.checkpoints: list[int] = []
 
     def position(self) -> int:
         self.asked += 1
         return self.stored
 
     def apply(self, items: list[Item], last_position: int) -> None:
+        if not items:  # a checkpoint over events of other topics
+            self.checkpoints.append(last_position)
+            self.stored = max(self.stored, last_position)
+            return
         if items[0].position <= self.stored:
             raise PositionMoved("applied elsewhere")
         self.applied += [i.position for i in items]
@@ -78,10 +100,10 @@ class Script(Waiter):
         return self.actions.pop(0)() is not None
 
 
-def commit(log: Log, n: int) -> Any:
+def commit(log: Log, n: int, topic: str = "a") -> Any:
     """A commit of ``n`` events, which wakes the follower."""
     def go() -> bool:
-        log.append(n)
+        log.append(n, topic)
         return True
     return go
 
@@ -149,3 +171,35 @@ def test_a_position_moved_elsewhere_is_asked_again_at_once() -> None:
     # Then its batch from 4 is refused, it asks again and goes on from 6 without waiting
     assert consumer.applied == [3, 4, 7, 8]
     assert waiter.waits == 2 and consumer.asked == 2  # no wait between the refusal and 7-8
+
+
+def test_a_rare_topic_is_not_read_again_from_its_last_match_at_every_wake() -> None:
+    # Given a consumer of topic "a" that applied the one "a" event of the log
+    log, consumer = Log(), Counter(topics=("a",))
+    log.append(1)
+    # When 50 commits of 100 events of another topic wake it, with one "a" among them, and then
+    # it idles
+    wakes = [commit(log, 100, "b")] * 25 + [commit(log, 1, "a")] + [commit(log, 100, "b")] * 25
+    run(log, consumer, *wakes, lambda: None)
+    # Then the "a" events were applied once each, in order
+    assert consumer.applied == [1, 2502]
+    # And the reads went through each event about once, not through every event since the last
+    # match at every wake (that would be about 65,000)
+    assert log.scanned < 3 * 5_001
+    # And its stored position followed the cursor over the other topic before it was asked again
+    assert consumer.checkpoints[-1] == consumer.stored == 5_002
+
+
+def test_the_stored_position_follows_the_cursor_every_checkpoint(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(follower, "CHECKPOINT", 300)
+    # Given a consumer of topic "a" at the end of a log of one event
+    log, consumer = Log(), Counter(topics=("a",))
+    log.append(1)
+    # When commits of another topic keep waking it, with no idle wait
+    run(log, consumer, *[commit(log, 100, "b")] * 10)
+    # Then its stored position was moved along while it ran, at least every 300 events
+    assert consumer.checkpoints and consumer.checkpoints[0] <= 401
+    assert all(b - a <= 400 for a, b in zip([1, *consumer.checkpoints], consumer.checkpoints,
+                                           strict=False))
+    assert consumer.applied == [1]
