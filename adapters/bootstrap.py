@@ -179,10 +179,12 @@ class Runtime:
                         idle_wait=self.settings.follower_idle_seconds, coalesce=coalesce)
 
     def scheduler_followers(self, claimer: Claimer | None = None) -> list[Follower]:
-        """The trigger and the due feeder; the feeder wakes ``claimer`` for an urgent step."""
-        return [self.follower(TriggerPolicy(self.app)),
+        """The trigger and the due feeder; both wake ``claimer`` for an urgent step (the trigger
+        offers it to the index at once, the feeder indexes it from the log)."""
+        wake = claimer.wake if claimer else None
+        return [self.follower(TriggerPolicy(self.app, self.schedule if claimer else None, wake)),
                 self.follower(DueFeeder(self.schedule, self.due_steps,
-                                        on_urgent=claimer.wake if claimer else None))]
+                                        on_urgent=wake))]
 
     @cached_property
     def read_models(self) -> ReadModels:

@@ -94,6 +94,13 @@ class DueSchedule(ABC):
         each comes back after ``lease_ms`` unless the log moves it first."""
 
     @abstractmethod
+    def offer(self, member: str, due_ms: int, lane: int, position: int) -> bool:
+        """Add ``member`` ahead of the feeder, unless the index already followed the log to
+        ``position`` (the log position of the change that schedules it: the feeder set it, and
+        may have moved it since) or holds it in some lane. The feeder still applies that change
+        when it gets there. Returns whether it was added."""
+
+    @abstractmethod
     def due_at(self, member: str) -> int | None:
         """The member's due time (or lease expiry) in epoch ms, if it is in the index."""
 

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+from collections.abc import Callable
+from uuid import UUID
 
+from eventsourcing.application import Recording
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.utils import get_topic
 
 from application.app import FollowUp
+from application.due_feeder import epoch_ms
 from application.enrolment import live_groups, try_enrol
 from application.follower import Consumer, Item
+from application.ports import DueSchedule
+from domain.execution import WorkflowExecution
 from domain.lead import Lead
+from domain.priority import URGENT, URGENT_LANE
 from domain.scoring import crossed_upward
 
 TRIGGER_RETRIES = 8
+log = logging.getLogger(__name__)
 
 
 class TriggerPolicy(Consumer):
@@ -23,8 +32,14 @@ class TriggerPolicy(Consumer):
     name = "trigger"
     topics = (get_topic(Lead.ScoreChanged),)
 
-    def __init__(self, app: FollowUp) -> None:
+    def __init__(self, app: FollowUp, schedule: DueSchedule | None = None,
+                 wake: Callable[[], None] | None = None) -> None:
+        """With ``schedule``, a started execution's urgent first step (a live crossing's first
+        touch) is offered to the due index as soon as it is saved, ahead of the due feeder, which
+        may be busy with a backlog; ``wake`` then wakes the claim loop."""
         self.app = app
+        self.schedule = schedule
+        self.wake = wake
 
     def position(self) -> int:
         return self.app.recorder.max_tracking_id(self.name) or 0  # type: ignore[attr-defined]
@@ -41,7 +56,8 @@ class TriggerPolicy(Consumer):
             started = self._decide(event)
             try:
                 if started:
-                    self.app.save(*started, tracking=Tracking(self.name, position))
+                    recordings = self.app.save(*started, tracking=Tracking(self.name, position))
+                    self._offer(recordings)
                 else:
                     self._track(position)
                 return
@@ -68,6 +84,22 @@ class TriggerPolicy(Consumer):
             if execution is not None:
                 starts.append(execution)
         return [lead, *starts] if starts else []
+
+    def _offer(self, recordings: list[Recording[UUID]]) -> None:
+        if self.schedule is None:
+            return
+        offered = False
+        for recording in recordings:
+            event = recording.domain_event
+            if isinstance(event, WorkflowExecution.StepScheduled) and event.priority >= URGENT:
+                try:
+                    offered |= self.schedule.offer(str(event.originator_id), epoch_ms(event.due_at),
+                                                   URGENT_LANE, recording.notification.id)
+                except Exception:  # the feeder brings it all the same
+                    log.warning("could not offer %s to the due index", event.originator_id,
+                                exc_info=True)
+        if offered and self.wake is not None:
+            self.wake()
 
     def _track(self, position: int) -> None:
         with contextlib.suppress(IntegrityError):  # already at or past it

@@ -48,6 +48,20 @@ return taken
 """
 
 
+# Add a member ahead of the feeder, only if the index has not followed the log to the change that
+# schedules it and no lane holds it. KEYS: the position, then the lanes. ARGV: that change's
+# position, member, due ms, lane.
+OFFER = """
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if cur >= tonumber(ARGV[1]) then return 0 end
+for k = 2, #KEYS do
+  if redis.call('ZSCORE', KEYS[k], ARGV[2]) then return 0 end
+end
+redis.call('ZADD', KEYS[tonumber(ARGV[4]) + 2], ARGV[3], ARGV[2])
+return 1
+"""
+
+
 class RedisDueSchedule(DueSchedule):
     def __init__(self, client: redis.Redis, prefix: str = "followup") -> None:
         self.client = client
@@ -55,6 +69,7 @@ class RedisDueSchedule(DueSchedule):
         self.position_key = f"{{{prefix}}}:due:position"
         self._apply = client.register_script(APPLY)
         self._claim = client.register_script(CLAIM)
+        self._offer = client.register_script(OFFER)
 
     def position(self) -> int:
         found = self.client.get(self.position_key)
@@ -76,6 +91,11 @@ class RedisDueSchedule(DueSchedule):
         found = self._claim(keys=self.lane_keys[lanes.start:lanes.stop],
                             args=[now_ms, limit, lease_ms])
         return [m.decode() if isinstance(m, bytes) else m for m in found]
+
+    def offer(self, member: str, due_ms: int, lane: int, position: int) -> bool:
+        added = self._offer(keys=[self.position_key, *self.lane_keys],
+                            args=[position, member, due_ms, lane])
+        return bool(added)
 
     def due_at(self, member: str) -> int | None:
         pipe = self.client.pipeline(transaction=False)
@@ -130,6 +150,13 @@ class MemoryDueSchedule(DueSchedule):
             for lane, _, member in due:
                 self._scores[member] = (lane, now_ms + lease_ms)
             return [m for _, _, m in due]
+
+    def offer(self, member: str, due_ms: int, lane: int, position: int) -> bool:
+        with self._lock:
+            if self._position >= position or member in self._scores:
+                return False
+            self._scores[member] = (lane, due_ms)
+            return True
 
     def due_at(self, member: str) -> int | None:
         found = self._scores.get(member)

@@ -13,7 +13,7 @@ from eventsourcing.persistence import IntegrityError
 from adapters.settings import Settings
 from adapters.templating import JinjaRenderer
 from application.errors import Invalid, NotFound
-from application.follower import Item
+from application.follower import Follower, Item, LocalWaiter
 from application.trigger import TriggerPolicy
 from domain.execution import MAX_SEND_ATTEMPTS
 from tests.conftest import FakeClock
@@ -69,6 +69,26 @@ class ApplicationScenarios:
         assert len(renderer._cache) == 5  # the email's subject and body, the SMS, the in-app two
         # And a limit stops it early
         assert Harness(h.settings, h.clock).rt.sender.warm(max_templates=2) == 2
+
+    def test_the_trigger_offers_a_first_touch_to_the_index_before_the_feeder_reads_it(
+            self, h: Harness) -> None:
+        # Given a published workflow, Ana at 50, and a trigger that offers to the due index
+        three_step_workflow(h.rt.app)
+        lead = register_ana(h.rt.app)
+        woken: list[int] = []
+        trigger = Follower(h.rt.app, TriggerPolicy(h.rt.app, h.rt.schedule,
+                                                   lambda: woken.append(1)), LocalWaiter())
+        h.rt.app.change_score(lead, 85, "viewed a listing")
+        # When the trigger applies the crossing, and the feeder has not run
+        trigger.catch_up()
+        # Then the first step is in the index already, due now, and the claim loop was woken
+        [execution] = h.rt.app.lead_executions(lead)
+        now_ms = int(h.clock.now().timestamp() * 1000)
+        assert h.rt.schedule.due_at(str(execution.id)) == now_ms and woken == [1]
+        assert h.rt.schedule.position() < h.rt.app.recorder.max_notification_id()
+        # And once the feeder follows the log, one step is sent, once
+        assert h.send_due() == ["sent"] and len(h.channel.sent) == 1
+        assert h.send_due() == []
 
     def test_no_execution_without_an_upward_crossing(self, h: Harness) -> None:
         app = h.rt.app

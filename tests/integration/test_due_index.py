@@ -145,3 +145,20 @@ def test_redis_claims_exactly_what_the_model_claims(
     finally:
         real.forget()
         client.close()
+
+
+def test_an_offer_ahead_of_the_feeder_adds_only_what_the_feeder_has_not_reached(
+        schedule: DueSchedule) -> None:
+    # Given an index at position 10 holding "held" in lane 2
+    schedule.apply([("held", 5_000, 2)], 0, 10)
+    # When the trigger offers members scheduled by changes at positions 11 and 9, and "held"
+    assert schedule.offer("new", 1_000, 0, 11) is True
+    assert schedule.offer("passed", 1_000, 0, 9) is False  # the feeder set it (or moved it)
+    assert schedule.offer("held", 1_000, 0, 12) is False  # a lane holds it: one member, one lane
+    # Then only the new one is there, claimable at once, and "held" stays where it was
+    assert schedule.due_at("new") == 1_000 and schedule.due_at("passed") is None
+    assert schedule.due_at("held") == 5_000
+    assert schedule.claim(1_000, 10, 60_000) == ["new"]
+    # And when the feeder gets to the change at 11, it sets the member as the log says
+    schedule.apply([("new", 1_000, 0)], 10, 11)
+    assert schedule.due_at("new") == 1_000 and schedule.size() == 2
