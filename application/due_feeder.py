@@ -92,7 +92,8 @@ class DueFeeder(Consumer):
 
     def apply(self, items: list[Item], last_position: int) -> None:
         changes = [due_change(item.event) for item in items]
-        self.schedule.apply(changes, self._expected, last_position)
+        self.schedule.apply(changes, self._expected, last_position,
+                            [item.position for item in items])
         self._expected = last_position
         if self.on_urgent is not None and any(due is not None and lane_ == URGENT_LANE
                                               for _, due, lane_ in changes):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -80,9 +80,13 @@ class DueSchedule(ABC):
         """The log position of the last change applied (0 when empty or lost)."""
 
     @abstractmethod
-    def apply(self, changes: list[DueChange], expected: int, position: int) -> None:
+    def apply(self, changes: list[DueChange], expected: int, position: int,
+              at: Sequence[int] | None = None) -> None:
         """Set (member, due epoch ms, lane) or remove (member, None, _), and move to
-        ``position``. Claims drain lane 0 first; within a lane, earliest due first.
+        ``position``. Claims drain lane 0 first; within a lane, earliest due first. ``at``
+        gives each change's own log position: a change that an ``offer`` already made is not
+        made again (a claim may have leased the member since; setting it again would have it
+        claimed twice).
 
         Raise ``PositionMoved`` when the stored position is not ``expected``.
         """
@@ -97,8 +101,8 @@ class DueSchedule(ABC):
     def offer(self, member: str, due_ms: int, lane: int, position: int) -> bool:
         """Add ``member`` ahead of the feeder, unless the index already followed the log to
         ``position`` (the log position of the change that schedules it: the feeder set it, and
-        may have moved it since) or holds it in some lane. The feeder still applies that change
-        when it gets there. Returns whether it was added."""
+        may have moved it since) or holds it in some lane. The feeder's ``apply`` of that change
+        then leaves it as it is. Returns whether it was added."""
 
     @abstractmethod
     def due_at(self, member: str) -> int | None:

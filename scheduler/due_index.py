@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 import redis
 
@@ -11,18 +12,31 @@ from application.ports import DueChange, DueSchedule
 from domain.priority import LANES
 
 # Apply a batch of changes and move the position, only if the position is what the feeder read.
-# KEYS: the position, then one sorted set per lane. ARGV: expected position, new position, then
-# (member, due ms or '' to remove, lane) triples. A member lives in at most one lane.
+# KEYS: the position, one sorted set per lane, then the hash of offered members (member: the log
+# position of the change the offer made). ARGV: expected position, new position, then (member,
+# due ms or '' to remove, lane, the change's log position or '') quadruples. A member lives in at
+# most one lane; a change an offer already made is left as it is (a claim may have leased it).
 APPLY = """
 local cur = redis.call('GET', KEYS[1])
 if not cur then cur = '0' end
 if cur ~= ARGV[1] then return redis.error_reply('POSITION_MOVED ' .. cur) end
-for i = 3, #ARGV, 3 do
-  local target = tonumber(ARGV[i + 2]) + 2
-  for k = 2, #KEYS do
-    if ARGV[i + 1] == '' or k ~= target then redis.call('ZREM', KEYS[k], ARGV[i]) end
+local offered = KEYS[#KEYS]
+for i = 3, #ARGV, 4 do
+  local made = false
+  if ARGV[i + 3] ~= '' then
+    local at = redis.call('HGET', offered, ARGV[i])
+    if at then
+      redis.call('HDEL', offered, ARGV[i])
+      made = (at == ARGV[i + 3])
+    end
   end
-  if ARGV[i + 1] ~= '' then redis.call('ZADD', KEYS[target], ARGV[i + 1], ARGV[i]) end
+  if not made then
+    local target = tonumber(ARGV[i + 2]) + 2
+    for k = 2, #KEYS - 1 do
+      if ARGV[i + 1] == '' or k ~= target then redis.call('ZREM', KEYS[k], ARGV[i]) end
+    end
+    if ARGV[i + 1] ~= '' then redis.call('ZADD', KEYS[target], ARGV[i + 1], ARGV[i]) end
+  end
 end
 redis.call('SET', KEYS[1], ARGV[2])
 return 1
@@ -49,15 +63,16 @@ return taken
 
 
 # Add a member ahead of the feeder, only if the index has not followed the log to the change that
-# schedules it and no lane holds it. KEYS: the position, then the lanes. ARGV: that change's
-# position, member, due ms, lane.
+# schedules it and no lane holds it; remember which change it made. KEYS: the position, the lanes,
+# the hash of offered members. ARGV: that change's position, member, due ms, lane.
 OFFER = """
 local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
 if cur >= tonumber(ARGV[1]) then return 0 end
-for k = 2, #KEYS do
+for k = 2, #KEYS - 1 do
   if redis.call('ZSCORE', KEYS[k], ARGV[2]) then return 0 end
 end
 redis.call('ZADD', KEYS[tonumber(ARGV[4]) + 2], ARGV[3], ARGV[2])
+redis.call('HSET', KEYS[#KEYS], ARGV[2], ARGV[1])
 return 1
 """
 
@@ -67,6 +82,7 @@ class RedisDueSchedule(DueSchedule):
         self.client = client
         self.lane_keys = [f"{{{prefix}}}:due:lane{i}" for i in range(LANES)]
         self.position_key = f"{{{prefix}}}:due:position"
+        self.offered_key = f"{{{prefix}}}:due:offered"
         self._apply = client.register_script(APPLY)
         self._claim = client.register_script(CLAIM)
         self._offer = client.register_script(OFFER)
@@ -75,12 +91,13 @@ class RedisDueSchedule(DueSchedule):
         found = self.client.get(self.position_key)
         return int(found) if found else 0
 
-    def apply(self, changes: list[DueChange], expected: int, position: int) -> None:
+    def apply(self, changes: list[DueChange], expected: int, position: int,
+              at: Sequence[int] | None = None) -> None:
         args: list[str | int] = [expected, position]
-        for member, score, lane in changes:
-            args += [member, "" if score is None else score, lane]
+        for i, (member, score, lane) in enumerate(changes):
+            args += [member, "" if score is None else score, lane, "" if at is None else at[i]]
         try:
-            self._apply(keys=[self.position_key, *self.lane_keys], args=args)
+            self._apply(keys=[self.position_key, *self.lane_keys, self.offered_key], args=args)
         except redis.ResponseError as e:
             if "POSITION_MOVED" in str(e):
                 raise PositionMoved(str(e)) from None
@@ -93,7 +110,7 @@ class RedisDueSchedule(DueSchedule):
         return [m.decode() if isinstance(m, bytes) else m for m in found]
 
     def offer(self, member: str, due_ms: int, lane: int, position: int) -> bool:
-        added = self._offer(keys=[self.position_key, *self.lane_keys],
+        added = self._offer(keys=[self.position_key, *self.lane_keys, self.offered_key],
                             args=[position, member, due_ms, lane])
         return bool(added)
 
@@ -116,7 +133,7 @@ class RedisDueSchedule(DueSchedule):
 
     def forget(self) -> None:
         """Delete the index and its position, as a FLUSHALL would."""
-        self.client.delete(self.position_key, *self.lane_keys)
+        self.client.delete(self.position_key, *self.lane_keys, self.offered_key)
 
 
 class MemoryDueSchedule(DueSchedule):
@@ -126,16 +143,20 @@ class MemoryDueSchedule(DueSchedule):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._scores: dict[str, tuple[int, int]] = {}  # member: (lane, due ms)
+        self._offered: dict[str, int] = {}  # member: the position of the change an offer made
         self._position = 0
 
     def position(self) -> int:
         return self._position
 
-    def apply(self, changes: list[DueChange], expected: int, position: int) -> None:
+    def apply(self, changes: list[DueChange], expected: int, position: int,
+              at: Sequence[int] | None = None) -> None:
         with self._lock:
             if self._position != expected:
                 raise PositionMoved(f"at {self._position}, not {expected}")
-            for member, score, lane in changes:
+            for i, (member, score, lane) in enumerate(changes):
+                if at is not None and self._offered.pop(member, None) == at[i]:
+                    continue
                 if score is None:
                     self._scores.pop(member, None)
                 else:
@@ -156,6 +177,7 @@ class MemoryDueSchedule(DueSchedule):
             if self._position >= position or member in self._scores:
                 return False
             self._scores[member] = (lane, due_ms)
+            self._offered[member] = position
             return True
 
     def due_at(self, member: str) -> int | None:
@@ -169,4 +191,5 @@ class MemoryDueSchedule(DueSchedule):
         """Lose everything, as a process restart does."""
         with self._lock:
             self._scores.clear()
+            self._offered.clear()
             self._position = 0

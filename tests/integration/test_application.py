@@ -86,8 +86,13 @@ class ApplicationScenarios:
         now_ms = int(h.clock.now().timestamp() * 1000)
         assert h.rt.schedule.due_at(str(execution.id)) == now_ms and woken == [1]
         assert h.rt.schedule.position() < h.rt.app.recorder.max_notification_id()
-        # And once the feeder follows the log, one step is sent, once
-        assert h.send_due() == ["sent"] and len(h.channel.sent) == 1
+        # And when it is claimed before the feeder reads the log, the feeder leaves the claim be
+        assert h.rt.schedule.claim(now_ms, 10, 60_000) == [str(execution.id)]
+        h.settle()
+        assert h.rt.schedule.claim(now_ms, 10, 60_000) == []
+        # And the claimed step is sent, once
+        assert h.rt.sender.send_due(execution.id) == "sent" and len(h.channel.sent) == 1
+        h.settle()
         assert h.send_due() == []
 
     def test_no_execution_without_an_upward_crossing(self, h: Harness) -> None:

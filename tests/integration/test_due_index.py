@@ -162,3 +162,25 @@ def test_an_offer_ahead_of_the_feeder_adds_only_what_the_feeder_has_not_reached(
     # And when the feeder gets to the change at 11, it sets the member as the log says
     schedule.apply([("new", 1_000, 0)], 10, 11)
     assert schedule.due_at("new") == 1_000 and schedule.size() == 2
+
+
+def test_the_feeder_leaves_a_change_an_offer_made_and_makes_the_later_ones(
+        schedule: DueSchedule) -> None:
+    # Given a first touch offered ahead of the feeder (its change is at position 11) and claimed
+    schedule.apply([], 0, 10)
+    assert schedule.offer("hot", 1_000, 0, 11)
+    assert schedule.claim(1_000, 10, 60_000) == ["hot"]  # leased until 61,000
+    # When the feeder applies that change (and an unrelated one) from the log
+    schedule.apply([("other", 2_000, 3), ("hot", 1_000, 0)], 10, 11, [10, 11])
+    # Then the lease stands: the step is not claimed a second time
+    assert schedule.due_at("hot") == 61_000
+    assert schedule.claim(2_000, 10, 60_000) == ["other"]
+    # And the next change of that member, as every change of one never offered, is made
+    schedule.apply([("hot", 90_000, 2)], 11, 12, [12])
+    assert schedule.due_at("hot") == 90_000
+    # And an offer whose change was applied without positions (a restore) does not keep a later
+    # change from being made
+    assert schedule.offer("late", 5_000, 0, 13)
+    schedule.apply([("late", 5_000, 0)], 12, 13)
+    schedule.apply([("late", 7_000, 0)], 13, 14, [14])
+    assert schedule.due_at("late") == 7_000
