@@ -46,6 +46,12 @@ def due_change(event: object) -> DueChange:
     return member, None, 0
 
 
+def urgent(change: DueChange) -> bool:
+    """Whether a change indexes an urgent step (a live crossing's first touch): the only kind the
+    trigger offers to the index ahead of the feeder."""
+    return change[1] is not None and change[2] == URGENT_LANE
+
+
 class DueFeeder(Consumer):
     """With a ``snapshot`` (the ``due_steps`` read model), an index found empty at position 0
     while the snapshot is further on, as after a FLUSHALL or a Redis restart without data, is
@@ -92,9 +98,10 @@ class DueFeeder(Consumer):
 
     def apply(self, items: list[Item], last_position: int) -> None:
         changes = [due_change(item.event) for item in items]
-        self.schedule.apply(changes, self._expected, last_position,
-                            [item.position for item in items])
+        # Only an urgent change may have been offered: only those are checked against the offers
+        at = [item.position if urgent(change) else None
+              for item, change in zip(items, changes, strict=True)]
+        self.schedule.apply(changes, self._expected, last_position, at)
         self._expected = last_position
-        if self.on_urgent is not None and any(due is not None and lane_ == URGENT_LANE
-                                              for _, due, lane_ in changes):
+        if self.on_urgent is not None and any(p is not None for p in at):
             self.on_urgent()

@@ -81,12 +81,12 @@ class DueSchedule(ABC):
 
     @abstractmethod
     def apply(self, changes: list[DueChange], expected: int, position: int,
-              at: Sequence[int] | None = None) -> None:
+              at: Sequence[int | None] | None = None) -> None:
         """Set (member, due epoch ms, lane) or remove (member, None, _), and move to
         ``position``. Claims drain lane 0 first; within a lane, earliest due first. ``at``
-        gives each change's own log position: a change that an ``offer`` already made is not
-        made again (a claim may have leased the member since; setting it again would have it
-        claimed twice).
+        gives a change's own log position where it may have been offered: a change that an
+        ``offer`` already made is not made again (a claim may have leased the member since;
+        setting it again would have it claimed twice).
 
         Raise ``PositionMoved`` when the stored position is not ``expected``.
         """

@@ -13,13 +13,12 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.utils import get_topic
 
 from application.app import FollowUp
-from application.due_feeder import epoch_ms
+from application.due_feeder import due_change, urgent
 from application.enrolment import live_groups, try_enrol
 from application.follower import Consumer, Item
 from application.ports import DueSchedule
 from domain.execution import WorkflowExecution
 from domain.lead import Lead
-from domain.priority import URGENT, URGENT_LANE
 from domain.scoring import crossed_upward
 
 TRIGGER_RETRIES = 8
@@ -91,13 +90,17 @@ class TriggerPolicy(Consumer):
         offered = False
         for recording in recordings:
             event = recording.domain_event
-            if isinstance(event, WorkflowExecution.StepScheduled) and event.priority >= URGENT:
-                try:
-                    offered |= self.schedule.offer(str(event.originator_id), epoch_ms(event.due_at),
-                                                   URGENT_LANE, recording.notification.id)
-                except Exception:  # the feeder brings it all the same
-                    log.warning("could not offer %s to the due index", event.originator_id,
-                                exc_info=True)
+            if not isinstance(event, WorkflowExecution.StepScheduled):
+                continue
+            change = due_change(event)  # what the feeder will make of it
+            if not urgent(change):
+                continue
+            member, due, lane = change
+            assert due is not None
+            try:
+                offered |= self.schedule.offer(member, due, lane, recording.notification.id)
+            except Exception:  # the feeder brings it all the same
+                log.warning("could not offer %s to the due index", member, exc_info=True)
         if offered and self.wake is not None:
             self.wake()
 

@@ -92,10 +92,12 @@ class RedisDueSchedule(DueSchedule):
         return int(found) if found else 0
 
     def apply(self, changes: list[DueChange], expected: int, position: int,
-              at: Sequence[int] | None = None) -> None:
+              at: Sequence[int | None] | None = None) -> None:
         args: list[str | int] = [expected, position]
         for i, (member, score, lane) in enumerate(changes):
-            args += [member, "" if score is None else score, lane, "" if at is None else at[i]]
+            offered = None if at is None else at[i]
+            args += [member, "" if score is None else score, lane,
+                     "" if offered is None else offered]
         try:
             self._apply(keys=[self.position_key, *self.lane_keys, self.offered_key], args=args)
         except redis.ResponseError as e:
@@ -150,12 +152,13 @@ class MemoryDueSchedule(DueSchedule):
         return self._position
 
     def apply(self, changes: list[DueChange], expected: int, position: int,
-              at: Sequence[int] | None = None) -> None:
+              at: Sequence[int | None] | None = None) -> None:
         with self._lock:
             if self._position != expected:
                 raise PositionMoved(f"at {self._position}, not {expected}")
             for i, (member, score, lane) in enumerate(changes):
-                if at is not None and self._offered.pop(member, None) == at[i]:
+                offered = None if at is None else at[i]
+                if offered is not None and self._offered.pop(member, None) == offered:
                     continue
                 if score is None:
                     self._scores.pop(member, None)
