@@ -160,13 +160,9 @@ class StepSender:
         if result.provider_id is not None and result.outgoing is not None:
             out = result.outgoing
             if p.message is None:
-                step = execution.step(p.step_no)
                 p.message = Message.record_sent(
-                    message_id=p.message_id, execution_id=execution.id,
-                    lead_id=execution.lead_id, step_no=p.step_no, channel=step["channel"],
-                    template_id=step["template_id"], queued_at=p.at,
-                    provider_id=result.provider_id, recipient=out.recipient,
-                    subject=out.subject, body=out.body, now=now)
+                    **p.message_identity(), queued_at=p.at, provider_id=result.provider_id,
+                    recipient=out.recipient, subject=out.subject, body=out.body, now=now)
             else:
                 p.message.mark_sent(result.provider_id, out.recipient, out.subject, out.body,
                                     now)
@@ -281,14 +277,17 @@ class Prepared:
     def aggregates(self) -> list[Any]:
         return [a for a in (self.message, self.execution) if a is not None]
 
+    def message_identity(self) -> dict[str, Any]:
+        """What a new message of this step is created with, whatever its first outcome."""
+        step = self.execution.step(self.step_no)
+        return {"message_id": self.message_id, "execution_id": self.execution.id,
+                "lead_id": self.execution.lead_id, "step_no": self.step_no,
+                "channel": step["channel"], "template_id": step["template_id"]}
+
     def queued(self) -> Message:
         """The step's message, recorded now as queued if no attempt recorded it before."""
         if self.message is None:
-            step, execution = self.execution.step(self.step_no), self.execution
-            self.message = Message.queue(message_id=self.message_id,
-                                         execution_id=execution.id, lead_id=execution.lead_id,
-                                         step_no=self.step_no, channel=step["channel"],
-                                         template_id=step["template_id"], now=self.at)
+            self.message = Message.queue(**self.message_identity(), now=self.at)
         return self.message
 
 
