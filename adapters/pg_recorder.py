@@ -23,6 +23,7 @@ from typing import Any
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.utils import retry
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
 FUNCTION = """
@@ -93,7 +94,7 @@ class OneStatementProcessRecorder(PostgresProcessRecorder):
                   tracking.notification_id if tracking else None)
         # A conflict (a stream's version taken, or the tracking position already recorded)
         # raises unique_violation, which the datastore maps to the library's IntegrityError.
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             assert conn.autocommit  # the call is its own transaction
             curs.execute(self.call_statement, params, prepare=True)
-            return [row["notification_id"] for row in curs.fetchall()]
+            return [row[0] for row in curs.fetchall()]

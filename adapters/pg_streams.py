@@ -13,6 +13,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 
@@ -26,9 +27,9 @@ class PostgresStreams:
                  table=Identifier(recorder.events_table_name))
 
     def __call__(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        # Rows as tuples: the datastore's default (dicts) costs the client a tenth of a load
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(self.statement, [list(originator_ids)], prepare=True)
-            return [StoredEvent(originator_id=row["originator_id"],
-                                originator_version=row["originator_version"],
-                                topic=row["topic"], state=bytes(row["state"]))
-                    for row in curs.fetchall()]
+            return [StoredEvent(originator_id=ident, originator_version=version, topic=topic,
+                                state=bytes(state))
+                    for ident, version, topic, state in curs.fetchall()]
