@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     scheduler_poll_ms: int = 50
     scheduler_lease_seconds: int = 120
     scheduler_batch_size: int = 500
-    scheduler_dispatch_batch: int = 20
+    scheduler_dispatch_batch: int = 50
     scheduler_max_outstanding_batches: int = 24
     follower_idle_seconds: float = 1.0
     projector_coalesce_ms: int = 50

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import redis
 
+from adapters.settings import Settings
 from tests.conftest import REDIS_URL, SmtpInbox
 from tests.e2e.conftest import Processes
 from tests.e2e.scenario import noon_zone, ok
@@ -141,6 +142,8 @@ def test_every_step_goes_out_exactly_once_through_crashes_and_a_redis_flush(
     assert len(received) >= statuses["sent"]
     # Only a worker dying inside the provider call leaves a send ambiguous: at most one batch
     # per worker thread each time.
-    in_flight = int(servers.env["FOLLOWUP_WORKER_THREADS"]) * 20
+    batch = int(servers.env.get("FOLLOWUP_SCHEDULER_DISPATCH_BATCH",
+                                Settings.model_fields["scheduler_dispatch_batch"].default))
+    in_flight = int(servers.env["FOLLOWUP_WORKER_THREADS"]) * batch
     assert len(unknown) <= chaos.kills["worker"] * in_flight
     assert sent_ids <= set(received), "every step recorded as sent reached the server"

@@ -72,6 +72,23 @@ def test_the_backlog_waits_in_the_index_not_in_the_broker(redis_prefix: str,
     assert free.tick() == 200 - 60 - 19
 
 
+def test_a_few_due_steps_go_out_side_by_side_and_a_backlog_in_full_batches(
+        redis_prefix: str, clock: FakeClock) -> None:
+    schedule = RedisDueSchedule(redis.Redis.from_url(REDIS_URL), redis_prefix)
+    now_ms = int(clock.now().timestamp() * 1000)
+    schedule.apply([(f"x{i}", now_ms - 1_000, 3) for i in range(6)], 0, 1)
+    queued: list[list[str]] = []
+    claimer = Claimer(schedule, queued.append, clock, batch_size=500, dispatch_batch=50,
+                      outstanding=lambda: len(queued), max_outstanding=4)
+    # Six steps and room for four batches: no step waits behind five others in one batch
+    assert claimer.tick() == 6 and [len(b) for b in queued] == [2, 2, 2]
+    queued.clear()
+    schedule.apply([(f"y{i:03d}", now_ms - 1_000, 3) for i in range(300)], 1, 2)
+    assert claimer.tick() == 200 and [len(b) for b in queued] == [50, 50, 50, 50]
+    queued.pop()
+    assert claimer.tick() == 50 and [len(b) for b in queued] == [50, 50, 50, 50]
+
+
 def test_the_urgent_lane_goes_to_its_own_queue_in_small_batches_even_when_the_broker_is_full(
         redis_prefix: str, clock: FakeClock) -> None:
     schedule = RedisDueSchedule(redis.Redis.from_url(REDIS_URL), redis_prefix)
