@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,17 +32,34 @@ DISPATCH_TIMEOUT = timedelta(minutes=2)
 #: Templates read and compiled when a worker starts, at most.
 WARM_TEMPLATES = 500
 UNKNOWN = "the sender stopped during the provider call; the message may or may not have gone"
+#: A batch is claimed and recorded in chunks of about this many seconds of sending (one chunk when
+#: the provider is fast), so a sender that dies mid-batch strands at most that much unrecorded.
+CHUNK_SECONDS = 5.0
+#: A batch stops claiming after this long; the rest stay due and come back with their lease. Well
+#: inside the actor's time limit (60 s), which would otherwise stop a claimed chunk mid-way.
+BATCH_BUDGET_SECONDS = 40.0
+#: How long one send is taken to last before this process has timed any on its channel.
+FIRST_GUESS_SECONDS = 0.25
 
 
 class StepSender:
     """Safe to call any number of times for the same execution: only a due step is claimed."""
 
     def __init__(self, app: FollowUp, channels: Mapping[str, ChannelSender], *,
-                 dispatch_timeout: timedelta = DISPATCH_TIMEOUT) -> None:
+                 dispatch_timeout: timedelta = DISPATCH_TIMEOUT,
+                 chunk_seconds: float = CHUNK_SECONDS,
+                 batch_budget_seconds: float = BATCH_BUDGET_SECONDS,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.app = app
         self.channels = channels
         self.dispatch_timeout = dispatch_timeout
+        self.chunk_seconds = chunk_seconds
+        self.batch_budget_seconds = batch_budget_seconds
+        self.monotonic = monotonic
         self._templates: dict[UUID, Template] = {}
+        #: Recent seconds per send, by channel (a moving average; threads share it, and a lost
+        #: update only delays what it learns)
+        self._send_seconds: dict[str, float] = {}
 
     def warm(self, max_templates: int = WARM_TEMPLATES) -> int:
         """Pay at start what the first sends would pay while a lead waits: the application and
@@ -85,8 +103,12 @@ class StepSender:
         return "sent" if result.provider_id else "failed"
 
     def send_batch(self, execution_ids: list[UUID]) -> list[str]:
-        """Send many executions' due steps with two transactions in all (claims, outcomes);
-        if another writer touched one of them, fall back to one at a time."""
+        """Send many executions' due steps, reading them with one query per kind and saving the
+        claims, then the outcomes, with one transaction each per chunk (the whole batch is one
+        chunk when the provider is fast: see ``CHUNK_SECONDS``). If another writer touched one
+        of a chunk's executions, the rest go one at a time; after ``BATCH_BUDGET_SECONDS`` the
+        rest are left unclaimed ("deferred"), due again when their lease ends."""
+        started = self.monotonic()
         now = self.app.clock.now()
         catalog = self.app.catalog()
         executions = self.app.load_many(WorkflowExecution, execution_ids)  # one query for all
@@ -94,24 +116,60 @@ class StepSender:
         prepared = [self._prepare(x, now, catalog, executions.get(x), leads)
                     for x in execution_ids]
         ready = [p for p in prepared if isinstance(p, Prepared)]
-        try:
-            self.app.save(*(a for p in ready for a in p.aggregates))
-        except IntegrityError:
-            log.info("batch of %d: a claim conflicted; sending one at a time", len(ready))
-            return [self.send_due(x) for x in execution_ids]
         sending = [p for p in ready if p.outcome == "send"]
-        results = [self._deliver(p) for p in sending]
-        for p, result in zip(sending, results, strict=True):
+        outcomes: dict[UUID, str] = {p.execution.id: p.outcome for p in ready}
+        done, first = 0, True
+        while first or done < len(sending):
+            if not first and self.monotonic() - started > self.batch_budget_seconds:
+                left = sending[done:]
+                log.warning("batch of %d: out of time after %d sends; %d left for their lease",
+                            len(execution_ids), done, len(left))
+                outcomes.update((p.execution.id, "deferred") for p in left)
+                break
+            chunk = sending[done:done + self._chunk_size(sending[done:])]
+            # The first chunk's claims carry the batch's other decisions (skips, unknowns)
+            claims = [*(p for p in ready if p.outcome != "send"), *chunk] if first else chunk
+            try:
+                if claims:
+                    self.app.save(*(a for p in claims for a in p.aggregates))
+            except IntegrityError:
+                log.info("batch of %d: a claim conflicted; sending one at a time",
+                         len(execution_ids))
+                if first:
+                    return [self.send_due(x) for x in execution_ids]
+                outcomes.update((p.execution.id, self.send_due(p.execution.id))
+                                for p in sending[done:])
+                break
+            self._send_chunk(chunk, outcomes)
+            done, first = done + len(chunk), False
+        return [p if isinstance(p, str) else outcomes[p.execution.id] for p in prepared]
+
+    def _chunk_size(self, sending: list[Prepared]) -> int:
+        """How many sends take about ``chunk_seconds`` on the slowest channel among them."""
+        slowest = max((self._send_seconds.get(p.channel, FIRST_GUESS_SECONDS) for p in sending),
+                      default=0.0)
+        return max(1, int(self.chunk_seconds / slowest)) if slowest > 0 else len(sending)
+
+    def _send_chunk(self, chunk: list[Prepared], outcomes: dict[UUID, str]) -> None:
+        """Deliver a claimed chunk and save its outcomes in one transaction."""
+        if not chunk:
+            return
+        results = []
+        for p in chunk:
+            began = self.monotonic()
+            results.append(self._deliver(p))
+            took = self.monotonic() - began
+            seen = self._send_seconds.get(p.channel)
+            self._send_seconds[p.channel] = took if seen is None else 0.8 * seen + 0.2 * took
+        for p, result in zip(chunk, results, strict=True):
             self._apply(p, result, self.app.clock.now())
         try:
-            self.app.save(*(a for p in sending for a in p.aggregates))
+            self.app.save(*(a for p in chunk for a in p.aggregates))
         except IntegrityError:
-            for p, result in zip(sending, results, strict=True):
+            for p, result in zip(chunk, results, strict=True):
                 self._record(p, result)
-        sent = {p.execution.id: "sent" if r.provider_id else "failed"
-                for p, r in zip(sending, results, strict=True)}
-        return [p if isinstance(p, str) else sent.get(p.execution.id, p.outcome)
-                for p in prepared]
+        outcomes.update((p.execution.id, "sent" if r.provider_id else "failed")
+                        for p, r in zip(chunk, results, strict=True))
 
     def _prepare(self, execution_id: UUID, now: datetime, catalog: PublishedWorkflows,
                  loaded: WorkflowExecution | None = None,

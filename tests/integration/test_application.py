@@ -14,6 +14,8 @@ from adapters.settings import Settings
 from adapters.templating import JinjaRenderer
 from application.errors import Invalid, NotFound
 from application.follower import Follower, Item, LocalWaiter
+from application.ports import OutgoingMessage
+from application.sending import StepSender
 from application.trigger import TriggerPolicy
 from domain.execution import MAX_SEND_ATTEMPTS
 from tests.conftest import FakeClock
@@ -302,6 +304,48 @@ class ApplicationScenarios:
         with pytest.raises(IntegrityError):
             app.save(stale)
         assert len(h.channel.sent) == 1
+
+    def test_a_slow_providers_batch_is_claimed_and_recorded_in_chunks_and_stops_in_time(
+            self, h: Harness) -> None:
+        # Given twelve leads crossing a published workflow, and a provider taking 1 s a send
+        app = h.rt.app
+        three_step_workflow(app)
+        leads = [app.register_lead(agent_id="agent-1", name=f"Lead {i}", email=f"l{i}@example.com",
+                                   phone=None, timezone="UTC", timeline="soon",
+                                   preferences={"property_type": "condo"},
+                                   score=50) for i in range(12)]
+        for lead in leads:
+            app.change_score(lead, 85, "viewed a listing")
+        h.settle()
+        ids = [app.lead_executions(lead)[0].id for lead in leads]
+        seconds = [0.0]
+        accept = h.channel.send
+
+        def slow_send(message: OutgoingMessage) -> str:
+            seconds[0] += 1.0
+            return accept(message)
+
+        h.channel.send = slow_send  # type: ignore[method-assign]
+        sender = StepSender(app, h.rt.channels, chunk_seconds=3.0, batch_budget_seconds=6.5,
+                            monotonic=lambda: seconds[0])
+        # When a first batch of two teaches the sender the provider's pace (one chunk: its
+        # first guess is a quarter of a second a send), and a batch of ten follows
+        assert sender.send_batch(ids[:2]) == ["sent", "sent"]
+        outcomes = sender.send_batch(ids[2:])
+        # Then the ten go in chunks of three (about three seconds of sends each), each chunk's
+        # claims saved before its sends and its outcomes after them; past 6.5 s the batch
+        # stops claiming, and what is left stays due, unclaimed, for the next offer
+        assert outcomes == ["sent"] * 9 + ["deferred"]
+        assert len(h.channel.sent) == 11
+        at = {(n.originator_id, n.topic.rsplit(".", 1)[1]): n.id
+              for n in app.recorder.select_notifications(start=1, limit=100_000)}
+        for first, last in ((2, 4), (5, 7), (8, 10)):
+            assert at[ids[last], "step_dispatched"] < at[ids[first], "step_sent"]
+            if last < 10:
+                assert at[ids[last], "step_sent"] < at[ids[last + 1], "step_dispatched"]
+        assert (ids[11], "step_dispatched") not in at
+        assert app.execution(ids[11]).steps[0]["status"] == "scheduled"
+        assert h.rt.sender.send_due(ids[11]) == "sent" and len(h.channel.sent) == 12
 
     def test_a_sender_that_died_mid_send_is_resolved_without_sending_twice(
             self, h: Harness) -> None:
