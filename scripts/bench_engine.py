@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -148,11 +149,19 @@ class Bench:
         controller = QuickController(self.smtp, hostname="127.0.0.1", port=self.smtp_port,
                                      loop=uvloop.new_event_loop())
         controller.start()
+        keep = self.args.keep_logs
         try:
             yield
+        except BaseException:
+            keep = True  # a failed run's process logs are what tells why
+            raise
         finally:
             for name in list(self.processes):
                 self.stop(name)
+            if keep:
+                print(f"process logs kept in {self.logs}", flush=True)
+            else:
+                shutil.rmtree(self.logs, ignore_errors=True)
             if self.runtime is not None:
                 self.runtime.stop()
             controller.stop()
@@ -497,6 +506,8 @@ def main() -> None:
     parser.add_argument("--dispatch-batch", type=int,
                         default=Settings.model_fields["scheduler_dispatch_batch"].default,
                         help="executions per Dramatiq message (FOLLOWUP_SCHEDULER_DISPATCH_BATCH)")
+    parser.add_argument("--keep-logs", action="store_true",
+                        help="keep the processes' logs (kept anyway when the run fails)")
     parser.add_argument("--redis-only", action="store_true",
                         help="only the Redis memory and restore measures")
     parser.add_argument("--sustained-only", action="store_true",

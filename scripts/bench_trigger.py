@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import smtplib
 import socket
@@ -115,6 +116,7 @@ def main() -> None:
                                   stdout=(logs / f"{c}.log").open("ab"),
                                   stderr=subprocess.STDOUT) for c in commands]
     http = httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=30)
+    keep = False
     try:
         for _ in range(300):
             try:
@@ -159,6 +161,10 @@ def main() -> None:
         print(line("reference: INSERT+COMMIT + SMTP send", ref))
         print(f"ratio p50 ours/reference: {pct(latencies, 50) / pct(ref, 50):.1f}x   "
               f"p99: {pct(latencies, 99) / pct(ref, 99):.1f}x   missing emails: {missing}")
+    except BaseException:
+        keep = True  # a failed run's process logs are what tells why
+        print(f"process logs kept in {logs}", flush=True)
+        raise
     finally:
         http.close()
         for p in processes:
@@ -175,6 +181,8 @@ def main() -> None:
             client.delete(*keys)
         with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        if not keep:
+            shutil.rmtree(logs, ignore_errors=True)
 
 
 if __name__ == "__main__":
