@@ -92,8 +92,10 @@ class DueFeeder(Consumer):
             self.schedule.apply([], 0, position)
         except PositionMoved:  # another feeder restored it first
             return self.schedule.position()
-        log.warning("due index found empty: restored %d members from the due_steps read model "
-                    "at log position %d; following the log from there", restored, position)
+        # Worth a warning only where the index should have kept its data
+        level = logging.WARNING if self.schedule.lost_when_empty else logging.INFO
+        log.log(level, "due index found empty: restored %d members from the due_steps read "
+                "model at log position %d; following the log from there", restored, position)
         return position
 
     def apply(self, items: list[Item], last_position: int) -> None:

@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from domain.priority import LANES
@@ -74,6 +74,10 @@ class DueSchedule(ABC):
 
     It is a projection of the log: it keeps its own position, changed atomically with its members.
     """
+
+    #: Whether an empty index behind the log means its data was lost (Redis flushed or restarted
+    #: without data), rather than an index that starts empty by design (in process memory).
+    lost_when_empty: ClassVar[bool] = True
 
     @abstractmethod
     def position(self) -> int:

@@ -142,6 +142,8 @@ class MemoryDueSchedule(DueSchedule):
     """The same contract in process memory; empty at every start, then restored by the feeder
     (from the due_steps read model, and the log after it)."""
 
+    lost_when_empty = False
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._scores: dict[str, tuple[int, int]] = {}  # member: (lane, due ms)

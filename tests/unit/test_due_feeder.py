@@ -48,6 +48,22 @@ def test_an_empty_index_is_restored_and_followed_from_the_snapshot_position() ->
     assert schedule.claim(10_000, 10, 1) == ["a", "c", "b"]  # lanes kept
 
 
+class LosableSchedule(MemoryDueSchedule):
+    """The in-memory index standing in for one that should have kept its data (Redis)."""
+
+    lost_when_empty = True
+
+
+@pytest.mark.parametrize(("schedule", "level"), [(LosableSchedule(), "WARNING"),
+                                                 (MemoryDueSchedule(), "INFO")])
+def test_a_restore_is_a_warning_only_where_the_index_should_have_kept_its_data(
+        schedule: MemoryDueSchedule, level: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="application.due_feeder")
+    assert DueFeeder(schedule, Snapshot(42, CHUNKS)).position() == 42
+    [record] = [r for r in caplog.records if "found empty" in r.getMessage()]
+    assert record.levelname == level and "restored 3 members" in record.getMessage()
+
+
 def test_nothing_to_restore_at_position_zero() -> None:
     schedule = MemoryDueSchedule()
     assert DueFeeder(schedule, Snapshot(0, [])).position() == 0 and schedule.size() == 0
