@@ -245,8 +245,9 @@ class Runtime:
         worker = self.worker()
         # Before taking messages: otherwise the first ones (a new hot lead's first touch, say)
         # wait while the process connects, reads the catalogue and compiles templates
-        ready = self.sender.warm()
-        log.info("worker ready: catalogue read, %d templates compiled", ready)
+        ready = self.sender.warm(connections=self.settings.worker_threads)
+        log.info("worker ready: catalogue read, %d templates compiled, provider connections "
+                 "opened where reachable", ready)
         worker.start()
         self.stoppables.append(worker)
         return worker

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import smtplib
 import tempfile
@@ -17,6 +18,8 @@ from pathlib import Path
 
 from application.errors import PermanentSendError, TransientSendError
 from application.ports import ChannelSender, OutgoingMessage
+
+log = logging.getLogger(__name__)
 
 
 def message_id_header(message: OutgoingMessage, domain: str) -> str:
@@ -67,7 +70,12 @@ def mime_text_bytes(sender: str, message: OutgoingMessage, date: str, message_id
 
 
 class SmtpEmailSender(ChannelSender):
-    """Email over SMTP; the Message-ID header carries our message id: resends are visible."""
+    """Email over SMTP; the Message-ID header carries our message id: resends are visible.
+
+    Open connections are shared by the sending threads (each takes one, sends, and gives it
+    back; a new one is opened only when none is free), so ``open`` can pay the handshakes
+    (connect, EHLO, STARTTLS, login: hundreds of ms with a real provider) before the first
+    sends, which a lead's first touch would otherwise wait for."""
 
     def __init__(self, host: str, port: int, sender: str, *, timeout: float = 10.0,
                  username: str | None = None, password: str | None = None,
@@ -75,43 +83,69 @@ class SmtpEmailSender(ChannelSender):
         self.host, self.port, self.sender = host, port, sender
         self.timeout, self.username, self.password = timeout, username, password
         self.starttls, self.id_domain = starttls, id_domain
-        self._local = threading.local()  # one open connection per sending thread
+        self._lock = threading.Lock()
+        #: Open connections not in use, with when each was last used; the latest last
+        self._free: list[tuple[smtplib.SMTP, float]] = []
 
-    def _connection(self) -> smtplib.SMTP:
-        """The thread's open connection, else a new one. One idle for a while is checked with
-        a NOOP first (servers drop idle clients); a busy one is not, so a send costs no extra
-        round trip under load."""
-        smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
+    def open(self, connections: int) -> int:
+        opened = 0
+        while len(self._free) < connections:
+            try:
+                smtp = self._new()
+            except (OSError, smtplib.SMTPException) as e:
+                log.warning("smtp %s:%s not reachable at start (%s); the first sends will "
+                            "connect", self.host, self.port, type(e).__name__)
+                break
+            self._give_back(smtp)
+            opened += 1
+        return opened
+
+    def _new(self) -> smtplib.SMTP:
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            smtp.ehlo()
+            if self.starttls:
+                smtp.starttls()
+                smtp.ehlo()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except BaseException:
+            self._close(smtp)
+            raise
+        return smtp
+
+    def _take(self) -> smtplib.SMTP:
+        """A free connection, else a new one. One idle for a while is checked with a NOOP
+        first (servers drop idle clients); a busy one is not, so a send costs no extra round
+        trip under load."""
+        with self._lock:
+            smtp, used = self._free.pop() if self._free else (None, 0.0)
         if smtp is not None:
-            if time.monotonic() - self._local.used < IDLE_CHECK_SECONDS:
+            if time.monotonic() - used < IDLE_CHECK_SECONDS:
                 return smtp
             try:
                 if smtp.noop()[0] == 250:
                     return smtp
             except (OSError, smtplib.SMTPException):
                 pass
-            self._close()
-        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        if self.starttls:
-            smtp.starttls()
-        if self.username:
-            smtp.login(self.username, self.password or "")
-        self._local.smtp = smtp
-        return smtp
+            self._close(smtp)
+        return self._new()
 
-    def _close(self) -> None:
-        smtp = getattr(self._local, "smtp", None)
-        self._local.smtp = None
-        if smtp is not None:
-            with contextlib.suppress(OSError, smtplib.SMTPException):
-                smtp.close()
+    def _give_back(self, smtp: smtplib.SMTP) -> None:
+        with self._lock:
+            self._free.append((smtp, time.monotonic()))
+
+    @staticmethod
+    def _close(smtp: smtplib.SMTP) -> None:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            smtp.close()
 
     def send(self, message: OutgoingMessage) -> str:
         message_id = message_id_header(message, self.id_domain)
         data = email_bytes(self.sender, message, formatdate(localtime=False), message_id)
+        smtp: smtplib.SMTP | None = None
         try:
-            smtp = self._connection()
-            self._local.used = time.monotonic()
+            smtp = self._take()
             smtp.sendmail(self.sender, [message.recipient], data)
         except smtplib.SMTPRecipientsRefused as e:
             codes = sorted(code for code, _ in e.recipients.values())
@@ -123,8 +157,13 @@ class SmtpEmailSender(ChannelSender):
                 raise PermanentSendError(f"smtp {e.smtp_code}") from e
             raise TransientSendError(f"smtp {e.smtp_code}") from e
         except (TimeoutError, OSError, smtplib.SMTPException) as e:
-            self._close()
+            if smtp is not None:
+                self._close(smtp)
+                smtp = None  # not given back
             raise TransientSendError(f"smtp unreachable: {type(e).__name__}") from e
+        finally:
+            if smtp is not None:  # the server answered: the connection is still good
+                self._give_back(smtp)
         return message_id
 
 

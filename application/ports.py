@@ -45,6 +45,11 @@ class ChannelSender(ABC):
     def send(self, message: OutgoingMessage) -> str:
         """Raise TransientSendError or PermanentSendError when it cannot."""
 
+    def open(self, connections: int) -> int:
+        """Open up to ``connections`` connections to the provider before the first sends need
+        them; returns how many it opened (none where a channel keeps no connection)."""
+        return 0
+
 
 class TemplateRenderer(ABC):
     @abstractmethod

@@ -61,11 +61,15 @@ class StepSender:
         #: update only delays what it learns)
         self._send_seconds: dict[str, float] = {}
 
-    def warm(self, max_templates: int = WARM_TEMPLATES) -> int:
+    def warm(self, max_templates: int = WARM_TEMPLATES, connections: int = 0) -> int:
         """Pay at start what the first sends would pay while a lead waits: the application and
-        its connections, the catalogue, and the templates of the live workflows' steps (read
-        and compiled). Returns how many templates are ready; one that cannot be read or
-        compiled is left to fail at its send, as it would have."""
+        its connections, up to ``connections`` open connections per provider (one per sending
+        thread), the catalogue, and the templates of the live workflows' steps (read and
+        compiled). Returns how many templates are ready; one that cannot be read or compiled
+        is left to fail at its send, as it would have."""
+        if connections:
+            for channel in {id(c): c for c in self.channels.values()}.values():
+                channel.open(connections)
         catalog = self.app.catalog()
         renderer = self.app.renderer
         ready = 0

@@ -21,6 +21,11 @@ class RecordingChannel(ChannelSender):
     sent: list[OutgoingMessage] = field(default_factory=list)
     failures: list[Exception] = field(default_factory=list)
     idempotent: bool = False
+    opened: list[int] = field(default_factory=list)  # what each open() was asked for
+
+    def open(self, connections: int) -> int:
+        self.opened.append(connections)
+        return connections
 
     def send(self, message: OutgoingMessage) -> str:
         if self.failures:

@@ -61,12 +61,16 @@ class ApplicationScenarios:
         three_step_workflow(h.rt.app)
         held = three_step_workflow(h.rt.app)
         h.rt.app.hold_workflow(held, True, "not yet")
-        # When a worker starts in a new process (a new runtime on the same stores)
-        sender = Harness(h.settings, h.clock).rt.sender
+        # When a worker with four threads starts in a new process (a new runtime on the same
+        # stores)
+        worker = Harness(h.settings, h.clock)
+        sender = worker.rt.sender
         renderer = sender.app.renderer
         assert isinstance(renderer, JinjaRenderer) and not renderer._cache
-        ready = sender.warm()
-        # Then the live workflow's templates are read and compiled; the paused one's are not
+        ready = sender.warm(connections=4)
+        # Then each provider (one fake behind the three channels here) opens a connection per
+        # thread; the live workflow's templates are read and compiled; the paused one's are not
+        assert worker.channel.opened == [4]
         assert ready == 3 and len(sender._templates) == 3
         assert len(renderer._cache) == 5  # the email's subject and body, the SMS, the in-app two
         # And a limit stops it early

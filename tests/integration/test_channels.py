@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import smtplib
+import threading
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -113,6 +116,49 @@ def test_smtp_reuses_the_thread_connection_and_reopens_a_dropped_one(
         assert len(second.wait_for(2)) == 2
     finally:
         controller.stop()
+
+
+def test_smtp_connections_opened_at_start_carry_every_threads_first_sends(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    port = free_port()
+    server = PeerRecording()
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    opened: list[smtplib.SMTP] = []
+
+    class Counting(smtplib.SMTP):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            opened.append(self)
+
+    monkeypatch.setattr("adapters.channels.smtplib.SMTP", Counting)
+    try:
+        # Given a sender that opened three connections before any send (EHLO done too)
+        sender = SmtpEmailSender("127.0.0.1", port, "agent@example.com", timeout=5)
+        assert sender.open(3) == 3 and sender.open(3) == 0  # open already: none more
+        assert len(opened) == 3 and all(smtp.does_esmtp for smtp in opened)
+        # When three threads each send two messages at the same moment
+        ready = threading.Barrier(3)
+
+        def send_two() -> None:
+            ready.wait()
+            sender.send(outgoing())
+            sender.send(outgoing())
+
+        threads = [threading.Thread(target=send_two) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        # Then the three connections carried all six: no thread had to open one
+        assert len(server.wait_for(6)) == 6
+        assert len(opened) == 3 and len(set(map(str, server.peers))) <= 3
+    finally:
+        controller.stop()
+
+
+def test_smtp_unreachable_at_start_leaves_the_first_sends_to_connect() -> None:
+    assert SmtpEmailSender("127.0.0.1", free_port(), "a@example.com", timeout=2).open(2) == 0
 
 
 def test_smtp_encodes_a_non_ascii_subject_and_body(smtp_server: tuple[SmtpInbox, int]) -> None:
