@@ -143,9 +143,16 @@ class SmtpEmailSender(ChannelSender):
     def send(self, message: OutgoingMessage) -> str:
         message_id = message_id_header(message, self.id_domain)
         data = email_bytes(self.sender, message, formatdate(localtime=False), message_id)
-        smtp: smtplib.SMTP | None = None
         try:
             smtp = self._take()
+        except (OSError, smtplib.SMTPException) as e:
+            # Connecting or logging in failed (a refused login included): the provider's or our
+            # settings' fault, never the message's, so it is retried, not given up
+            code = getattr(e, "smtp_code", None)
+            raise TransientSendError(f"smtp connection failed: {type(e).__name__}"
+                                     + (f" {code}" if code else "")) from e
+        broken = False
+        try:
             smtp.sendmail(self.sender, [message.recipient], data)
         except smtplib.SMTPRecipientsRefused as e:
             codes = sorted(code for code, _ in e.recipients.values())
@@ -157,12 +164,11 @@ class SmtpEmailSender(ChannelSender):
                 raise PermanentSendError(f"smtp {e.smtp_code}") from e
             raise TransientSendError(f"smtp {e.smtp_code}") from e
         except (TimeoutError, OSError, smtplib.SMTPException) as e:
-            if smtp is not None:
-                self._close(smtp)
-                smtp = None  # not given back
+            broken = True
+            self._close(smtp)
             raise TransientSendError(f"smtp unreachable: {type(e).__name__}") from e
         finally:
-            if smtp is not None:  # the server answered: the connection is still good
+            if not broken:  # the server answered, whatever it said: the connection is good
                 self._give_back(smtp)
         return message_id
 

@@ -11,6 +11,7 @@ from uuid import uuid4
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from adapters.channels import OutboxSender, SmtpEmailSender
 from application.errors import PermanentSendError, TransientSendError
@@ -58,6 +59,32 @@ def test_smtp_refusals_are_permanent_or_transient(refusing_port: int) -> None:
         sender.send(outgoing("gone@example.com"))
     with pytest.raises(TransientSendError, match="451"):
         sender.send(outgoing("busy@example.com"))
+    # The server answered each time: the one connection stays open for the next send
+    assert len(sender._free) == 1
+    sender.send(outgoing("ana@example.com"))
+    assert len(sender._free) == 1
+
+
+def test_a_refused_smtp_login_is_transient_not_the_messages_fault() -> None:
+    port = free_port()
+
+    def deny(server: Any, session: Any, envelope: Any, mechanism: str,
+             auth_data: Any) -> AuthResult:
+        return AuthResult(success=False, handled=False)
+
+    controller = Controller(SmtpInbox(), hostname="127.0.0.1", port=port, authenticator=deny,
+                            auth_require_tls=False)
+    controller.start()
+    try:
+        sender = SmtpEmailSender("127.0.0.1", port, "agent@example.com", username="agent",
+                                 password="wrong", timeout=5)
+        assert sender.open(2) == 0  # refused at start: said in the log, left to the sends
+        # A wrong password is the settings' fault: the step is retried (and, if it lasts,
+        # dead-lettered for the agent to replay), never given up as if the lead refused it
+        with pytest.raises(TransientSendError, match="535"):
+            sender.send(outgoing())
+    finally:
+        controller.stop()
 
 
 def test_unreachable_smtp_is_transient() -> None:
