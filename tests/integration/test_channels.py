@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import smtplib
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -22,6 +24,18 @@ from tests.conftest import SmtpInbox, free_port
 def outgoing(recipient: str = "ana@example.com") -> OutgoingMessage:
     return OutgoingMessage(message_id=uuid4(), lead_id=uuid4(), channel="email",
                            recipient=recipient, subject="Hello Ana", body="Body text")
+
+
+@contextmanager
+def serving(handler: object, **options: Any) -> Iterator[int]:
+    """A real SMTP server on loopback with this handler, for the block: its port."""
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
 
 
 def test_smtp_delivers_with_our_message_id(smtp_server: tuple[SmtpInbox, int]) -> None:
@@ -45,12 +59,9 @@ class Refusing(SmtpInbox):
 
 
 @pytest.fixture
-def refusing_port() -> int:
-    port = free_port()
-    controller = Controller(Refusing(), hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port  # type: ignore[misc]
-    controller.stop()
+def refusing_port() -> Iterator[int]:
+    with serving(Refusing()) as port:
+        yield port
 
 
 def test_smtp_refusals_are_permanent_or_transient(refusing_port: int) -> None:
@@ -66,16 +77,11 @@ def test_smtp_refusals_are_permanent_or_transient(refusing_port: int) -> None:
 
 
 def test_a_refused_smtp_login_is_transient_not_the_messages_fault() -> None:
-    port = free_port()
-
     def deny(server: Any, session: Any, envelope: Any, mechanism: str,
              auth_data: Any) -> AuthResult:
         return AuthResult(success=False, handled=False)
 
-    controller = Controller(SmtpInbox(), hostname="127.0.0.1", port=port, authenticator=deny,
-                            auth_require_tls=False)
-    controller.start()
-    try:
+    with serving(SmtpInbox(), authenticator=deny, auth_require_tls=False) as port:
         sender = SmtpEmailSender("127.0.0.1", port, "agent@example.com", username="agent",
                                  password="wrong", timeout=5)
         assert sender.open(2) == 0  # refused at start: said in the log, left to the sends
@@ -83,8 +89,6 @@ def test_a_refused_smtp_login_is_transient_not_the_messages_fault() -> None:
         # dead-lettered for the agent to replay), never given up as if the lead refused it
         with pytest.raises(TransientSendError, match="535"):
             sender.send(outgoing())
-    finally:
-        controller.stop()
 
 
 def test_unreachable_smtp_is_transient() -> None:
@@ -147,10 +151,7 @@ def test_smtp_reuses_the_thread_connection_and_reopens_a_dropped_one(
 
 def test_smtp_connections_opened_at_start_carry_every_threads_first_sends(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    port = free_port()
     server = PeerRecording()
-    controller = Controller(server, hostname="127.0.0.1", port=port)
-    controller.start()
     opened: list[smtplib.SMTP] = []
 
     class Counting(smtplib.SMTP):
@@ -159,7 +160,7 @@ def test_smtp_connections_opened_at_start_carry_every_threads_first_sends(
             opened.append(self)
 
     monkeypatch.setattr("adapters.channels.smtplib.SMTP", Counting)
-    try:
+    with serving(server) as port:
         # Given a sender that opened three connections before any send (EHLO done too)
         sender = SmtpEmailSender("127.0.0.1", port, "agent@example.com", timeout=5)
         assert sender.open(3) == 3 and sender.open(3) == 0  # open already: none more
@@ -180,8 +181,6 @@ def test_smtp_connections_opened_at_start_carry_every_threads_first_sends(
         # Then the three connections carried all six: no thread had to open one
         assert len(server.wait_for(6)) == 6
         assert len(opened) == 3 and len(set(map(str, server.peers))) <= 3
-    finally:
-        controller.stop()
 
 
 def test_smtp_unreachable_at_start_leaves_the_first_sends_to_connect() -> None:
