@@ -62,6 +62,8 @@ class Runtime:
     threads: list[threading.Thread] = field(default_factory=list)
     stoppables: list[Any] = field(default_factory=list)
     local_waiters: list[LocalWaiter] = field(default_factory=list)
+    #: Channel senders to use instead of the configured ones (tests, fixtures), by channel name
+    channel_overrides: dict[str, ChannelSender] = field(default_factory=dict)
 
     @cached_property
     def app(self) -> FollowUp:
@@ -136,16 +138,20 @@ class Runtime:
 
     @cached_property
     def channels(self) -> dict[str, ChannelSender]:
+        configured = {name: self._channel(name) for name in ("email", "sms", "in_app")
+                      if name not in self.channel_overrides}
+        return {**configured, **self.channel_overrides}
+
+    def _channel(self, name: str) -> ChannelSender:
         s = self.settings
-        email: ChannelSender
-        if s.smtp_host:
-            email = SmtpEmailSender(
+        if name == "in_app":
+            return InAppSender()
+        if name == "email" and s.smtp_host:
+            return SmtpEmailSender(
                 s.smtp_host, s.smtp_port, s.smtp_from, timeout=s.smtp_timeout_seconds,
                 username=s.smtp_username, starttls=s.smtp_starttls,
                 password=s.smtp_password.get_secret_value() if s.smtp_password else None)
-        else:
-            email = OutboxSender(s.outbox / "email")
-        return {"email": email, "sms": OutboxSender(s.outbox / "sms"), "in_app": InAppSender()}
+        return OutboxSender(s.outbox / name)
 
     @cached_property
     def sender(self) -> StepSender:
@@ -246,6 +252,9 @@ class Runtime:
         # Before taking messages: otherwise the first ones (a new hot lead's first touch, say)
         # wait while the process connects, reads the catalogue and compiles templates
         ready = self.sender.warm(connections=self.settings.worker_threads)
+        if self.settings.sms_provider == "outbox" and not self.settings.embedded:
+            log.warning("SMS is written to the outbox folder %s, not sent: no SMS provider is "
+                        "configured (FOLLOWUP_SMS_PROVIDER)", self.settings.outbox / "sms")
         log.info("worker ready: catalogue read, %d templates compiled, provider connections "
                  "opened where reachable", ready)
         worker.start()
@@ -269,7 +278,14 @@ class Runtime:
         broker_client = getattr(self.broker, "client", None)
         checks["broker"] = _check(broker_client.ping) if broker_client else {"ok": True,
                                                                              "kind": "in-process"}
+        checks["channels"] = {"ok": True, **self.channel_kinds()}
         return checks
+
+    def channel_kinds(self) -> dict[str, str]:
+        """Where each channel's messages go, as configured (no secrets, no addresses)."""
+        s = self.settings
+        email = f"smtp {s.smtp_host}:{s.smtp_port}" if s.smtp_host else "outbox folder"
+        return {"email": email, "sms": f"{s.sms_provider} folder", "in_app": "in-app inbox"}
 
 
 @contextmanager

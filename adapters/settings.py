@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = 10.0
+    #: Where SMS goes. Only the outbox folder exists so far (a real provider is planned): set it
+    #: explicitly so that nobody takes SMS for delivered because SMTP is configured.
+    sms_provider: Literal["outbox"] = "outbox"
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

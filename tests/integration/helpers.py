@@ -73,8 +73,8 @@ class Harness:
         self.rt = self._runtime()
 
     def _runtime(self) -> Runtime:
-        rt = Runtime(self.settings, clock=self.clock)
-        rt.channels = {"email": self.channel, "sms": self.channel, "in_app": self.channel}
+        rt = Runtime(self.settings, clock=self.clock, channel_overrides={
+            "email": self.channel, "sms": self.channel, "in_app": self.channel})
         self.followers = {f.consumer.name: f for f in
                           rt.scheduler_followers() + rt.projector_followers()}
         return rt

@@ -160,3 +160,22 @@ def test_dead_letters_are_listed_and_replayed_over_http(tmp_path: Path) -> None:
         assert client.post("/api/dead-letters/replay").json() == {"replayed": [], "refused": []}
     finally:
         h.rt.stop()
+
+
+def test_health_says_where_each_channel_goes(tmp_path: Path) -> None:
+    # Given SMTP configured for email and no SMS provider (only the outbox exists)
+    rt = Runtime(Settings(data_dir=tmp_path, smtp_host="127.0.0.1", smtp_port=2525))
+    # When /health is asked
+    channels = TestClient(create_app(rt)).get("/health").json()["checks"]["channels"]
+    # Then it says that SMS still goes to the outbox folder, beside email's SMTP server
+    assert channels == {"ok": True, "email": "smtp 127.0.0.1:2525", "sms": "outbox folder",
+                        "in_app": "in-app inbox"}
+    rt.stop()
+
+
+def test_an_sms_provider_other_than_the_outbox_is_refused_with_exit_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "adapters.cli", "api"], cwd=ROOT, capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin", "FOLLOWUP_SMS_PROVIDER": "sns",
+             "FOLLOWUP_DATA_DIR": str(tmp_path)}, timeout=60)
+    assert result.returncode == 2 and "FOLLOWUP_SMS_PROVIDER" in result.stderr
