@@ -200,15 +200,8 @@ class WorkflowExecution(Aggregate):
         """Active or paused: it still holds the lead's place in its workflow."""
         return self.status in (ExecutionStatus.ACTIVE.value, ExecutionStatus.PAUSED.value)
 
-    @property
-    def ended_at(self) -> datetime | None:
-        return self.completed_at
-
     def step(self, step_no: int) -> dict[str, Any]:
         return self.steps[step_no]
-
-    def _status_of(self, step_no: int) -> str:
-        return str(self.steps[step_no]["status"])
 
     def due_step(self, now: datetime) -> int | None:
         """The step to send now, if any: active, scheduled and due."""
