@@ -140,8 +140,3 @@ class Core(Application[UUID]):
             return found
         except AggregateNotFoundError:
             return PublishedWorkflows.open()
-
-    def save_in_batches(self, aggregates: list[Any], size: int = 100) -> None:
-        """Save many independent changes, ``size`` aggregates per transaction."""
-        for i in range(0, len(aggregates), size):
-            self.save(*aggregates[i:i + size])
