@@ -72,7 +72,9 @@ class Runtime:
             app = FollowUp(env=self.settings.eventsourcing_env(), clock=self.clock,
                            renderer=JinjaRenderer(), directory=directory)
         if isinstance(app.recorder, PostgresAggregateRecorder):
-            app.read_streams = PostgresStreams(app.recorder)
+            snapshots = app.snapshots.recorder if app.snapshots is not None else None
+            assert snapshots is None or isinstance(snapshots, PostgresAggregateRecorder)
+            app.read_streams = PostgresStreams(app.recorder, snapshots)
         app.on_saved.append(self._wake_local)
         return app
 

@@ -13,10 +13,18 @@ is held only for the server's own work. The events travel as four plain arrays (
 C by psycopg) instead of an array of composite values dumped as text in Python. The library's own
 database function (``POSTGRES_ENABLE_DB_FUNCTIONS``) is not used: it takes no table lock and it
 is named per schema, not per table (see the library notes).
+
+The function is named after its table, ``{table}_insert``, while that fits PostgreSQL's 63 bytes
+(so an existing database keeps the function it has). A longer name would be cut at 63 bytes, and
+two tables whose names agree up to the cut would share one function, which writes into whichever
+table was created last; such a name ends in a hash of the schema-qualified table name instead. A
+function created under a cut name by an earlier version is left where it is: nothing calls it any
+more, and it may be another table's.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,6 +63,20 @@ $body$
 """
 
 
+MAX_IDENTIFIER_BYTES = 63
+
+
+def insert_function_name(schema: str, table: str) -> str:
+    """``{table}_insert``, or for a table whose name would be cut, its head and a hash."""
+    plain = f"{table}_insert"
+    if len(plain.encode()) <= MAX_IDENTIFIER_BYTES:
+        return plain
+    # Ends in hex digits, so it is never the plain name of another table (which ends "_insert").
+    tail = "_insert_" + hashlib.sha256(f"{schema}.{table}".encode()).hexdigest()[:16]
+    head = table.encode()[:MAX_IDENTIFIER_BYTES - len(tail)].decode(errors="ignore")
+    return head + tail
+
+
 class OneStatementProcessRecorder(PostgresProcessRecorder):
     """A process recorder whose writes are one server-side transaction each (see the module)."""
 
@@ -63,7 +85,9 @@ class OneStatementProcessRecorder(PostgresProcessRecorder):
         super().__init__(datastore, events_table_name=events_table_name,
                          tracking_table_name=tracking_table_name)
         schema = Identifier(datastore.schema)
-        function = Identifier(f"{self.events_table_name}_insert")
+        self.insert_function_name = insert_function_name(datastore.schema,
+                                                         self.events_table_name)
+        function = Identifier(self.insert_function_name)
         self.create_function_statement = SQL(FUNCTION).format(
             schema=schema, function=function, id_type=SQL(datastore.originator_id_type),
             tracking=Identifier(self.tracking_table_name),

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import SecretStr, field_validator
+from pydantic import NonNegativeInt, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     projector_coalesce_ms: int = 50
     dispatch_timeout_seconds: int = 120
 
+    #: Events between two snapshots of a lead or of the catalogue (0: none; see
+    #: application/snapshots.py).
+    snapshot_interval: NonNegativeInt = 100
+
     pg_pool_size: int = 5
     pg_max_overflow: int = 10
     pg_lock_timeout_seconds: int = 2
@@ -68,13 +72,15 @@ class Settings(BaseSettings):
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The event store library's environment, derived from these settings."""
+        ours = {"FOLLOWUP_SNAPSHOT_INTERVAL": str(self.snapshot_interval)}
         if self.database_url is None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            return {**ours, "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                     "SQLITE_DBNAME": str(self.data_dir / "events.sqlite"),
                     "SQLITE_LOCK_TIMEOUT": "10"}
         url = urlsplit(self.database_url)
         return {
+            **ours,
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": url.path.lstrip("/") or "followup",
             "POSTGRES_HOST": url.hostname or "127.0.0.1",

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, ProcessRecorder, StoredEvent, Tracking
+from eventsourcing.persistence import IntegrityError, PersistenceError, ProcessRecorder, Tracking
 
 from application.errors import Conflict, Invalid, NotFound
-from application.ports import Clock, Directory, SystemClock, TemplateRenderer
+from application.ports import Clock, Directory, Streams, SystemClock, TemplateRenderer
+from application.snapshots import DEFAULT_INTERVAL, SNAPSHOTTED, Snapshots
 from domain.errors import DomainError
 from domain.ids import CATALOG_ID
 from domain.workflow import PublishedWorkflows
@@ -23,14 +26,16 @@ T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
 
 CONFLICT_RETRIES = 8
+log = logging.getLogger(__name__)
 
 
 class Core(Application[UUID]):
     """Loading, saving with tracking, retrying on conflicts; the ports use cases reach."""
 
     name = "FollowUp"
-    # No snapshots: streams are short (an execution is tens of events), and a snapshot store costs
-    # every load a second query. Long lead streams are the case to revisit (see docs).
+    # Snapshots of leads and the catalogue only, whose streams grow without bound (see
+    # application/snapshots.py); the library's repository has none, so loading any other kind
+    # costs one query. ``FOLLOWUP_SNAPSHOT_INTERVAL`` (events between snapshots) 0 turns them off.
 
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock | None = None,
                  renderer: TemplateRenderer | None = None,
@@ -43,7 +48,12 @@ class Core(Application[UUID]):
         self._catalog: PublishedWorkflows | None = None
         self._catalog_lock = threading.Lock()
         # Reads many streams in one query, where the store allows it (set by the composition root).
-        self.read_streams: Callable[[Sequence[UUID]], Sequence[StoredEvent]] | None = None
+        self.read_streams: Streams | None = None
+        interval = int(self.env.get("SNAPSHOT_INTERVAL", str(DEFAULT_INTERVAL)))
+        self.snapshotting: Snapshots | None = None
+        if interval > 0:
+            self.snapshots = self.snapshots or self.construct_snapshot_store()
+            self.snapshotting = Snapshots(self.snapshots, interval)
 
     def construct_recorder(self) -> ProcessRecorder:  # type: ignore[override]
         # A process recorder writes a follower's new events and its tracking position in the
@@ -66,7 +76,8 @@ class Core(Application[UUID]):
                 processing_event.collect_events(obj)
         processing_event.saved_kwargs.update(kwargs)
         recordings = self._record(processing_event)
-        self._take_snapshots(processing_event)
+        if self.snapshotting is not None:
+            self.snapshotting.saved(processing_event.events, processing_event.aggregates)
         self._notify(recordings)
         for wake in self.on_saved:
             wake()
@@ -75,17 +86,39 @@ class Core(Application[UUID]):
     # Helpers ---------------------------------------------------------------
 
     def load(self, kind: type[A], ident: UUID) -> A:
-        try:
-            found: Aggregate = self.repository.get(ident)
-        except AggregateNotFoundError:
-            raise NotFound(kind.__name__, ident) from None
+        if self.snapshotting is not None and kind in SNAPSHOTTED:
+            found: Aggregate | None = self._load_from_snapshot(kind, ident)
+        else:
+            try:
+                found = self.repository.get(ident)
+            except AggregateNotFoundError:
+                found = None
         if not isinstance(found, kind):
             raise NotFound(kind.__name__, ident)
         return found
 
+    def _load_from_snapshot(self, kind: type[Aggregate], ident: UUID) -> Aggregate | None:
+        assert self.snapshotting is not None
+        start = self.snapshotting.latest(kind, ident)
+        after = start.originator_version if start is not None else None
+        return self._replayed(start, self.events.get(ident, gt=after))
+
+    def _replayed(self, start: Any, events: Iterable[Any]) -> Any:
+        """The aggregate from ``start`` (a snapshot or None) and the events after it; snapshot it
+        if that was a long replay."""
+        aggregate = start.mutate(None) if start is not None else None
+        replayed = 0
+        for domain_event in events:
+            aggregate = domain_event.mutate(aggregate)
+            replayed += 1
+        if self.snapshotting is not None:
+            self.snapshotting.loaded(aggregate, replayed)
+        return aggregate
+
     def load_many(self, kind: type[A], idents: Sequence[UUID]) -> dict[UUID, A]:
         """The aggregates of these ids that exist and are of ``kind``, in the order asked, in
-        as few queries as the store allows (one on PostgreSQL)."""
+        as few queries as the store allows (on PostgreSQL one, and one more for the latest
+        snapshots of a snapshotted kind)."""
         if self.read_streams is None or len(idents) < 2:
             found: dict[UUID, A] = {}
             for ident in idents:
@@ -93,15 +126,36 @@ class Core(Application[UUID]):
                     found[ident] = self.load(kind, ident)
             return found
         asked = list(dict.fromkeys(idents))
-        rebuilt: dict[UUID, Any] = {}
-        for stored in self.read_streams(asked):
+        snapshotted = self.snapshotting is not None and kind in SNAPSHOTTED
+        starts = self._latest_snapshots(kind, asked) if snapshotted else {}
+        after = [starts[i].originator_version if i in starts else 0 for i in asked]
+        rebuilt: dict[UUID, Any] = {i: start.mutate(None) for i, start in starts.items()}
+        replayed: Counter[UUID] = Counter()
+        for stored in self.read_streams.events(asked, after if starts else None):
             domain_event = self.mapper.to_domain_event(stored)
             ident = domain_event.originator_id
             rebuilt[ident] = domain_event.mutate(rebuilt.get(ident))  # type: ignore[attr-defined]
+            replayed[ident] += 1
+        if self.snapshotting is not None and snapshotted:
+            for ident, count in replayed.items():
+                self.snapshotting.loaded(rebuilt[ident], count)
         return {i: rebuilt[i] for i in asked if isinstance(rebuilt.get(i), kind)}
 
+    def _latest_snapshots(self, kind: type[Aggregate], idents: Sequence[UUID]) -> dict[UUID, Any]:
+        """The newest snapshot of each stream that has one, taken by today's code."""
+        assert self.snapshotting is not None and self.read_streams is not None
+        keys = {self.snapshotting.key(kind, i): i for i in idents}
+        try:
+            stored = self.read_streams.latest_snapshots(list(keys))
+        except PersistenceError as e:  # a cache: without it, the log is read in full
+            log.warning("snapshots of a batch not read: %s", type(e).__name__)
+            return {}
+        found = (self.mapper.to_domain_event(s) for s in stored)
+        return {keys[s.originator_id]: self.snapshotting.of_stream(s, keys[s.originator_id])
+                for s in found}
+
     def exists(self, ident: UUID) -> bool:
-        return ident in self.repository
+        return bool(list(self.events.get(ident, limit=1)))
 
     def retrying(self, command: Callable[[], T]) -> T:
         """Run a load-decide-save command again (reloading) when another writer got there first."""
@@ -123,7 +177,11 @@ class Core(Application[UUID]):
         previous one never sees it change."""
         with self._catalog_lock:
             held = self._catalog
-            new = list(self.events.get(CATALOG_ID, gt=held.version if held else None))
+            if held is None:
+                with contextlib.suppress(NotFound):
+                    self._catalog = held = self.load(PublishedWorkflows, CATALOG_ID)
+                return held if held is not None else PublishedWorkflows.open()
+            new = list(self.events.get(CATALOG_ID, gt=held.version))
             if new:
                 fresh: Any = copy.deepcopy(held)
                 for domain_event in new:
@@ -135,13 +193,6 @@ class Core(Application[UUID]):
     def catalog_to_change(self) -> PublishedWorkflows:
         """The catalogue read afresh, for a command that changes and saves it."""
         try:
-            found: Aggregate = self.repository.get(CATALOG_ID)
-            assert isinstance(found, PublishedWorkflows)
-            return found
-        except AggregateNotFoundError:
+            return self.load(PublishedWorkflows, CATALOG_ID)
+        except NotFound:
             return PublishedWorkflows.open()
-
-    def save_in_batches(self, aggregates: list[Any], size: int = 100) -> None:
-        """Save many independent changes, ``size`` aggregates per transaction."""
-        for i in range(0, len(aggregates), size):
-            self.save(*aggregates[i:i + size])

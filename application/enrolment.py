@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from application.core import Core
 from domain import ids
@@ -54,7 +53,3 @@ def try_enrol(app: Core, lead: Lead, workflow: Workflow, number: int, trigger_re
     if group:
         taken_groups.add(group)
     return execution
-
-
-def load_workflow(app: Core, workflow_id: UUID) -> Workflow:
-    return app.load(Workflow, workflow_id)

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+
 from domain.priority import LANES
 
 
@@ -138,3 +140,17 @@ class Directory(ABC):
         """Executions held at a dead-lettered step, oldest first: ``execution_id``,
         ``lead_id``, ``workflow_id``, ``agent_id``, ``step_no``, ``attempts``, ``reason``,
         ``dead_lettered_at``."""
+
+
+class Streams(ABC):
+    """Many streams read at once, where the store can do it in one query (PostgreSQL)."""
+
+    @abstractmethod
+    def events(self, originator_ids: Sequence[UUID],
+               after: Sequence[int] | None = None) -> Sequence[StoredEvent]:
+        """The streams' events by stream, then version; with ``after``, only those of each stream
+        above the version given for it (0: all)."""
+
+    @abstractmethod
+    def latest_snapshots(self, originator_ids: Sequence[UUID]) -> Sequence[StoredEvent]:
+        """The newest snapshot of each stream that has one."""

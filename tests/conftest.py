@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -41,9 +42,9 @@ def _admin(sql: str) -> None:
         conn.execute(sql)
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A database of its own, dropped afterwards."""
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    """The URL of a database of its own, dropped afterwards."""
     name = f"fu_test_{uuid.uuid4().hex[:12]}"
     _admin(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN.rsplit("/", 1)[0]
@@ -51,6 +52,13 @@ def pg_url() -> Iterator[str]:
         yield f"{base}/{name}"
     finally:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A database of its own, dropped afterwards."""
+    with scratch_database() as url:
+        yield url
 
 
 @pytest.fixture
