@@ -28,12 +28,13 @@ def backoff(attempts: int) -> float:
 
 def error_kind(error: BaseException) -> str:
     """The error's type, and for a database error the driver's type and code: no text."""
-    kind = type(error).__name__
     orig = getattr(error, "orig", None)  # SQLAlchemy wraps the driver's error
+    kind = type(error).__name__ if orig is None else f"{type(error).__name__}: "
+    driver = error if orig is None else orig
+    code = getattr(driver, "sqlstate", None) or getattr(driver, "sqlite_errorname", None)
     if orig is None:
-        return kind
-    code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
-    return f"{kind} ({type(orig).__name__}{f', {code}' if code else ''})"
+        return f"{kind} ({code})" if code else kind
+    return f"{kind}{type(orig).__name__}{f' ({code})' if code else ''}"
 
 
 def error_place(error: BaseException) -> str:
