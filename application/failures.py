@@ -15,7 +15,7 @@ from eventsourcing.utils import get_topic
 
 #: The first retry after a failure, and the longest wait between retries (it doubles).
 RETRY_FIRST = 1.0
-RETRY_MAX = 60.0
+RETRY_MAX = 30.0
 
 #: Frames under this folder are the project's own: the place a failure is reported at.
 ROOT = Path(__file__).resolve().parent.parent
