@@ -15,7 +15,7 @@ import dramatiq
 import psycopg
 import redis
 from eventsourcing.postgres import PostgresAggregateRecorder
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, select, text
 
 from adapters.channels import InAppSender, OutboxSender, SmtpEmailSender
 from adapters.pg_listen import PgNotifyListener
@@ -28,7 +28,7 @@ from application.follower import Consumer, Follower, LocalWaiter, Waiter
 from application.ports import ChannelSender, Clock, DueSchedule, SystemClock
 from application.sending import StepSender
 from application.trigger import TriggerPolicy
-from projections.base import SCHEMA_LOCK, ReadModels
+from projections.base import SCHEMA_LOCK, ReadModels, positions
 from projections.directory import DirectoryProjection
 from projections.due_steps import DueStepsProjection
 from projections.lead_history import LeadHistoryProjection
@@ -64,6 +64,7 @@ class Runtime:
     local_waiters: list[LocalWaiter] = field(default_factory=list)
     #: Channel senders to use instead of the configured ones (tests, fixtures), by channel name
     channel_overrides: dict[str, ChannelSender] = field(default_factory=dict)
+    followers: list[Follower] = field(default_factory=list)  # made in this process
 
     @cached_property
     def app(self) -> FollowUp:
@@ -183,8 +184,10 @@ class Runtime:
         return waiter
 
     def follower(self, consumer: Consumer, coalesce: float = 0.0) -> Follower:
-        return Follower(self.app, consumer, self._waiter(),
-                        idle_wait=self.settings.follower_idle_seconds, coalesce=coalesce)
+        follower = Follower(self.app, consumer, self._waiter(),
+                            idle_wait=self.settings.follower_idle_seconds, coalesce=coalesce)
+        self.followers.append(follower)  # reported by ``health``
+        return follower
 
     def scheduler_followers(self, claimer: Claimer | None = None) -> list[Follower]:
         """The trigger and the due feeder; both wake ``claimer`` for an urgent step (the trigger
@@ -280,8 +283,32 @@ class Runtime:
         broker_client = getattr(self.broker, "client", None)
         checks["broker"] = _check(broker_client.ping) if broker_client else {"ok": True,
                                                                              "kind": "in-process"}
+        checks["followers"] = self._followers_health()
         checks["channels"] = {"ok": True, **self.channel_kinds()}
         return checks
+
+    def _followers_health(self) -> dict[str, Any]:
+        """Each follower running in this process (position, lag, failure), and every consumer's
+        stored position and lag wherever it runs (a split deployment's API runs none)."""
+        try:
+            head = self.app.recorder.max_notification_id() or 0
+            running = [dict(s, lag=head - s["position"]) for f in self.followers
+                       for s in f.status()]
+            stored = [{"name": name, "position": position, "lag": head - position}
+                      for name, position in self._stored_positions()]
+        except Exception as e:
+            return {"ok": False, "error": type(e).__name__}
+        ok = not any(s["failing"] for s in running)
+        return {"ok": ok, "head": head, "running": running, "stored": stored}
+
+    def _stored_positions(self) -> list[tuple[str, int]]:
+        with self.engine.connect() as conn:
+            found = [(r.name, int(r.position)) for r in
+                     conn.execute(select(positions.c.name, positions.c.position)
+                                  .order_by(positions.c.name))]
+        tracked = self.app.recorder.max_tracking_id(TriggerPolicy.name)  # type: ignore[attr-defined]
+        return [(TriggerPolicy.name, tracked or 0), (DueFeeder.name, self.schedule.position()),
+                *found]
 
     def channel_kinds(self) -> dict[str, str]:
         """Where each channel's messages go, as configured (no secrets, no addresses)."""

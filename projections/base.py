@@ -116,7 +116,9 @@ class ReadModels(Consumer):
     Each read model keeps its own position (one may be rebuilding from the start while the others
     are current): the group reads from the lowest, and hands each one only its topics' events
     after its own position. If any of them fails or finds its position moved, the whole batch
-    rolls back and every one reads its position afresh.
+    rolls back and every one reads its position afresh; the follower then applies the batch to
+    each alone (``apply_parts``), so one that cannot apply an event holds there while the others
+    go on.
     """
 
     name = "read-models"
@@ -127,16 +129,30 @@ class ReadModels(Consumer):
         every = any(not m.topics for m in self.members)
         self.topics = () if every else tuple(dict.fromkeys(t for m in self.members
                                                            for t in m.topics))
-        self._wanted = [frozenset(m.topics) for m in self.members]
+        self._wanted = {m.name: frozenset(m.topics) for m in self.members}
 
     def position(self) -> int:
         return min(m.position() for m in self.members)
 
+    def parts(self) -> Sequence[SqlProjection]:
+        return self.members
+
+    def forget(self) -> None:
+        for member in self.members:
+            member.forget()
+
     def apply(self, items: list[Item], last_position: int) -> None:
+        self.apply_parts(self.members, items, last_position)
+
+    def apply_parts(self, parts: Sequence[Consumer], items: list[Item],
+                    last_position: int) -> None:
+        """One transaction in which each of ``parts`` (some of the members) takes its events."""
         moved: list[SqlProjection] = []
         try:
             with self.engine.begin() as conn:
-                for member, wanted in zip(self.members, self._wanted, strict=True):
+                for member in parts:
+                    assert isinstance(member, SqlProjection)
+                    wanted = self._wanted[member.name]
                     start = member.position()
                     if start >= last_position:
                         continue

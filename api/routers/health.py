@@ -1,4 +1,5 @@
-"""Health: can this process reach what it depends on?"""
+"""Health: can this process reach what it depends on, and are its followers applying the log?
+(503 while a store is unreachable or a follower running here is stuck on an event.)"""
 
 from __future__ import annotations
 

@@ -40,7 +40,12 @@ def test_on_postgres_redis_dramatiq_and_smtp(servers: Processes,
                                              smtp_server: tuple[SmtpInbox, int]) -> None:
     servers.start(*ALL)
     health = ok(servers.http.get("/health"))
-    assert set(health["checks"]) == {"eventStore", "readModels", "redis", "broker"}
+    assert set(health["checks"]) == {"eventStore", "readModels", "redis", "broker", "followers"}
+    # The API process runs no follower; it reports where their stored positions stand (the
+    # projector's own read models once it has created them)
+    followers = health["checks"]["followers"]
+    assert followers["running"] == []
+    assert {"trigger", "due_feeder", "directory"} <= {s["name"] for s in followers["stored"]}
     walk(servers.http, smtp_emails(smtp_server[0]))
 
 

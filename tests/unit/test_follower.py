@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import pytest
 
-from application import follower
+from application import failures, follower
 from application.follower import Consumer, Follower, Item, PositionMoved, Waiter
 
 
@@ -53,7 +56,12 @@ class App:
         self.mapper = self
 
     def to_domain_event(self, note: Note) -> Any:
-        return f"event {note.id}"
+        return Event(UUID(int=note.id))
+
+
+@dataclass(frozen=True)
+class Event:
+    originator_id: UUID
 
 
 class Counter(Consumer):
@@ -203,3 +211,198 @@ def test_the_stored_position_follows_the_cursor_every_checkpoint(
     assert all(b - a <= 400 for a, b in zip([1, *consumer.checkpoints], consumer.checkpoints,
                                            strict=False))
     assert consumer.applied == [1]
+
+
+# A part that cannot apply an event ---------------------------------------------------
+
+
+class Member(Counter):
+    """A consumer that refuses the events at ``poison`` (a handler's bug, a value its store
+    refuses) until they are taken out."""
+
+    def __init__(self, name: str, poison: Sequence[int] = ()) -> None:
+        super().__init__()
+        self.name = name
+        self.poison = set(poison)
+
+    def check(self, items: list[Item]) -> None:
+        bad = [i.position for i in items if i.position in self.poison]
+        if bad:
+            raise ValueError(f"cannot apply the event at {bad[0]}")
+
+    def apply(self, items: list[Item], last_position: int) -> None:
+        self.check(items)
+        super().apply(items, last_position)
+
+
+class Group(Consumer):
+    """Members fed from one reading of the log, applied in one transaction (all or none)."""
+
+    name = "group"
+
+    def __init__(self, *members: Member) -> None:
+        self.members = list(members)
+        self.applies = 0
+
+    def position(self) -> int:
+        return min(m.position() for m in self.members)
+
+    def parts(self) -> Sequence[Consumer]:
+        return self.members
+
+    def apply(self, items: list[Item], last_position: int) -> None:
+        self.apply_parts(self.members, items, last_position)
+
+    def apply_parts(self, parts: Sequence[Consumer], items: list[Item],
+                    last_position: int) -> None:
+        self.applies += 1
+        todo = [(m, [i for i in items if i.position > m.stored]) for m in parts
+                if isinstance(m, Member) and m.stored < last_position]
+        for member, mine in todo:  # nothing is written unless every member can apply
+            member.check(mine)
+        for member, mine in todo:
+            Counter.apply(member, mine, last_position)
+
+
+def following(consumer: Consumer, log: Log) -> Follower:
+    return Follower(App(log), consumer, Script([]), batch_size=10)  # type: ignore[arg-type]
+
+
+def errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+
+
+def test_a_member_that_cannot_apply_an_event_stops_before_it_and_the_others_go_on(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="application.follower")
+    # Given a group of two members, one of which cannot apply the event at 3
+    log, history, inbox = Log(), Member("history", poison=[3]), Member("inbox")
+    log.append(6)
+    reader = following(Group(history, inbox), log)
+    # When the follower reads the log
+    reader.catch_up()
+    # Then the other member applied every event, and the failing one stopped right before 3
+    assert inbox.applied == [1, 2, 3, 4, 5, 6]
+    assert history.applied == [1, 2] and history.stored == 2
+    # And it is reported, with the event it stopped at, and logged once, naming the event
+    failing, well = reader.status()
+    assert failing["name"] == "history" and failing["position"] == 2
+    assert failing["failing"]["eventId"] == 3 and failing["failing"]["error"] == "ValueError"
+    assert failing["failing"]["originatorId"] == str(UUID(int=3))
+    assert well["position"] == 6 and well["failing"] is None and reader.failing
+    [line] = errors(caplog)
+    assert "history stopped at event 3" in line and str(UUID(int=3)) in line
+    assert "cannot apply" not in line  # the error's type, never its text
+    # When more events arrive while the cause is still there
+    log.append(2)
+    reader.catch_up()
+    # Then the other member goes on, the failing one still holds before 3, logged only once
+    assert inbox.applied[-2:] == [7, 8] and history.applied == [1, 2]
+    assert len(errors(caplog)) == 1 and reader.status()[0]["failing"]["attempts"] == 2
+
+
+def test_once_the_cause_is_gone_the_member_catches_up_and_rejoins_the_group(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="application.follower")
+    # Given a member held before event 3 while the other went on to 8
+    log, history, inbox = Log(), Member("history", poison=[3]), Member("inbox")
+    log.append(8)
+    group = Group(history, inbox)
+    reader = following(group, log)
+    reader.catch_up()
+    # When the cause is gone (a fix deployed) and it is tried again
+    history.poison.clear()
+    reader.catch_up()
+    # Then it applied every event once, in order, and reports well
+    assert history.applied == list(range(1, 9)) and inbox.applied == list(range(1, 9))
+    assert [s["failing"] for s in reader.status()] == [None, None] and not reader.failing
+    assert any("history recovered" in r.getMessage() for r in caplog.records
+               if r.levelno == logging.INFO)
+    # And it is back in the group: the next batch is one apply for both members
+    log.append(2)
+    applies = group.applies
+    assert reader.run_once() == 2
+    assert group.applies == applies + 1
+    assert history.applied[-2:] == inbox.applied[-2:] == [9, 10]
+
+
+def test_a_lone_consumer_that_cannot_apply_an_event_holds_there_and_skips_nothing() -> None:
+    # Given a consumer (the trigger, say) that cannot apply the event at 3 of 5
+    log, trigger = Log(), Member("trigger", poison=[3])
+    log.append(5)
+    reader = following(trigger, log)
+    reader.catch_up()
+    # Then it stopped right before it, and nothing after it is applied while it fails
+    assert trigger.applied == [1, 2]
+    log.append(2)
+    reader.catch_up()
+    assert trigger.applied == [1, 2] and reader.status()[0]["failing"]["eventId"] == 3
+    # When the cause is gone, it goes on from there
+    trigger.poison.clear()
+    reader.catch_up()
+    assert trigger.applied == [1, 2, 3, 4, 5, 6, 7] and not reader.failing
+
+
+def test_the_loop_retries_a_failing_part_by_itself_and_never_stops(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(failures, "RETRY_FIRST", 0.0)  # retried at every turn
+    # Given a group whose first member cannot apply event 2 for now
+    log, history, inbox = Log(), Member("history", poison=[2]), Member("inbox")
+    log.append(3)
+
+    def fix() -> bool:  # a transient cause that goes away
+        history.poison.clear()
+        log.append(1)
+        return True
+
+    # When it runs, events arrive, and later the cause goes away
+    holder: list[Follower] = []
+    waiter = Script(holder, commit(log, 2), fix, commit(log, 1))
+    holder.append(Follower(App(log), Group(history, inbox), waiter,  # type: ignore[arg-type]
+                           batch_size=10))
+    holder[0].run()
+    # Then the loop went on throughout, and both members applied every event once, in order
+    assert inbox.applied == history.applied == list(range(1, 8))
+    assert not holder[0].failing
+
+
+def test_when_nothing_fails_a_group_costs_one_read_and_one_apply_per_wake() -> None:
+    log, group = Log(), Group(Member("history"), Member("inbox"))
+    log.append(3)
+    holder: list[Follower] = []
+    waiter = Script(holder, *[commit(log, 2)] * 10)
+    holder.append(Follower(App(log), group, waiter, batch_size=10))  # type: ignore[arg-type]
+    holder[0].run()
+    assert log.reads == group.applies == 11
+    assert all(m.applied == list(range(1, 24)) for m in group.members)
+
+
+class FlakyLog(Log):
+    """A log whose reads fail ``failures`` times (the database went away)."""
+
+    failures = 0
+
+    def select_notifications(self, *args: Any, **kwargs: Any) -> list[Note]:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("the database went away")
+        return super().select_notifications(*args, **kwargs)
+
+
+def test_a_failed_read_of_the_log_is_reported_once_and_the_loop_goes_on(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(failures, "RETRY_FIRST", 0.0)
+    caplog.set_level(logging.INFO, logger="application.follower")
+    log, consumer = FlakyLog(), Counter()
+    log.append(2)
+
+    def outage() -> bool:
+        log.failures = 3
+        log.append(2)
+        return True
+
+    run(log, consumer, outage)
+    assert consumer.applied == [1, 2, 3, 4]
+    [line] = errors(caplog)
+    assert "counter failed" in line and "ConnectionError" in line
+    assert any("counter recovered after 3 attempts" in r.getMessage() for r in caplog.records)

@@ -1,0 +1,185 @@
+"""A follower fed an event it cannot apply: the part that fails stops right before it and is
+reported (health, one log line naming the event); the others carry on; once the cause is gone
+it carries on by itself."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+
+from adapters.bootstrap import Runtime
+from adapters.settings import Settings
+from api.main import create_app
+from application.follower import Item
+from application.trigger import TriggerPolicy
+from projections.base import positions
+from projections.directory import DirectoryProjection, leads
+from tests.conftest import FakeClock
+from tests.integration.helpers import Harness, register_ana, three_step_workflow
+
+
+def notification_of(h: Harness, originator: UUID, topic: str) -> int:
+    """The notification id of ``originator``'s first event of ``topic``."""
+    found = h.rt.app.recorder.select_notifications(start=1, limit=10_000)
+    return next(n.id for n in found if n.originator_id == originator and n.topic == topic)
+
+
+def stored(h: Harness) -> dict[str, int]:
+    with h.rt.engine.connect() as conn:
+        return {r.name: r.position for r in conn.execute(select(positions))}
+
+
+def directory_leads(h: Harness) -> set[str]:
+    with h.rt.engine.connect() as conn:
+        return {r.lead_id for r in conn.execute(select(leads.c.lead_id))}
+
+
+def running(h: Harness, name: str) -> dict[str, Any]:
+    [found] = [s for s in h.rt.health()["followers"]["running"] if s["name"] == name]
+    return found
+
+
+@pytest.fixture
+def poison(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[UUID]]:
+    """Leads whose events the directory cannot apply (a handler's bug) while they are listed."""
+    bad: set[UUID] = set()
+    handle = DirectoryProjection.handle_batch
+
+    def refusing(self: DirectoryProjection, conn: Any, items: list[Item]) -> None:
+        if any(i.event.originator_id in bad for i in items):
+            raise ValueError("cannot apply this lead")
+        handle(self, conn, items)
+
+    monkeypatch.setattr(DirectoryProjection, "handle_batch", refusing)
+    yield bad
+
+
+def register(h: Harness, name: str, agent: str = "agent-1", score: int = 50) -> UUID:
+    return h.rt.app.register_lead(agent_id=agent, name=name, email=None, phone=None,
+                                  timezone="UTC", preferences={}, timeline=None, score=score)
+
+
+def test_a_read_model_that_cannot_apply_an_event_holds_there_and_the_others_go_on(
+        h: Harness, poison: set[UUID], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="application.follower")
+    # Given three leads registered one after the other, the directory unable to apply the second
+    first, second = register(h, "Ana Lima"), register(h, "Bea Reis")
+    poison.add(second)
+    third = register(h, "Caio Melo")
+    h.rt.app.change_score(third, 60, "viewed a listing")
+    # When the read models follow the log
+    h.settle()
+    # Then the other read models went past it, and the directory stopped right before it
+    head = h.rt.app.recorder.max_notification_id()
+    bad = notification_of(h, second, "followup.lead.registered")
+    positions_now = stored(h)
+    assert positions_now["lead_history"] == positions_now["messages"] == head
+    assert positions_now["directory"] == bad - 1
+    assert len(h.rt.history.for_lead(str(third))) == 2
+    assert directory_leads(h) == {str(first)}
+    # And health names the event it stopped at, with its lag, and answers 503
+    failing = running(h, "directory")["failing"]
+    assert failing["eventId"] == bad and failing["originatorId"] == str(second)
+    assert failing["topic"] == "followup.lead.registered" and failing["error"] == "ValueError"
+    assert running(h, "directory")["lag"] == head - bad + 1
+    assert running(h, "lead_history")["failing"] is None
+    response = TestClient(create_app(h.rt)).get("/health")
+    assert response.status_code == 503 and response.json()["checks"]["followers"]["ok"] is False
+    # And one log line at ERROR names the follower, the event and its lead, and no name
+    [line] = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert "directory stopped at event" in line and f"event {bad} " in line
+    assert str(second) in line and "Bea" not in line
+    # When the cause is gone (a fix deployed), it carries on by itself and reports well
+    poison.clear()
+    h.settle()
+    assert directory_leads(h) == {str(first), str(second), str(third)}
+    assert set(stored(h).values()) == {head}
+    assert running(h, "directory")["failing"] is None and running(h, "directory")["lag"] == 0
+    assert TestClient(create_app(h.rt)).get("/health").status_code == 200
+    assert any("directory recovered" in r.getMessage() for r in caplog.records)
+
+
+def test_a_process_running_no_followers_reports_their_stored_positions(
+        h: Harness, poison: set[UUID]) -> None:
+    # Given the directory held before a lead's registration by the projector of another process
+    register(h, "Ana Lima")
+    poison.add(register(h, "Bea Reis"))
+    register(h, "Caio Melo")
+    h.settle()
+    head = h.rt.app.recorder.max_notification_id()
+    # When an API process, which runs no follower, is asked
+    api = Runtime(h.settings, clock=h.clock)
+    try:
+        report = api.health()["followers"]
+    finally:
+        api.stop()
+    # Then it reports every consumer's stored position and lag, and nothing running here
+    found = {s["name"]: (s["position"], s["lag"]) for s in report["stored"]}
+    assert report["running"] == [] and report["head"] == head
+    assert found["directory"] == (head - 2, 2) and found["lead_history"] == (head, 0)
+    assert {"trigger", "due_feeder", "messages", "due_steps"} <= set(found)
+
+
+def test_a_trigger_that_cannot_apply_a_crossing_holds_there_and_skips_none(
+        h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a live workflow, and a trigger unable to decide on one lead's crossing for now
+    three_step_workflow(h.rt.app)
+    first, second = register_ana(h.rt.app), register(h, "Bea Reis")
+    decide = TriggerPolicy._decide
+    bad: set[UUID] = {first}
+
+    def refusing(self: TriggerPolicy, event: Any) -> list[object]:
+        if event.originator_id in bad:
+            raise KeyError("a lead it cannot read")
+        return decide(self, event)
+
+    monkeypatch.setattr(TriggerPolicy, "_decide", refusing)
+    # When both leads cross the threshold, the first one first
+    h.rt.app.change_score(first, 85, "viewed a listing")
+    h.rt.app.change_score(second, 90, "asked for a visit")
+    h.settle()
+    # Then the trigger stopped right before the first crossing and applied nothing after it
+    crossing = notification_of(h, first, "followup.lead.score_changed")
+    assert h.rt.app.lead_executions(first) == [] and h.rt.app.lead_executions(second) == []
+    failing = running(h, "trigger")["failing"]
+    assert failing["eventId"] == crossing and failing["error"] == "KeyError"
+    assert failing["originatorId"] == str(first)
+    assert h.rt.health()["followers"]["ok"] is False
+    # When the cause is gone, both crossings start their executions, in order
+    bad.clear()
+    h.settle()
+    assert len(h.rt.app.lead_executions(first)) == len(h.rt.app.lead_executions(second)) == 1
+    assert running(h, "trigger")["failing"] is None and h.rt.health()["followers"]["ok"]
+
+
+@pytest.mark.postgres
+def test_a_value_the_database_refuses_holds_the_read_model_until_the_schema_takes_it(
+        pg_url: str, tmp_path: Path, clock: FakeClock) -> None:
+    h = Harness(Settings(data_dir=tmp_path, database_url=pg_url), clock)
+    try:
+        # Given a lead stored with an agent id longer than the directory's column (as one
+        # written before the API bounded it)
+        register(h, "Ana Lima")
+        long = register(h, "Bea Reis", agent="a" * 101)
+        register(h, "Caio Melo")
+        h.settle()
+        # Then the directory holds right before it, reporting the database's refusal by its code
+        failing = running(h, "directory")["failing"]
+        assert failing["eventId"] == notification_of(h, long, "followup.lead.registered")
+        assert "StringDataRightTruncation" in failing["error"] and "22001" in failing["error"]
+        assert len(directory_leads(h)) == 1 and running(h, "lead_history")["lag"] == 0
+        # When the column is widened (a migration deployed), it carries on by itself
+        with h.rt.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE directory_leads ALTER COLUMN agent_id "
+                              "TYPE varchar(200)"))
+        h.settle()
+        assert len(directory_leads(h)) == 3 and running(h, "directory")["failing"] is None
+    finally:
+        h.rt.stop()
