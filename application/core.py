@@ -13,7 +13,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, ProcessRecorder, StoredEvent, Tracking
 
-from application.errors import Conflict, Invalid, NotFound
+from application.errors import Conflict, NotFound, refused
 from application.ports import Clock, Directory, SystemClock, TemplateRenderer
 from domain.errors import DomainError
 from domain.ids import CATALOG_ID
@@ -111,7 +111,7 @@ class Core(Application[UUID]):
             except IntegrityError:
                 continue
             except DomainError as e:
-                raise Invalid(e.field, e.reason) from e
+                raise refused(e) from e
         raise Conflict("the aggregate kept changing; try again")
 
     def catalog(self) -> PublishedWorkflows:

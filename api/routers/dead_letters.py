@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from api.deps import AppDep, RuntimeDep
+from api.errors import BODY, CHANGE
 from api.schemas import DeadLetterPublic, ReplayAllIn, ReplayReport
 
 router = APIRouter(prefix="/api/dead-letters", tags=["dead letters"])
@@ -27,7 +28,7 @@ def list_dead_letters(
             for r in rows]
 
 
-@router.post("/replay")
+@router.post("/replay", responses=CHANGE | BODY)
 def replay_dead_letters(app: AppDep, body: ReplayAllIn | None = None) -> ReplayReport:
     """Replay every listed step (or one agent's, or one workflow's), after a provider outage
     say. Each is its own command; those refused are reported with their reason."""
