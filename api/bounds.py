@@ -71,6 +71,13 @@ def check_body(data: Any) -> Any:
     return data
 
 
+def check_storable(text: str) -> str:
+    """For a string outside a request body (a query parameter)."""
+    if problem := text_problem(text):
+        raise ValueError(problem)
+    return text
+
+
 def check_visible(text: str) -> str:
     """A name must show something: a letter, digit, punctuation or symbol."""
     if not any(unicodedata.category(c)[0] in "LNPS" for c in text):

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Strict, model_validator
 from pydantic.alias_generators import to_camel
 
-from api.bounds import JsonBounds, check_body, check_visible
+from api.bounds import JsonBounds, check_body, check_storable, check_visible
 
 Channel = Literal["email", "sms", "in_app"]
 ExecutionStatus = Literal["active", "paused", "completed", "cancelled"]
@@ -20,6 +20,8 @@ ExecutionStatus = Literal["active", "paused", "completed", "cancelled"]
 Whole = Annotated[int, Strict()]
 Flag = Annotated[bool, Strict()]
 Name = Annotated[str, AfterValidator(check_visible)]
+#: A string query parameter (a body's strings are all checked by ``Command``).
+QueryText = Annotated[str, AfterValidator(check_storable)]
 Preferences = Annotated[dict[str, Any],
                         AfterValidator(JsonBounds(depth=8, items=100, string=1000,
                                                   encoded=16 * 1024))]
@@ -225,7 +227,8 @@ class StepIn(Command):
 class WindowIn(Command):
     start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, local time")
     end: str = Field(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$", description="HH:MM or 24:00")
-    weekdays: list[Weekday] = Field(default_factory=lambda: list(ALL_DAYS), min_length=1)
+    weekdays: list[Weekday] = Field(default_factory=lambda: list(ALL_DAYS), min_length=1,
+                                    max_length=7)
 
 
 class DefinitionIn(Command):
