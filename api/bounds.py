@@ -7,6 +7,7 @@ Each check raises a ``ValidationError`` whose ``loc`` is the path of the offendi
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,16 +49,19 @@ def _walk(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any, int]]:
             stack.extend(((*at, i), inner, depth + 1) for i, inner in enumerate(item))
 
 
+#: What no store can hold in a string: C0 controls but tab, newline and carriage return
+#: (PostgreSQL refuses NUL), and lone surrogates (which UTF-8 cannot encode).
+UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
 def text_problem(text: str) -> str | None:
-    """Why ``text`` cannot be stored everywhere (PostgreSQL refuses NUL, UTF-8 refuses a lone
-    surrogate), or None."""
-    for char in text:
-        code = ord(char)
-        if code < 0x20 and char not in "\t\n\r":
-            return f"contains the control character U+{code:04X}"
-        if 0xD800 <= code <= 0xDFFF:
-            return f"contains a lone surrogate U+{code:04X}"
-    return None
+    """Why ``text`` cannot be stored everywhere, or None."""
+    found = UNSTORABLE.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    kind = "a lone surrogate" if code >= 0xD800 else "the control character"
+    return f"contains {kind} U+{code:04X}"
 
 
 def check_body(data: Any) -> Any:
