@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
+from api.bounds import MAX_BODY_BYTES
 from api.routers import (
     dead_letters,
     executions,
@@ -25,4 +29,34 @@ def create_app(runtime: Any) -> FastAPI:
     errors.install(app)
     for module in (leads, executions, dead_letters, templates, workflows, tracking, health):
         app.include_router(module.router)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     return app
+
+
+class BodyLimit:
+    """A request body larger than ``limit`` bytes is answered 413, before any of it is parsed:
+    at once when its Content-Length says so, else as soon as that much has arrived."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        declared = Headers(scope=scope).get("content-length", "") if scope["type"] == "http" else ""
+        if declared.isdigit() and int(declared) > self.limit:
+            await JSONResponse({"detail": self._detail()}, status_code=413)(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise HTTPException(413, detail=self._detail())  # FastAPI answers it as JSON
+            return message
+
+        await self.app(scope, counted if scope["type"] == "http" else receive, send)
+
+    def _detail(self) -> str:
+        return f"the body is larger than {self.limit} bytes"

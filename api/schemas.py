@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Strict, model_validator
 from pydantic.alias_generators import to_camel
+
+from api.bounds import JsonBounds, check_body, check_storable, check_visible
 
 Channel = Literal["email", "sms", "in_app"]
 ExecutionStatus = Literal["active", "paused", "completed", "cancelled"]
+
+# Types for request fields: JSON numbers and booleans only (never ``true`` for a number, nor
+# ``"50"``), names that show something, and free-form JSON kept within what every store and
+# follower handles.
+Whole = Annotated[int, Strict()]
+Flag = Annotated[bool, Strict()]
+Name = Annotated[str, AfterValidator(check_visible)]
+#: A string query parameter (a body's strings are all checked by ``Command``).
+QueryText = Annotated[str, AfterValidator(check_storable)]
+Preferences = Annotated[dict[str, Any],
+                        AfterValidator(JsonBounds(depth=8, items=100, string=1000,
+                                                  encoded=16 * 1024))]
+ConditionValue = Annotated[Any, AfterValidator(JsonBounds(depth=4, items=100, string=200,
+                                                          encoded=4 * 1024))]
 
 
 class Schema(BaseModel):
@@ -20,21 +36,33 @@ class Schema(BaseModel):
 
 
 class Command(Schema):
-    """A request body: unknown fields are refused, so a typo is never silently ignored."""
+    """A request body: unknown fields are refused, so a typo is never silently ignored; so is
+    any string no store can hold (a NUL, a lone surrogate), and nesting past the limit.
+
+    Its number and boolean fields are ``Whole`` and ``Flag`` (strict), never a bare ``int`` or
+    ``bool``, which would take ``"50"`` or ``true`` for a number."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        return check_body(data)
+
 
 class LeadCreate(Command):
-    agent_id: str = Field(min_length=1, max_length=100)
-    name: str = Field(min_length=1, max_length=200)
+    agent_id: Name = Field(min_length=1, max_length=100)
+    name: Name = Field(min_length=1, max_length=200)
     email: EmailStr | None = None
     phone: str | None = Field(default=None, pattern=r"^\+[1-9]\d{6,14}$",
                               description="E.164, for example +15551234567")
-    timezone: str = "UTC"
-    preferences: dict[str, Any] = Field(default_factory=dict)
+    timezone: str = Field(default="UTC", max_length=100, description="an IANA time zone")
+    preferences: Preferences = Field(
+        default_factory=dict, description="free-form JSON: at most 8 levels deep, 100 items "
+                                          "per object or list, strings of 1000 characters, "
+                                          "integers within ±(2**53 - 1), 16 KiB encoded")
     timeline: str | None = Field(default=None, max_length=200)
-    score: int = Field(default=0, ge=0, le=100)
+    score: Whole = Field(default=0, ge=0, le=100)
     external_id: str | None = Field(default=None, max_length=200,
                                     description="the CRM's id; registering it again is a no-op")
     source: str | None = Field(default=None, max_length=100,
@@ -60,7 +88,7 @@ class LeadPublic(Schema):
 
 
 class ScoreChange(Command):
-    score: int = Field(ge=0, le=100)
+    score: Whole = Field(ge=0, le=100)
     reason: str = Field(default="lead scoring", max_length=200)
 
 
@@ -121,7 +149,7 @@ class InboxItem(Schema):
 
 
 class TemplateCreate(Command):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     channel: Channel
     subject: str | None = Field(default=None, max_length=200)
     body: str = Field(min_length=1, max_length=20_000)
@@ -144,42 +172,42 @@ class ConditionIn(Command):
 
     field: str = Field(min_length=1, max_length=100)
     op: Literal["eq", "ne", "in", "gte", "lte"]
-    value: Any
+    value: ConditionValue
 
 
 class ReentryIn(Command):
     mode: Literal["never", "after_end", "after_days"] = "after_end"
-    days: int | None = Field(default=None, ge=1, le=3650)
+    days: Whole | None = Field(default=None, ge=1, le=3650)
 
 
 class TriggerIn(Command):
-    score_threshold: int = Field(ge=1, le=100)
+    score_threshold: Whole = Field(ge=1, le=100)
     trigger_type: Literal["immediate", "delayed"] = "immediate"
-    delay_minutes: int = Field(default=0, ge=0, le=525_600,
+    delay_minutes: Whole = Field(default=0, ge=0, le=525_600,
                                description="for a delayed trigger: wait before step one")
     conditions: list[ConditionIn] = Field(default_factory=list, max_length=20)
     reentry: ReentryIn = Field(default_factory=ReentryIn)
-    hysteresis: int = Field(default=0, ge=0, le=100,
+    hysteresis: Whole = Field(default=0, ge=0, le=100,
                             description="points the score must fall below the threshold "
                                         "before a new crossing counts")
-    priority: int = Field(default=0, ge=-1000, le=1000)
+    priority: Whole = Field(default=0, ge=-1000, le=1000)
     exclusive_group: str | None = Field(default=None, max_length=100)
 
 
 class Delay(Command):
-    amount: int = Field(ge=0, le=525_600)
+    amount: Whole = Field(ge=0, le=525_600)
     unit: Literal["minutes", "hours", "days"]
 
 
 class StepConditionIn(Command):
     kind: Literal["previous_email_not_opened", "in_app_not_read", "score_at_least"]
-    value: int | None = Field(default=None, ge=0, le=100)
+    value: Whole | None = Field(default=None, ge=0, le=100)
 
 
 class StepIn(Command):
     channel: Channel
     template_id: UUID
-    delay_minutes: int | None = Field(default=None, ge=0, le=525_600)
+    delay_minutes: Whole | None = Field(default=None, ge=0, le=525_600)
     delay: Delay | None = Field(default=None, description="alternative to delayMinutes")
     conditions: list[StepConditionIn] = Field(default_factory=list, max_length=10)
 
@@ -199,26 +227,27 @@ class StepIn(Command):
 class WindowIn(Command):
     start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, local time")
     end: str = Field(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$", description="HH:MM or 24:00")
-    weekdays: list[Weekday] = Field(default_factory=lambda: list(ALL_DAYS), min_length=1)
+    weekdays: list[Weekday] = Field(default_factory=lambda: list(ALL_DAYS), min_length=1,
+                                    max_length=7)
 
 
 class DefinitionIn(Command):
     trigger: TriggerIn
     steps: list[StepIn] = Field(default_factory=list, max_length=50)
     send_windows: dict[Channel, WindowIn] = Field(default_factory=dict)
-    business_days_only: bool = False
+    business_days_only: Flag = False
 
     def definition(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"agent_id", "name"})
 
 
 class WorkflowCreate(DefinitionIn):
-    agent_id: str = Field(min_length=1, max_length=100)
-    name: str = Field(min_length=1, max_length=200)
+    agent_id: Name = Field(min_length=1, max_length=100)
+    name: Name = Field(min_length=1, max_length=200)
 
 
 class WorkflowEdit(DefinitionIn):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
 
 
 class StepOut(Schema):
@@ -249,14 +278,14 @@ class WorkflowPublic(Schema):
 
 
 class PublishIn(Command):
-    backfill: bool = Field(default=False, description="also start it for leads already above "
+    backfill: Flag = Field(default=False, description="also start it for leads already above "
                                                       "the threshold")
     migrate: Literal["keep", "move"] = Field(default="keep", description="running executions "
                                              "stay on their version, or move at their next step")
 
 
 class RollbackIn(Command):
-    version: int = Field(ge=1)
+    version: Whole = Field(ge=1, le=1_000_000)
     migrate: Literal["keep", "move"] = "keep"
 
 
@@ -272,7 +301,7 @@ class ResumeIn(Command):
 
 class ConsentIn(Command):
     channel: Channel
-    allowed: bool
+    allowed: Flag
     reason: str = Field(default="lead request", max_length=200)
 
 
@@ -297,7 +326,7 @@ class DeadLetterPublic(Schema):
 class ReplayAllIn(Command):
     agent_id: str | None = Field(default=None, min_length=1, max_length=100)
     workflow_id: UUID | None = None
-    limit: int = Field(default=1000, ge=1, le=10_000)
+    limit: Whole = Field(default=1000, ge=1, le=10_000)
 
 
 class ReplayRefused(Schema):

@@ -15,7 +15,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, PersistenceError, ProcessRecorder, Tracking
 
-from application.errors import Conflict, Invalid, NotFound
+from application.errors import Conflict, NotFound, refused
 from application.ports import Clock, Directory, Streams, SystemClock, TemplateRenderer
 from application.snapshots import DEFAULT_INTERVAL, SNAPSHOTTED, Snapshots
 from domain.errors import DomainError
@@ -165,7 +165,7 @@ class Core(Application[UUID]):
             except IntegrityError:
                 continue
             except DomainError as e:
-                raise Invalid(e.field, e.reason) from e
+                raise refused(e) from e
         raise Conflict("the aggregate kept changing; try again")
 
     def catalog(self) -> PublishedWorkflows:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from domain.errors import DomainError, InvalidState
+
 
 class ApplicationError(Exception):
     """Root of every error a use case raises."""
@@ -19,12 +21,27 @@ class NotFound(ApplicationError):
 
 
 class Invalid(ApplicationError):
-    """The command's input broke a rule; nothing was recorded."""
+    """The command broke a rule; nothing was recorded.
 
-    def __init__(self, field: str, reason: str) -> None:
+    ``field`` names what was wrong, and ``where`` where the caller gave it: ``body`` (the
+    request's input), ``query`` or ``path``."""
+
+    def __init__(self, field: str, reason: str, where: str = "body") -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.where = where
+
+
+class NotAllowed(Invalid):
+    """The aggregate's current state does not allow the command (its input may be fine)."""
+
+
+def refused(e: DomainError) -> Invalid:
+    """The application error for a rule of the domain that refused a command: the one place
+    domain errors are translated."""
+    kind = NotAllowed if isinstance(e, InvalidState) else Invalid
+    return kind(e.field, e.reason)
 
 
 class Conflict(ApplicationError):

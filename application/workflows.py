@@ -70,6 +70,13 @@ class WorkflowUseCases(Core):
     def workflow(self, workflow_id: UUID) -> Workflow:
         return self.load(Workflow, workflow_id)
 
+    def workflow_version(self, workflow_id: UUID, number: int) -> dict[str, Any]:
+        """One published version, as frozen."""
+        workflow = self.load(Workflow, workflow_id)
+        if not 1 <= number <= len(workflow.versions):
+            raise NotFound(f"Workflow {workflow_id} version", str(number))
+        return workflow.frozen(number)
+
     def _template_channels(self, workflow: Workflow) -> dict[str, str | None]:
         channels: dict[str, str | None] = {}
         for step in workflow.draft["steps"]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from copy import deepcopy
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from eventsourcing.domain import Aggregate, event
 
@@ -38,11 +39,20 @@ def check_score(score: int, field: str = "score") -> int:
     return score
 
 
+#: Names of the time zone database that are not a place's time: the machine's own zone and
+#: the database's placeholder.
+NOT_ZONES = frozenset({"localtime", "Factory"})
+
+
+@cache
+def known_timezones() -> frozenset[str]:
+    """The IANA zones a lead may be in (as the installed time zone database names them)."""
+    return frozenset(available_timezones()) - NOT_ZONES
+
+
 def check_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidValue("timezone", f"{name!r} is not a known IANA time zone") from None
+    if name not in known_timezones():
+        raise InvalidValue("timezone", f"{name!r} is not a known IANA time zone")
     return name
 
 

@@ -8,7 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from api.deps import AppDep, RuntimeDep
-from api.schemas import DeadLetterPublic, ReplayAllIn, ReplayReport
+from api.errors import BODY, CHANGE
+from api.schemas import DeadLetterPublic, QueryText, ReplayAllIn, ReplayReport
 
 router = APIRouter(prefix="/api/dead-letters", tags=["dead letters"])
 
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/api/dead-letters", tags=["dead letters"])
 @router.get("")
 def list_dead_letters(
         runtime: RuntimeDep,
-        agent_id: Annotated[str | None, Query(alias="agentId")] = None,
+        agent_id: Annotated[QueryText | None, Query(alias="agentId", max_length=100)] = None,
         workflow_id: Annotated[UUID | None, Query(alias="workflowId")] = None,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> list[DeadLetterPublic]:
     """Oldest first. The read model follows the log: a step dead-lettered a moment ago may take
@@ -27,7 +28,7 @@ def list_dead_letters(
             for r in rows]
 
 
-@router.post("/replay")
+@router.post("/replay", responses=CHANGE | BODY)
 def replay_dead_letters(app: AppDep, body: ReplayAllIn | None = None) -> ReplayReport:
     """Replay every listed step (or one agent's, or one workflow's), after a provider outage
     say. Each is its own command; those refused are reported with their reason."""

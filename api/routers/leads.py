@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, status
 
 from api.deps import AppDep, RuntimeDep
+from api.errors import BODY, CHANGE, CHANGE_ONE, FOUND
 from api.schemas import (
     ConsentIn,
     ExecutionPublic,
@@ -49,7 +50,7 @@ def execution_public(x: WorkflowExecution) -> ExecutionPublic:
                            dead_letter_step=x.dead_letter, steps=steps)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=CHANGE | BODY)
 def register_lead(body: LeadCreate, app: AppDep) -> LeadPublic:
     lead_id = app.register_lead(agent_id=body.agent_id, name=body.name, email=body.email,
                                 phone=body.phone, timezone=body.timezone,
@@ -59,46 +60,47 @@ def register_lead(body: LeadCreate, app: AppDep) -> LeadPublic:
     return lead_public(app.lead(lead_id))
 
 
-@router.get("/{lead_id}")
+@router.get("/{lead_id}", responses=FOUND)
 def get_lead(lead_id: UUID, app: AppDep) -> LeadPublic:
     return lead_public(app.lead(lead_id))
 
 
-@router.post("/{lead_id}/score")
+@router.post("/{lead_id}/score", responses=CHANGE_ONE)
 def change_score(lead_id: UUID, body: ScoreChange, app: AppDep) -> dict[str, Any]:
     return app.change_score(lead_id, body.score, body.reason)
 
 
-@router.post("/{lead_id}/status")
+@router.post("/{lead_id}/status", responses=CHANGE_ONE)
 def change_status(lead_id: UUID, body: StatusChange, app: AppDep) -> dict[str, Any]:
     return app.change_status(lead_id, body.status, body.reason)
 
 
-@router.get("/{lead_id}/executions")
+@router.get("/{lead_id}/executions", responses=FOUND)
 def lead_executions(lead_id: UUID, app: AppDep) -> list[ExecutionPublic]:
     return [execution_public(x) for x in app.lead_executions(lead_id)]
 
 
-@router.get("/{lead_id}/history")
+@router.get("/{lead_id}/history", responses=FOUND)
 def lead_history(lead_id: UUID, app: AppDep, runtime: RuntimeDep) -> list[HistoryEntry]:
     app.lead(lead_id)  # 404 for an unknown lead
     return [HistoryEntry.model_validate(row) for row in runtime.history.for_lead(str(lead_id))]
 
 
-@router.get("/{lead_id}/inbox")
+@router.get("/{lead_id}/inbox", responses=FOUND)
 def lead_inbox(lead_id: UUID, app: AppDep, runtime: RuntimeDep) -> list[InboxItem]:
     app.lead(lead_id)
     return [InboxItem(message_id=r["message_id"], subject=r["subject"], body=r["body"],
                       sent_at=r["sent_at"]) for r in runtime.messages.inbox(str(lead_id))]
 
 
-@router.post("/{lead_id}/consent")
+@router.post("/{lead_id}/consent", responses=CHANGE_ONE)
 def set_consent(lead_id: UUID, body: ConsentIn, app: AppDep) -> LeadPublic:
     """Opt the lead out of a channel (its steps are then skipped, and the log says so), or in."""
     app.set_consent(lead_id, body.channel, body.allowed, body.reason)
     return lead_public(app.lead(lead_id))
 
 
-@router.post("/{lead_id}/inbox/{message_id}/read", status_code=204)
+@router.post("/{lead_id}/inbox/{message_id}/read", status_code=204,
+             responses=FOUND | CHANGE)
 def mark_read(lead_id: UUID, message_id: UUID, app: AppDep) -> None:
     app.engage(message_id, "read", lead_id=lead_id)

@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, status
 
 from api.deps import AppDep
+from api.errors import BODY, CHANGE, CHANGE_ONE, FOUND
 from api.schemas import (
     Published,
     PublishIn,
@@ -53,41 +54,41 @@ def workflow_public(w: Workflow) -> WorkflowPublic:
                                 restored_from=v["restored_from"]) for v in w.versions])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=CHANGE | BODY)
 def create_workflow(body: WorkflowCreate, app: AppDep) -> WorkflowPublic:
     workflow_id = app.create_workflow(agent_id=body.agent_id, name=body.name,
                                       definition=body.definition())
     return workflow_public(app.workflow(workflow_id))
 
 
-@router.get("/{workflow_id}")
+@router.get("/{workflow_id}", responses=FOUND)
 def get_workflow(workflow_id: UUID, app: AppDep) -> WorkflowPublic:
     return workflow_public(app.workflow(workflow_id))
 
 
-@router.put("/{workflow_id}")
+@router.put("/{workflow_id}", responses=CHANGE_ONE)
 def edit_workflow(workflow_id: UUID, body: WorkflowEdit, app: AppDep) -> WorkflowPublic:
     """Edit the draft; published versions and running executions do not change."""
     return workflow_public(app.edit_workflow(workflow_id, name=body.name,
                                              definition=body.definition()))
 
 
-@router.get("/{workflow_id}/versions/{number}")
+@router.get("/{workflow_id}/versions/{number}", responses=FOUND)
 def get_version(workflow_id: UUID, number: int, app: AppDep) -> dict[str, Any]:
-    version = app.workflow(workflow_id).frozen(number)
+    version = app.workflow_version(workflow_id, number)
     return {"number": version["number"], "publishedAt": version["published_at"],
             "restoredFrom": version["restored_from"],
             "definition": _camel(version["definition"])}
 
 
-@router.get("/{workflow_id}/publish-preview")
+@router.get("/{workflow_id}/publish-preview", responses=FOUND)
 def publish_preview(workflow_id: UUID, app: AppDep) -> dict[str, Any]:
     """Before publishing: the next version number, whether the draft can run, how many leads
     are already above the threshold, and how many executions run on each older version."""
     return app.publish_preview(workflow_id)
 
 
-@router.post("/{workflow_id}/publish")
+@router.post("/{workflow_id}/publish", responses=CHANGE_ONE)
 def publish_workflow(workflow_id: UUID, app: AppDep, body: PublishIn | None = None
                      ) -> Published:
     body = body or PublishIn()
@@ -95,13 +96,13 @@ def publish_workflow(workflow_id: UUID, app: AppDep, body: PublishIn | None = No
                                                          migrate=body.migrate))
 
 
-@router.post("/{workflow_id}/rollback")
+@router.post("/{workflow_id}/rollback", responses=CHANGE_ONE)
 def rollback_workflow(workflow_id: UUID, body: RollbackIn, app: AppDep) -> Published:
     return Published.model_validate(app.rollback_workflow(workflow_id, body.version,
                                                           migrate=body.migrate))
 
 
-@router.post("/{workflow_id}/pause")
+@router.post("/{workflow_id}/pause", responses=CHANGE_ONE)
 def pause_workflow(workflow_id: UUID, app: AppDep, body: ReasonIn | None = None
                    ) -> WorkflowPublic:
     """No new entries and no sends until resumed; running executions keep their place."""
@@ -109,6 +110,6 @@ def pause_workflow(workflow_id: UUID, app: AppDep, body: ReasonIn | None = None
     return workflow_public(app.hold_workflow(workflow_id, True, reason))
 
 
-@router.post("/{workflow_id}/resume")
+@router.post("/{workflow_id}/resume", responses=FOUND | CHANGE)
 def resume_workflow(workflow_id: UUID, app: AppDep) -> WorkflowPublic:
     return workflow_public(app.hold_workflow(workflow_id, False, "resumed"))

@@ -99,7 +99,7 @@ def test_templates_and_workflows_validate_and_publish(client: TestClient) -> Non
     created = client.post("/api/workflows", json=workflow).json()
     assert created["status"] == "draft" and created["steps"][0]["delayMinutes"] == 5
     response = client.post(f"/api/workflows/{created['id']}/publish")
-    assert response.status_code == 422 and fields(response) == ["steps[0].templateId"]
+    assert response.status_code == 409 and "steps[0].templateId" in response.json()["detail"]
     assert client.get(f"/api/workflows/{created['id']}").json()["versions"] == []
     ok = client.post("/api/workflows", json=workflow | {"steps": [
         {"channel": "sms", "templateId": sms["id"], "delayMinutes": 5}]}).json()
@@ -145,7 +145,7 @@ def test_dead_letters_are_listed_and_replayed_over_http(tmp_path: Path) -> None:
         assert execution["status"] == "paused" and execution["deadLetterStep"] == 0
         assert client.get("/api/dead-letters", params={"limit": 0}).status_code == 422
         resumed = client.post(f"/api/executions/{entry['executionId']}/resume")
-        assert resumed.status_code == 422 and "replay" in resumed.text
+        assert resumed.status_code == 409 and "replay" in resumed.text
         bad = client.post("/api/dead-letters/replay", json={"workflow": "x"})
         assert bad.status_code == 422 and "workflow" in fields(bad)
         before = h.rt.app.recorder.max_notification_id()
@@ -153,7 +153,7 @@ def test_dead_letters_are_listed_and_replayed_over_http(tmp_path: Path) -> None:
         assert replayed.status_code == 200 and replayed.json()["deadLetterStep"] is None
         assert h.rt.app.recorder.max_notification_id() > before
         again = client.post(f"/api/executions/{entry['executionId']}/replay")
-        assert again.status_code == 422 and "no dead-lettered step" in again.text
+        assert again.status_code == 409 and "no dead-lettered step" in again.text
         assert h.send_due() == ["sent"]
         h.settle()
         assert client.get("/api/dead-letters").json() == []
