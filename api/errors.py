@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from application.errors import Conflict, Invalid, NotFound
+from application.errors import Conflict, Invalid, NotFound, Refused
 
 
 def install(app: FastAPI) -> None:
@@ -17,6 +17,10 @@ def install(app: FastAPI) -> None:
     def invalid(_: Request, e: Invalid) -> JSONResponse:
         detail = [{"loc": ["body", *e.field.split(".")], "msg": e.reason, "type": "value_error"}]
         return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(Refused)
+    def refused(_: Request, e: Refused) -> JSONResponse:
+        return JSONResponse({"detail": e.reason, **e.details}, status_code=409)
 
     @app.exception_handler(Conflict)
     def conflict(_: Request, e: Conflict) -> JSONResponse:

@@ -276,11 +276,19 @@ class ConsentIn(Command):
     reason: str = Field(default="lead request", max_length=200)
 
 
+class NotMoved(Schema):
+    execution_id: UUID
+    reason: str
+
+
 class Published(Schema):
     workflow_id: UUID
     version: int
     backfilled: int
     migrated: int
+    not_moved: list[NotMoved] = Field(
+        default_factory=list, description="executions that reached a step the new version "
+                                          "lacks after the check: they stay on their version")
 
 
 class DeadLetterPublic(Schema):

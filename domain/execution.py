@@ -360,13 +360,20 @@ class WorkflowExecution(Aggregate):
                 self._retry(self.current_step, shifted,
                             f"shifted by {_span(now - paused_at)} spent paused")
 
+    def move_blocked(self, steps: list[dict[str, Any]]) -> str | None:
+        """Why this execution could not follow a version of ``steps`` (``None``: it could)."""
+        if len(steps) <= self.current_step:
+            return (f"it has reached step {self.current_step + 1} and the new version has "
+                    f"{len(steps)} step{'' if len(steps) == 1 else 's'}")
+        return None
+
     def migrate(self, workflow_version: int, steps: list[dict[str, Any]], now: datetime) -> bool:
         """Follow a newer version from the next step on; the current step is kept."""
         if not self.is_live or workflow_version <= self.workflow_version:
             return False
-        if len(steps) <= self.current_step:
-            raise InvalidState("steps", "the new version has fewer steps than this execution "
-                                        "has reached")
+        blocked = self.move_blocked(steps)
+        if blocked is not None:
+            raise InvalidState("steps", blocked)
         self._migrated(workflow_version=workflow_version, steps=steps, at=now)
         return True
 

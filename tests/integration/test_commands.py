@@ -1,0 +1,118 @@
+"""Commands tried as their callers use them, on SQLite and PostgreSQL: a refused command changes
+nothing, a repeated one says what happened, and every answer tells what was done."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from fastapi.testclient import TestClient
+
+from adapters.settings import Settings
+from api.main import create_app
+from application.errors import Refused
+from tests.conftest import FakeClock
+from tests.integration.helpers import Harness
+from tests.integration.test_engine_rules import executions, lead, publish
+
+
+def three_emails(h: Harness) -> UUID:
+    return publish(h, [("email", 0), ("email", 0), ("email", 0)])
+
+
+def shorten(h: Harness, workflow: UUID, keep: int) -> None:
+    draft = h.rt.app.workflow(workflow).draft
+    draft["steps"] = draft["steps"][:keep]
+    h.rt.app.edit_workflow(workflow, name="shorter", definition=draft)
+
+
+def at_third_step(h: Harness) -> tuple[UUID, UUID]:
+    """Given a three-step workflow, Ana at its third step and Bea at its first."""
+    workflow = three_emails(h)
+    ana = lead(h)
+    h.rt.app.change_score(ana, 85, "up")
+    h.send_due()
+    h.send_due()
+    bea = lead(h)
+    h.rt.app.change_score(bea, 85, "up")
+    h.settle()
+    [x] = executions(h, ana)
+    assert x.current_step == 2
+    return workflow, ana
+
+
+# Publishing with migrate: move ----------------------------------------------------------------
+
+
+def test_a_move_that_one_execution_blocks_is_refused_and_changes_nothing(h: Harness) -> None:
+    # Given Ana at step 3, Bea at step 1, a lead above the threshold for a backfill,
+    # and a draft of two steps
+    workflow, ana = at_third_step(h)
+    lead(h, score=90)
+    shorten(h, workflow, 2)
+    h.settle()
+    before = h.rt.app.recorder.max_notification_id()
+    # When it is published with backfill and migrate: move
+    with pytest.raises(Refused) as refused:
+        h.rt.app.publish_workflow(workflow, backfill=True, migrate="move")
+    # Then nothing at all is recorded (no version, no move, no backfill), and Ana is named
+    assert h.rt.app.recorder.max_notification_id() == before
+    assert h.rt.app.workflow(workflow).versions[-1]["number"] == 1
+    [blocking] = refused.value.details["moveBlockedBy"]
+    assert (blocking["leadId"], blocking["currentStep"]) == (str(ana), 3)
+
+
+def test_the_preview_names_the_executions_that_would_block_a_move(h: Harness) -> None:
+    workflow, ana = at_third_step(h)
+    shorten(h, workflow, 2)
+    h.settle()
+    [x] = executions(h, ana)
+    [blocking] = h.rt.app.publish_preview(workflow)["moveBlockedBy"]
+    assert blocking == {"executionId": str(x.id), "leadId": str(ana), "currentStep": 3,
+                        "reason": "it has reached step 3 and the new version has 2 steps"}
+
+
+def test_an_execution_that_moves_on_after_the_check_stays_and_is_listed(h: Harness) -> None:
+    # Given the two-step version published (keeping executions), as if Ana reached step 3
+    # between the check and her own move
+    workflow, ana = at_third_step(h)
+    shorten(h, workflow, 2)
+    h.rt.app.publish_workflow(workflow)
+    app = h.rt.app
+    # When the move runs
+    moved, not_moved = app._migrate(app.workflow(workflow), 2)
+    # Then Bea moves, and Ana stays on version 1, listed with the reason
+    [x] = executions(h, ana)
+    assert moved == 1 and x.workflow_version == 1
+    assert not_moved == [{"executionId": str(x.id), "reason": not_moved[0]["reason"]}]
+    assert "reached step 3" in not_moved[0]["reason"]
+
+
+def test_a_move_nothing_blocks_reports_no_one_left_behind(h: Harness) -> None:
+    workflow = three_emails(h)
+    ana = lead(h)
+    h.rt.app.change_score(ana, 85, "up")
+    h.settle()
+    shorten(h, workflow, 2)
+    h.settle()
+    assert h.rt.app.publish_preview(workflow)["moveBlockedBy"] == []
+    result: dict[str, Any] = h.rt.app.publish_workflow(workflow, migrate="move")
+    assert (result["migrated"], result["notMoved"]) == (1, [])
+
+
+def test_a_refused_move_answers_409_naming_the_executions(tmp_path: Path) -> None:
+    h = Harness(Settings(data_dir=tmp_path), FakeClock())
+    try:
+        workflow, ana = at_third_step(h)
+        shorten(h, workflow, 2)
+        h.settle()
+        client = TestClient(create_app(h.rt))
+        response = client.post(f"/api/workflows/{workflow}/publish", json={"migrate": "move"})
+        assert response.status_code == 409
+        [blocking] = response.json()["moveBlockedBy"]
+        assert blocking["leadId"] == str(ana) and "nothing was published" in response.text
+        assert client.get(f"/api/workflows/{workflow}").json()["versions"][-1]["number"] == 1
+    finally:
+        h.rt.stop()
