@@ -36,7 +36,9 @@ class LeadCreate(Command):
     timeline: str | None = Field(default=None, max_length=200)
     score: int = Field(default=0, ge=0, le=100)
     external_id: str | None = Field(default=None, max_length=200,
-                                    description="the CRM's id; registering it again is a no-op")
+                                    description="the CRM's id: registering it again with the same "
+                                                "data answers the existing lead (200), with "
+                                                "other data 409 naming the fields")
     source: str | None = Field(default=None, max_length=100,
                                description="where the lead came from (zillow, referral ...)")
     move_by: date | None = Field(default=None, description="when the lead wants to move")

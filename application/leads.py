@@ -7,10 +7,15 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from application.core import Core
-from application.errors import Conflict
+from application.errors import Refused
 from domain import ids
 from domain.execution import WorkflowExecution
 from domain.lead import Lead
+
+#: What a registration sets, by its name in the API.
+REGISTERED_FIELDS = {"name": "name", "email": "email", "phone": "phone", "timezone": "timezone",
+                     "preferences": "preferences", "timeline": "timeline", "score": "score",
+                     "source": "source", "move_by": "moveBy"}
 
 
 class LeadUseCases(Core):
@@ -18,21 +23,41 @@ class LeadUseCases(Core):
                       timezone: str, preferences: dict[str, Any], timeline: str | None,
                       score: int = 0, external_ref: str | None = None,
                       source: str | None = None, move_by: date | None = None) -> UUID:
-        lead_id = ids.lead_id(agent_id, external_ref) if external_ref else uuid4()
-        if external_ref and self.exists(lead_id):
-            return lead_id
+        return self.register(agent_id=agent_id, name=name, email=email, phone=phone,
+                             timezone=timezone, preferences=preferences, timeline=timeline,
+                             score=score, external_ref=external_ref, source=source,
+                             move_by=move_by)[0]
 
-        def command() -> UUID:
+    def register(self, *, agent_id: str, name: str, email: str | None, phone: str | None,
+                 timezone: str, preferences: dict[str, Any], timeline: str | None,
+                 score: int = 0, external_ref: str | None = None, source: str | None = None,
+                 move_by: date | None = None) -> tuple[UUID, bool]:
+        """Register a lead; returns its id and whether it is new. The CRM's ``external_ref``
+        registered again with the same data is a retry (the existing lead); with other data it
+        is refused, naming the fields that differ, and nothing changes."""
+        lead_id = ids.lead_id(agent_id, external_ref) if external_ref else uuid4()
+
+        def command() -> tuple[UUID, bool]:
             lead = Lead.register(lead_id=lead_id, agent_id=agent_id, name=name, email=email,
                                  phone=phone, timezone=timezone, preferences=preferences,
                                  timeline=timeline, score=score, source=source, move_by=move_by)
-            self.save(lead)
-            return lead_id
+            if external_ref and self.exists(lead_id):
+                self._refuse_other_data(lead, external_ref)
+                return lead_id, False
+            self.save(lead)  # registered concurrently: the retry finds it and compares
+            return lead_id, True
 
-        try:
-            return self.retrying(command)
-        except Conflict:
-            return lead_id  # registered concurrently with the same external reference
+        return self.retrying(command)
+
+    def _refuse_other_data(self, candidate: Lead, external_ref: str) -> None:
+        registered = next(iter(self.events.get(candidate.id, lte=1)))
+        differing = [REGISTERED_FIELDS[f] for f in REGISTERED_FIELDS
+                     if getattr(candidate, f) != getattr(registered, f)]
+        if differing:
+            raise Refused(f"externalId {external_ref!r} is already registered with other "
+                          f"{', '.join(differing)}; nothing was changed (to change a lead, edit "
+                          "its profile; to register another lead, give another externalId)",
+                          leadId=str(candidate.id), differingFields=differing)
 
     def change_score(self, lead_id: UUID, score: int, reason: str) -> dict[str, Any]:
         def command() -> dict[str, Any]:

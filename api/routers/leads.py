@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from api.deps import AppDep, RuntimeDep
 from api.schemas import (
@@ -50,12 +50,16 @@ def execution_public(x: WorkflowExecution) -> ExecutionPublic:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def register_lead(body: LeadCreate, app: AppDep) -> LeadPublic:
-    lead_id = app.register_lead(agent_id=body.agent_id, name=body.name, email=body.email,
-                                phone=body.phone, timezone=body.timezone,
-                                preferences=body.preferences, timeline=body.timeline,
-                                score=body.score, external_ref=body.external_id,
-                                source=body.source, move_by=body.move_by)
+def register_lead(body: LeadCreate, app: AppDep, response: Response) -> LeadPublic:
+    """201 with the new lead; 200 with the existing one when its ``externalId`` was registered
+    with the same data (a retry); 409 naming the differing fields when with other data."""
+    lead_id, created = app.register(agent_id=body.agent_id, name=body.name, email=body.email,
+                                    phone=body.phone, timezone=body.timezone,
+                                    preferences=body.preferences, timeline=body.timeline,
+                                    score=body.score, external_ref=body.external_id,
+                                    source=body.source, move_by=body.move_by)
+    if not created:
+        response.status_code = status.HTTP_200_OK
     return lead_public(app.lead(lead_id))
 
 

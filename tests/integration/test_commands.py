@@ -116,3 +116,34 @@ def test_a_refused_move_answers_409_naming_the_executions(tmp_path: Path) -> Non
         assert client.get(f"/api/workflows/{workflow}").json()["versions"][-1]["number"] == 1
     finally:
         h.rt.stop()
+
+
+# Registering a CRM id again -------------------------------------------------------------------
+
+ANA = {"agentId": "a1", "name": "Ana Lima", "email": "ana@example.com", "timezone": "UTC",
+       "score": 40, "externalId": "crm-1", "source": "Zillow"}
+
+
+def test_a_crm_id_registered_again_with_other_data_is_refused_naming_the_fields(
+        tmp_path: Path) -> None:
+    h = Harness(Settings(data_dir=tmp_path), FakeClock())
+    try:
+        client = TestClient(create_app(h.rt))
+        # Given Ana registered under CRM id crm-1
+        first = client.post("/api/leads", json=ANA)
+        assert first.status_code == 201
+        before = h.rt.app.recorder.max_notification_id()
+        # When the same id comes again with the same data, written differently
+        retry = client.post("/api/leads", json=ANA | {"name": " Ana Lima ", "source": "zillow"})
+        # Then it is a retry: 200 and the lead as it is
+        assert retry.status_code == 200 and retry.json() == first.json()
+        # When it comes with another email and score
+        other = client.post("/api/leads", json=ANA | {"email": "ana@work.example", "score": 70})
+        # Then 409 names the fields, and nothing is stored
+        assert other.status_code == 409
+        assert other.json()["differingFields"] == ["email", "score"]
+        assert other.json()["leadId"] == first.json()["id"] and "profile" in other.text
+        assert h.rt.app.recorder.max_notification_id() == before
+        assert client.get(f"/api/leads/{first.json()['id']}").json() == first.json()
+    finally:
+        h.rt.stop()
