@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 Channel = Literal["email", "sms", "in_app"]
@@ -64,6 +64,12 @@ class LeadPublic(Schema):
 class ScoreChange(Command):
     score: int = Field(ge=0, le=100)
     reason: str = Field(default="lead scoring", max_length=200)
+    event_id: str | None = Field(default=None, min_length=1, max_length=200,
+                                 description="the scoring system's id of this update: a "
+                                             "repeat is answered and changes nothing")
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="when the scoring system computed it: an update older than "
+                                  "the last applied is recorded and ignored")
 
 
 class StatusChange(Command):

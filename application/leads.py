@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -59,13 +59,20 @@ class LeadUseCases(Core):
                           "its profile; to register another lead, give another externalId)",
                           leadId=str(candidate.id), differingFields=differing)
 
-    def change_score(self, lead_id: UUID, score: int, reason: str) -> dict[str, Any]:
+    def change_score(self, lead_id: UUID, score: int, reason: str, *,
+                     event_id: str | None = None,
+                     occurred_at: datetime | None = None) -> dict[str, Any]:
+        """Apply a scoring update; the answer says whether it was applied, and if not why (a
+        repeated ``event_id``, an update older than the last applied, the same score)."""
         def command() -> dict[str, Any]:
             lead = self.load(Lead, lead_id)
             old = lead.score
-            lead.change_score(score, reason, self.clock.now())
-            self.save(lead)
-            return {"leadId": str(lead_id), "old": old, "new": lead.score}
+            why = lead.change_score(score, reason, self.clock.now(), event_id=event_id,
+                                    occurred_at=occurred_at)
+            if lead.pending_events:
+                self.save(lead)
+            return {"leadId": str(lead_id), "old": old, "new": lead.score,
+                    "applied": why is None, "reason": why}
 
         return self.retrying(command)
 

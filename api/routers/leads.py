@@ -70,7 +70,11 @@ def get_lead(lead_id: UUID, app: AppDep) -> LeadPublic:
 
 @router.post("/{lead_id}/score")
 def change_score(lead_id: UUID, body: ScoreChange, app: AppDep) -> dict[str, Any]:
-    return app.change_score(lead_id, body.score, body.reason)
+    """Set the score. With the scoring system's ``eventId`` a repeat is answered
+    ``applied: false`` and changes nothing; with ``occurredAt`` an update older than the last
+    applied is recorded as ignored and the score stays."""
+    return app.change_score(lead_id, body.score, body.reason, event_id=body.event_id,
+                            occurred_at=body.occurred_at)
 
 
 @router.post("/{lead_id}/status")

@@ -3,6 +3,7 @@ nothing, a repeated one says what happened, and every answer tells what was done
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -147,3 +148,46 @@ def test_a_crm_id_registered_again_with_other_data_is_refused_naming_the_fields(
         assert client.get(f"/api/leads/{first.json()['id']}").json() == first.json()
     finally:
         h.rt.stop()
+
+
+# Scoring updates: repeats and reorders --------------------------------------------------------
+
+
+def test_a_repeated_or_late_score_update_neither_moves_the_score_back_nor_fires_again(
+        h: Harness) -> None:
+    client = TestClient(create_app(h.rt))
+    publish(h, [("email", 0)], trigger={"score_threshold": 80,
+                                        "reentry": {"mode": "after_days", "days": 1}})
+    ana = lead(h)
+    now = h.clock.now()
+    update = {"score": 85, "eventId": "s-2", "occurredAt": now.isoformat()}
+    # Given update s-2 applied: Ana crosses 80
+    first = client.post(f"/api/leads/{ana}/score", json=update)
+    assert first.json() | {"reason": None} == {"leadId": str(ana), "old": 50, "new": 85,
+                                               "applied": True, "reason": None}
+    h.settle()
+    # When s-1, computed a minute earlier, arrives late, and s-2 is retried
+    before = h.rt.app.recorder.max_notification_id()
+    late = client.post(f"/api/leads/{ana}/score", json={
+        "score": 40, "eventId": "s-1", "occurredAt": (now - timedelta(minutes=1)).isoformat()})
+    after_late = h.rt.app.recorder.max_notification_id()
+    h.clock.advance(days=2)
+    retry = client.post(f"/api/leads/{ana}/score", json=update)
+    # Then the late one is recorded and ignored, the retry writes nothing, nothing re-fires
+    assert late.status_code == 200 and late.json()["applied"] is False
+    assert late.json()["new"] == 85 and "older than" in late.json()["reason"]
+    assert after_late == before + 1
+    assert retry.json() == {"leadId": str(ana), "old": 85, "new": 85, "applied": False,
+                            "reason": "duplicate eventId"}
+    assert h.rt.app.recorder.max_notification_id() == after_late
+    assert len({x.id for x in executions(h, ana)}) == 1
+    assert h.rt.app.lead(ana).score == 85
+
+
+def test_a_naive_occurred_at_is_refused_naming_the_field(h: Harness) -> None:
+    client = TestClient(create_app(h.rt))
+    ana = lead(h)
+    response = client.post(f"/api/leads/{ana}/score",
+                           json={"score": 60, "occurredAt": "2026-11-25T09:00:00"})
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "occurredAt"
+    assert h.rt.app.lead(ana).score == 50
