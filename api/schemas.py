@@ -126,6 +126,12 @@ class InboxItem(Schema):
     subject: str | None
     body: str
     sent_at: datetime
+    read_at: datetime | None = Field(default=None, description="unread while null")
+
+
+class Inbox(Schema):
+    items: list[InboxItem] = Field(description="newest first, at most 100")
+    unread: int = Field(description="unread in-app messages, all of them")
 
 
 class TemplateCreate(Command):

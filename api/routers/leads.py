@@ -12,6 +12,7 @@ from api.schemas import (
     ConsentIn,
     ExecutionPublic,
     HistoryEntry,
+    Inbox,
     InboxItem,
     LeadCreate,
     LeadPublic,
@@ -94,10 +95,13 @@ def lead_history(lead_id: UUID, app: AppDep, runtime: RuntimeDep) -> list[Histor
 
 
 @router.get("/{lead_id}/inbox")
-def lead_inbox(lead_id: UUID, app: AppDep, runtime: RuntimeDep) -> list[InboxItem]:
+def lead_inbox(lead_id: UUID, app: AppDep, runtime: RuntimeDep) -> Inbox:
+    """The lead's in-app messages (newest first, each with ``readAt``) and the unread count."""
     app.lead(lead_id)
-    return [InboxItem(message_id=r["message_id"], subject=r["subject"], body=r["body"],
-                      sent_at=r["sent_at"]) for r in runtime.messages.inbox(str(lead_id))]
+    items = [InboxItem(message_id=r["message_id"], subject=r["subject"], body=r["body"],
+                       sent_at=r["sent_at"], read_at=r["read_at"])
+             for r in runtime.messages.inbox(str(lead_id))]
+    return Inbox(items=items, unread=runtime.messages.unread(str(lead_id)))
 
 
 @router.post("/{lead_id}/consent")
@@ -109,4 +113,5 @@ def set_consent(lead_id: UUID, body: ConsentIn, app: AppDep) -> LeadPublic:
 
 @router.post("/{lead_id}/inbox/{message_id}/read", status_code=204)
 def mark_read(lead_id: UUID, message_id: UUID, app: AppDep) -> None:
+    """Mark an in-app message read; any other message of the lead is not in its inbox (404)."""
     app.engage(message_id, "read", lead_id=lead_id)

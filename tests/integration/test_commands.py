@@ -3,7 +3,7 @@ nothing, a repeated one says what happened, and every answer tells what was done
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -191,3 +191,38 @@ def test_a_naive_occurred_at_is_refused_naming_the_field(h: Harness) -> None:
                            json={"score": 60, "occurredAt": "2026-11-25T09:00:00"})
     assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "occurredAt"
     assert h.rt.app.lead(ana).score == 50
+
+
+# Engagement by channel, and the inbox's read state --------------------------------------------
+
+
+def test_reads_are_in_app_only_opens_email_only_and_the_inbox_counts_unread(h: Harness) -> None:
+    client = TestClient(create_app(h.rt))
+    # Given Ana sent an email and an in-app message
+    publish(h, [("email", 0), ("in_app", 0)])
+    ana = lead(h)
+    h.rt.app.change_score(ana, 85, "up")
+    assert h.send_due() + h.send_due() == ["sent", "sent"]
+    email, in_app = (m.message_id for m in h.channel.sent)
+    before = h.rt.app.recorder.max_notification_id()
+    # When the email is "read" through her inbox, and the in-app message "opened" by a pixel
+    read_email = client.post(f"/api/leads/{ana}/inbox/{email}/read")
+    pixel = client.get(f"/t/o/{in_app}.gif")
+    # Then neither is recorded: the email is not in her inbox, the pixel answers as ever
+    assert read_email.status_code == 404 and "Inbox message" in read_email.text
+    assert pixel.status_code == 200 and pixel.headers["content-type"] == "image/gif"
+    assert h.rt.app.recorder.max_notification_id() == before
+    # And her inbox holds the in-app message, unread
+    h.settle()
+    inbox = client.get(f"/api/leads/{ana}/inbox").json()
+    assert inbox["unread"] == 1 and [i["messageId"] for i in inbox["items"]] == [str(in_app)]
+    assert inbox["items"][0]["readAt"] is None
+    # When she reads it
+    assert client.post(f"/api/leads/{ana}/inbox/{in_app}/read").status_code == 204
+    h.settle()
+    # Then it is read, and nothing is unread
+    inbox = client.get(f"/api/leads/{ana}/inbox").json()
+    read_at = datetime.fromisoformat(inbox["items"][0]["readAt"])
+    assert inbox["unread"] == 0 and read_at == h.clock.now()
+    client.get(f"/t/o/{email}.gif")
+    assert h.rt.app.message(email).opened
