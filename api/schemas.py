@@ -75,6 +75,11 @@ class ScoreChange(Command):
 class StatusChange(Command):
     status: Literal["new", "contacted", "qualified", "nurturing", "negotiating", "closed", "lost"]
     reason: str = Field(default="agent", max_length=200)
+    resume: bool = Field(default=False, description="leaving closed or lost: resume the "
+                                                    "executions it paused, in the same command")
+    policy: Literal["shift", "skip_overdue"] = Field(
+        default="shift", description="with resume, their overdue steps: shift the schedule by "
+                                     "the time paused, or skip them")
 
 
 class StepPublic(Schema):
@@ -178,6 +183,10 @@ class TriggerIn(Command):
                                         "before a new crossing counts")
     priority: int = Field(default=0, ge=-1000, le=1000)
     exclusive_group: str | None = Field(default=None, max_length=100)
+    on_registration: Literal["start", "ignore"] = Field(
+        default="start", description="leads registered with a score already at or above the "
+                                     "threshold: start the workflow for them (it counts as a "
+                                     "crossing), or ignore them")
 
 
 class Delay(Command):

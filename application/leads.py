@@ -18,6 +18,15 @@ REGISTERED_FIELDS = {"name": "name", "email": "email", "phone": "phone", "timezo
                      "source": "source", "move_by": "moveBy"}
 
 
+#: How a pause by a stopping status begins its reason: what leaving the status may resume.
+STATUS_PAUSE = "lead status became "
+
+
+def _paused_by_status(execution: WorkflowExecution) -> bool:
+    return (execution.status == "paused" and execution.dead_letter is None
+            and (execution.status_reason or "").startswith(STATUS_PAUSE))
+
+
 class LeadUseCases(Core):
     def register_lead(self, *, agent_id: str, name: str, email: str | None, phone: str | None,
                       timezone: str, preferences: dict[str, Any], timeline: str | None,
@@ -76,26 +85,29 @@ class LeadUseCases(Core):
 
         return self.retrying(command)
 
-    def change_status(self, lead_id: UUID, status: str, reason: str) -> dict[str, Any]:
+    def change_status(self, lead_id: UUID, status: str, reason: str, *, resume: bool = False,
+                      policy: str = "shift") -> dict[str, Any]:
         """Change the status. A stopping status pauses every active execution in the same
-        commit; leaving one lists the executions it had paused, for the agent to resume."""
+        commit. Leaving one lists the executions it had paused, as resumable; with ``resume``
+        they are resumed in the same commit (``policy`` for their overdue steps)."""
 
         def command() -> dict[str, Any]:
             lead = self.load(Lead, lead_id)
             was_stopped = lead.is_stopped
             lead.change_status(status, reason)
             executions = [self.load(WorkflowExecution, e) for e in lead.execution_ids()]
-            paused = []
-            if lead.is_stopped:
-                now = self.clock.now()
-                paused = [x for x in executions
-                          if x.pause(f"lead status became {lead.status}: {reason}", now)]
-            self.save(lead, *paused)
-            resumable = [str(x.id) for x in executions if was_stopped and not lead.is_stopped
-                         and x.status == "paused"]
+            now = self.clock.now()
+            paused = [x for x in executions if lead.is_stopped
+                      and x.pause(f"{STATUS_PAUSE}{lead.status}: {reason}", now)]
+            held = [x for x in executions if was_stopped and not lead.is_stopped
+                    and _paused_by_status(x)]
+            for x in held if resume else []:
+                x.resume(policy, now)
+            self.save(lead, *paused, *held)
             return {"leadId": str(lead_id), "status": lead.status,
-                    "pausedExecutions": [str(e.id) for e in paused],
-                    "resumableExecutions": resumable}
+                    "pausedExecutions": [str(x.id) for x in paused],
+                    "resumableExecutions": [] if resume else [str(x.id) for x in held],
+                    "resumedExecutions": [str(x.id) for x in held] if resume else []}
 
         return self.retrying(command)
 

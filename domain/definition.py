@@ -15,6 +15,10 @@ from domain.scoring import MAX_SCORE, MIN_SCORE
 from domain.timing import BUSINESS_DAYS, MAX_DELAY_MINUTES, SendWindow
 
 REENTRY_MODES = ("never", "after_end", "after_days")
+#: A lead registered with a score already at or above the threshold: start (a crossing) or not.
+ON_REGISTRATION = ("start", "ignore")
+#: What a version published before the choice existed does: registrations started nothing.
+STORED_ON_REGISTRATION = "ignore"
 TRIGGER_TYPES = ("immediate", "delayed")
 #: Lead fields a trigger condition may test, and the operators each allows.
 CONDITION_FIELDS = {"source": ("eq", "ne", "in"), "move_within_days": ("lte",),
@@ -115,7 +119,14 @@ def check_trigger(raw: dict[str, Any]) -> dict[str, Any]:
         "hysteresis": hysteresis,
         "priority": _int(raw.get("priority", 0), f"{field}.priority", -1000, 1000),
         "exclusive_group": group.strip() if group else None,
+        "on_registration": _on_registration(raw.get("on_registration", "start")),
     }
+
+
+def _on_registration(value: Any) -> str:
+    if value not in ON_REGISTRATION:
+        raise InvalidValue("trigger.onRegistration", f"use one of {', '.join(ON_REGISTRATION)}")
+    return str(value)
 
 
 def check_windows(raw: dict[str, Any] | None) -> dict[str, dict[str, Any]]:

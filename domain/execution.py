@@ -183,7 +183,7 @@ class WorkflowExecution(Aggregate):
         execution = cls(id=execution_id, lead_id=lead_id,  # type: ignore[call-arg]
                         workflow_id=workflow_id, workflow_version=workflow_version, steps=steps,
                         trigger=trigger, timezone=timezone, started_at=now)
-        live_crossing = trigger.get("kind") == "score"
+        live_crossing = trigger.get("kind") in ("score", "registration")
         execution._schedule(0, now, extra_minutes=first_delay_minutes,
                             prefix="delayed trigger, " if first_delay_minutes else "",
                             priority=URGENT if live_crossing else None)

@@ -80,7 +80,10 @@ def change_score(lead_id: UUID, body: ScoreChange, app: AppDep) -> dict[str, Any
 
 @router.post("/{lead_id}/status")
 def change_status(lead_id: UUID, body: StatusChange, app: AppDep) -> dict[str, Any]:
-    return app.change_status(lead_id, body.status, body.reason)
+    """Change the status: closed or lost pauses the lead's executions; leaving them lists the
+    paused ones as resumable, or with ``resume: true`` resumes them at once."""
+    return app.change_status(lead_id, body.status, body.reason, resume=body.resume,
+                             policy=body.policy)
 
 
 @router.get("/{lead_id}/executions")

@@ -226,3 +226,81 @@ def test_reads_are_in_app_only_opens_email_only_and_the_inbox_counts_unread(h: H
     assert inbox["unread"] == 0 and read_at == h.clock.now()
     client.get(f"/t/o/{email}.gif")
     assert h.rt.app.message(email).opened
+
+
+# Reopening a lead, and leads registered above a threshold -------------------------------------
+
+
+def test_reopening_with_resume_resumes_what_the_status_paused_in_the_same_command(
+        h: Harness) -> None:
+    # Given Ana in two workflows; the agent paused one by hand; then she was lost
+    by_status = publish(h, [("email", 0), ("email", 60), ("email", 600)])
+    publish(h, [("sms", 0), ("sms", 60)])
+    ana = lead(h)
+    h.rt.app.change_score(ana, 85, "up")
+    h.send_due()
+    paused = {x.workflow_id: x for x in executions(h, ana)}
+    by_hand = next(x for w, x in paused.items() if w != by_status)
+    h.rt.app.pause_execution(by_hand.id, "agent is calling her")
+    lost = h.rt.app.change_status(ana, "lost", "went quiet")
+    assert lost["pausedExecutions"] == [str(paused[by_status].id)]
+    h.clock.advance(hours=2)
+    # When she is reopened with resume
+    reopened = h.rt.app.change_status(ana, "nurturing", "called back", resume=True,
+                                      policy="skip_overdue")
+    # Then what the status paused is resumed (its overdue step skipped), the other stays
+    assert reopened["resumedExecutions"] == [str(paused[by_status].id)]
+    assert reopened["resumableExecutions"] == []
+    now = {x.workflow_id: x for x in executions(h, ana)}
+    assert now[by_status].status == "active" and now[by_hand.workflow_id].status == "paused"
+    assert now[by_status].steps[1]["status"] == "skipped"
+
+
+def test_reopening_without_resume_lists_what_may_be_resumed(h: Harness) -> None:
+    publish(h, [("email", 0), ("email", 60)])
+    ana = lead(h)
+    h.rt.app.change_score(ana, 85, "up")
+    h.settle()
+    [x] = executions(h, ana)
+    h.rt.app.change_status(ana, "closed", "bought elsewhere")
+    reopened = h.rt.app.change_status(ana, "negotiating", "deal fell through")
+    assert (reopened["resumableExecutions"], reopened["resumedExecutions"]) == ([str(x.id)], [])
+    assert executions(h, ana)[0].status == "paused"
+
+
+def test_resume_over_http(h: Harness) -> None:
+    client = TestClient(create_app(h.rt))
+    publish(h, [("email", 0)])
+    ana = lead(h)
+    h.rt.app.change_score(ana, 85, "up")
+    h.settle()
+    client.post(f"/api/leads/{ana}/status", json={"status": "lost"})
+    bad = client.post(f"/api/leads/{ana}/status", json={"status": "new", "resume": True,
+                                                       "policy": "later"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "policy"
+    reopened = client.post(f"/api/leads/{ana}/status", json={"status": "new", "resume": True})
+    assert reopened.status_code == 200 and len(reopened.json()["resumedExecutions"]) == 1
+    assert executions(h, ana)[0].status == "active"
+
+
+@pytest.mark.parametrize(("choice", "starts"), [(None, True), ("start", True),
+                                                 ("ignore", False)])
+def test_a_lead_registered_above_the_threshold_starts_as_its_workflow_says(
+        h: Harness, choice: str | None, starts: bool) -> None:
+    # Given a workflow with threshold 80 and the builder's choice (start by default)
+    trigger: dict[str, Any] = {"score_threshold": 80}
+    if choice:
+        trigger["on_registration"] = choice
+    publish(h, [("email", 0)], trigger=trigger)
+    # When Ana is registered at 90, and Bo at 70
+    ana, bo = lead(h, score=90), lead(h, score=70)
+    h.settle()
+    # Then only Ana starts (or nobody), as a live crossing: her first step goes first
+    assert executions(h, bo) == []
+    started = executions(h, ana)
+    assert len(started) == int(starts)
+    if starts:
+        assert started[0].trigger["kind"] == "registration"
+        assert any("registered with score 90, at or above 80" in row["summary"]
+                   for row in h.rt.history.for_lead(str(ana)))
+        assert h.send_due() == ["sent"]
