@@ -172,6 +172,8 @@ class ReentryIn(Command):
 
 
 class TriggerIn(Command):
+    id: str | None = Field(default=None, min_length=1, max_length=100,
+                           description="the client's own id, kept and answered")
     score_threshold: int = Field(ge=1, le=100)
     trigger_type: Literal["immediate", "delayed"] = "immediate"
     delay_minutes: int = Field(default=0, ge=0, le=525_600,
@@ -200,6 +202,11 @@ class StepConditionIn(Command):
 
 
 class StepIn(Command):
+    id: str | None = Field(default=None, min_length=1, max_length=100,
+                           description="the client's own id, kept and answered")
+    sequence: int | None = Field(default=None, ge=1, le=10_000,
+                                 description="orders the steps (all or none, distinct); "
+                                             "answers number them 1..n in that order")
     channel: Channel
     template_id: UUID
     delay_minutes: int | None = Field(default=None, ge=0, le=525_600)
@@ -245,6 +252,7 @@ class WorkflowEdit(DefinitionIn):
 
 
 class StepOut(Schema):
+    id: str | None = Field(default=None, description="the client's id, if it gave one")
     sequence: int
     channel: Channel
     template_id: str

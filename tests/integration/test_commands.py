@@ -16,7 +16,7 @@ from api.main import create_app
 from application.errors import Refused
 from tests.conftest import FakeClock
 from tests.integration.helpers import Harness
-from tests.integration.test_engine_rules import executions, lead, publish
+from tests.integration.test_engine_rules import executions, lead, publish, templates
 
 
 def three_emails(h: Harness) -> UUID:
@@ -304,3 +304,64 @@ def test_a_lead_registered_above_the_threshold_starts_as_its_workflow_says(
         assert any("registered with score 90, at or above 80" in row["summary"]
                    for row in h.rt.history.for_lead(str(ana)))
         assert h.send_due() == ["sent"]
+
+
+# The seed's interface shapes ------------------------------------------------------------------
+
+
+def seed_workflow(client: TestClient, steps: list[dict[str, Any]]) -> Any:
+    return client.post("/api/workflows", json={
+        "agentId": "agent-1", "name": "seed",
+        "trigger": {"id": "trg-1", "scoreThreshold": 80, "triggerType": "delayed",
+                    "delayMinutes": 5, "conditions": []},
+        "steps": steps})
+
+
+def test_the_seeds_step_and_trigger_shapes_are_accepted_and_answered(h: Harness) -> None:
+    client = TestClient(create_app(h.rt))
+    ids = templates(h)
+    # When a client sends steps as the seed writes them, out of order
+    created = seed_workflow(client, [
+        {"id": "s-sms", "sequence": 20, "channel": "sms", "templateId": ids["sms"],
+         "delayMinutes": 60, "conditions": []},
+        {"id": "s-email", "sequence": 10, "channel": "email", "templateId": ids["email"],
+         "delayMinutes": 0, "conditions": []}])
+    # Then they are ordered by sequence, numbered from 1, and the ids come back
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert [(s["id"], s["sequence"], s["channel"]) for s in body["steps"]] == [
+        ("s-email", 1, "email"), ("s-sms", 2, "sms")]
+    assert body["trigger"]["id"] == "trg-1"
+    assert client.get(f"/api/workflows/{body['id']}").json() == body
+    # And the published version keeps them
+    assert client.post(f"/api/workflows/{body['id']}/publish").status_code == 200
+    version = client.get(f"/api/workflows/{body['id']}/versions/1").json()["definition"]
+    assert [s["id"] for s in version["steps"]] == ["s-email", "s-sms"]
+    assert version["trigger"]["id"] == "trg-1"
+
+
+@pytest.mark.parametrize(("second", "field", "says"), [
+    ({"sequence": 1}, "steps.1.sequence", "also the sequence of steps[0]"),
+    ({}, "steps.1.sequence", "every step a sequence, or none"),
+    ({"sequence": 2, "id": "a"}, "steps.1.id", "also the id of steps[0]"),
+])
+def test_bad_sequences_and_ids_are_refused_naming_the_field(
+        h: Harness, second: dict[str, Any], field: str, says: str) -> None:
+    client = TestClient(create_app(h.rt))
+    email = templates(h)["email"]
+    before = h.rt.app.recorder.max_notification_id()
+    step = {"channel": "email", "templateId": email, "delayMinutes": 0}
+    response = seed_workflow(client, [step | {"id": "a", "sequence": 1}, step | second])
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert ".".join(str(p) for p in error["loc"][1:]).replace("[", ".").replace("]", "") == field
+    assert says in error["msg"]
+    assert h.rt.app.recorder.max_notification_id() == before
+
+
+def test_steps_without_ids_keep_answering_as_before(h: Harness) -> None:
+    client = TestClient(create_app(h.rt))
+    email = templates(h)["email"]
+    created = seed_workflow(client, [{"channel": "email", "templateId": email}]).json()
+    assert [(s["id"], s["sequence"]) for s in created["steps"]] == [(None, 1)]
+    assert "id" not in h.rt.app.workflow(UUID(created["id"])).draft["steps"][0]

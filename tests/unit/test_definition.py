@@ -429,3 +429,16 @@ def test_an_unknown_registration_choice_is_refused_naming_the_field() -> None:
     with pytest.raises(InvalidValue) as refused:
         check_definition(raw(trigger={"score_threshold": 70, "on_registration": "maybe"}))
     assert refused.value.field == "trigger.onRegistration"
+
+
+@given(st.lists(st.integers(min_value=1, max_value=10_000), min_size=1, max_size=8, unique=True))
+def test_steps_follow_their_sequence_numbers_whatever_order_they_come_in(
+        numbers: list[int]) -> None:
+    # Given steps numbered in any order, each with its own id
+    steps = [{"id": f"s{n}", "sequence": n, "channel": "email", "template_id": EMAIL_T,
+              "delay_minutes": 0} for n in numbers]
+    # When
+    checked = check_definition(raw(steps=steps))["steps"]
+    # Then they are in sequence order, keep their ids, and carry no sequence of their own
+    assert [s["id"] for s in checked] == [f"s{n}" for n in sorted(numbers)]
+    assert all("sequence" not in s for s in checked)
