@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from random import Random
 from uuid import UUID
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from domain import ids
 from domain.errors import InvalidState, InvalidValue
@@ -502,3 +505,23 @@ def test_rearmed_when_the_score_fell_below_threshold_minus_hysteresis(
     # When / Then
     assert lead.rearmed(WORKFLOW_ID, threshold, hysteresis) is rearmed
     assert lead.rearmed(OTHER_WORKFLOW_ID, threshold, hysteresis) is True
+
+
+@hypothesis.given(st.lists(st.integers(min_value=0, max_value=100), min_size=1, max_size=12),
+                  st.randoms(use_true_random=False))
+def test_any_delivery_order_with_repeats_ends_at_the_latest_updates_score(
+        scores: list[int], rng: Random) -> None:
+    # Given scoring updates e0..en, computed a minute apart, delivered shuffled and some twice
+    updates = [(f"e{i}", score, T0 + timedelta(minutes=i)) for i, score in enumerate(scores)]
+    deliveries = updates + rng.sample(updates, k=len(updates) // 2)
+    rng.shuffle(deliveries)
+    past = registered(score=10)
+    lead = given(*past)
+    # When each is applied as it arrives
+    for event_id, score, occurred_at in deliveries:
+        lead.change_score(score, "scoring", T0 + timedelta(days=1), event_id=event_id,
+                          occurred_at=occurred_at)
+    # Then the score is the latest update's, and rebuilding from the events gives the same lead
+    assert lead.score == scores[-1]
+    rebuilt = given(*past, *lead.collect_events())
+    assert state(rebuilt) == state(lead)
