@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.bounds import text_problem
-from application.errors import Conflict, Invalid, NotAllowed, NotFound, refused
+from application.errors import Conflict, Invalid, NotAllowed, NotFound, Refused, refused
 from domain.errors import DomainError
 
 
@@ -48,6 +48,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(NotAllowed, _not_allowed)  # type: ignore[arg-type]
     app.add_exception_handler(Invalid, _invalid)  # type: ignore[arg-type]
+    app.add_exception_handler(Refused, _refused)  # type: ignore[arg-type]
     app.add_exception_handler(Conflict, _conflict)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, _domain)  # type: ignore[arg-type]
 
@@ -78,6 +79,10 @@ def _invalid(_: Request, e: Invalid) -> JSONResponse:
     loc = [e.where, *e.field.split(".")]
     return JSONResponse({"detail": [{"loc": loc, "msg": e.reason, "type": "value_error"}]},
                         status_code=422)
+
+
+def _refused(_: Request, e: Refused) -> JSONResponse:
+    return JSONResponse({"detail": e.reason, **e.details}, status_code=409)
 
 
 def _conflict(_: Request, e: Conflict) -> JSONResponse:

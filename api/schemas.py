@@ -6,7 +6,16 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Strict, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    Strict,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from api.bounds import JsonBounds, check_body, check_storable, check_visible
@@ -64,7 +73,9 @@ class LeadCreate(Command):
     timeline: str | None = Field(default=None, max_length=200)
     score: Whole = Field(default=0, ge=0, le=100)
     external_id: str | None = Field(default=None, max_length=200,
-                                    description="the CRM's id; registering it again is a no-op")
+                                    description="the CRM's id: registering it again with the same "
+                                                "data answers the existing lead (200), with "
+                                                "other data 409 naming the fields")
     source: str | None = Field(default=None, max_length=100,
                                description="where the lead came from (zillow, referral ...)")
     move_by: date | None = Field(default=None, description="when the lead wants to move")
@@ -90,11 +101,22 @@ class LeadPublic(Schema):
 class ScoreChange(Command):
     score: Whole = Field(ge=0, le=100)
     reason: str = Field(default="lead scoring", max_length=200)
+    event_id: str | None = Field(default=None, min_length=1, max_length=200,
+                                 description="the scoring system's id of this update: a "
+                                             "repeat is answered and changes nothing")
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="when the scoring system computed it: an update older than "
+                                  "the last applied is recorded and ignored")
 
 
 class StatusChange(Command):
     status: Literal["new", "contacted", "qualified", "nurturing", "negotiating", "closed", "lost"]
     reason: str = Field(default="agent", max_length=200)
+    resume: Flag = Field(default=False, description="leaving closed or lost: resume the "
+                                                    "executions it paused, in the same command")
+    policy: Literal["shift", "skip_overdue"] = Field(
+        default="shift", description="with resume, their overdue steps: shift the schedule by "
+                                     "the time paused, or skip them")
 
 
 class StepPublic(Schema):
@@ -146,6 +168,12 @@ class InboxItem(Schema):
     subject: str | None
     body: str
     sent_at: datetime
+    read_at: datetime | None = Field(default=None, description="unread while null")
+
+
+class Inbox(Schema):
+    items: list[InboxItem] = Field(description="newest first, at most 100")
+    unread: int = Field(description="unread in-app messages, all of them")
 
 
 class TemplateCreate(Command):
@@ -181,6 +209,8 @@ class ReentryIn(Command):
 
 
 class TriggerIn(Command):
+    id: str | None = Field(default=None, min_length=1, max_length=100,
+                           description="the client's own id, kept and answered")
     score_threshold: Whole = Field(ge=1, le=100)
     trigger_type: Literal["immediate", "delayed"] = "immediate"
     delay_minutes: Whole = Field(default=0, ge=0, le=525_600,
@@ -192,6 +222,10 @@ class TriggerIn(Command):
                                         "before a new crossing counts")
     priority: Whole = Field(default=0, ge=-1000, le=1000)
     exclusive_group: str | None = Field(default=None, max_length=100)
+    on_registration: Literal["start", "ignore"] = Field(
+        default="start", description="leads registered with a score already at or above the "
+                                     "threshold: start the workflow for them (it counts as a "
+                                     "crossing), or ignore them")
 
 
 class Delay(Command):
@@ -205,6 +239,11 @@ class StepConditionIn(Command):
 
 
 class StepIn(Command):
+    id: str | None = Field(default=None, min_length=1, max_length=100,
+                           description="the client's own id, kept and answered")
+    sequence: Whole | None = Field(default=None, ge=1, le=10_000,
+                                 description="orders the steps (all or none, distinct); "
+                                             "answers number them 1..n in that order")
     channel: Channel
     template_id: UUID
     delay_minutes: Whole | None = Field(default=None, ge=0, le=525_600)
@@ -251,6 +290,7 @@ class WorkflowEdit(DefinitionIn):
 
 
 class StepOut(Schema):
+    id: str | None = Field(default=None, description="the client's id, if it gave one")
     sequence: int
     channel: Channel
     template_id: str
@@ -305,11 +345,19 @@ class ConsentIn(Command):
     reason: str = Field(default="lead request", max_length=200)
 
 
+class NotMoved(Schema):
+    execution_id: UUID
+    reason: str
+
+
 class Published(Schema):
     workflow_id: UUID
     version: int
     backfilled: int
     migrated: int
+    not_moved: list[NotMoved] = Field(
+        default_factory=list, description="executions that reached a step the new version "
+                                          "lacks after the check: they stay on their version")
 
 
 class DeadLetterPublic(Schema):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from domain.errors import DomainError, InvalidState
@@ -42,6 +43,16 @@ def refused(e: DomainError) -> Invalid:
     domain errors are translated."""
     kind = NotAllowed if isinstance(e, InvalidState) else Invalid
     return kind(e.field, e.reason)
+
+
+class Refused(ApplicationError):
+    """The command was refused as a whole, for a reason the caller can act on; nothing was
+    recorded. ``details`` say what stood in the way (plain JSON data)."""
+
+    def __init__(self, reason: str, **details: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
 
 
 class Conflict(ApplicationError):

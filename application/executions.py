@@ -92,12 +92,14 @@ class ExecutionUseCases(Core):
         return self._override(execution_id, restart)
 
     def engage(self, message_id: UUID, kind: str, *, lead_id: UUID | None = None) -> bool:
-        """Record that a message was delivered, opened, clicked or read (first time only)."""
+        """Record that a message was delivered, opened, clicked or read (first time only). An
+        open is only an email's, a read only an in-app message's; with ``lead_id`` (the lead's
+        inbox) any other message is not found."""
 
         def command() -> bool:
             message = self.load(Message, message_id)
-            if lead_id is not None and message.lead_id != lead_id:
-                raise NotFound("Message", message_id)
+            if lead_id is not None and (message.lead_id != lead_id or not message.can_be(kind)):
+                raise NotFound("Inbox message" if kind == "read" else "Message", message_id)
             changed = message.engage(kind, self.clock.now())
             self.save(message)
             return changed

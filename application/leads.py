@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from application.core import Core
-from application.errors import Conflict
+from application.errors import Refused
 from domain import ids
 from domain.execution import WorkflowExecution
 from domain.lead import Lead
+
+#: What a registration sets, by its name in the API.
+REGISTERED_FIELDS = {"name": "name", "email": "email", "phone": "phone", "timezone": "timezone",
+                     "preferences": "preferences", "timeline": "timeline", "score": "score",
+                     "source": "source", "move_by": "moveBy"}
+
+
+#: How a pause by a stopping status begins its reason: what leaving the status may resume.
+STATUS_PAUSE = "lead status became "
+
+
+def _paused_by_status(execution: WorkflowExecution) -> bool:
+    return (execution.status == "paused" and execution.dead_letter is None
+            and (execution.status_reason or "").startswith(STATUS_PAUSE))
 
 
 class LeadUseCases(Core):
@@ -18,52 +32,82 @@ class LeadUseCases(Core):
                       timezone: str, preferences: dict[str, Any], timeline: str | None,
                       score: int = 0, external_ref: str | None = None,
                       source: str | None = None, move_by: date | None = None) -> UUID:
-        lead_id = ids.lead_id(agent_id, external_ref) if external_ref else uuid4()
-        if external_ref and self.exists(lead_id):
-            return lead_id
+        return self.register(agent_id=agent_id, name=name, email=email, phone=phone,
+                             timezone=timezone, preferences=preferences, timeline=timeline,
+                             score=score, external_ref=external_ref, source=source,
+                             move_by=move_by)[0]
 
-        def command() -> UUID:
+    def register(self, *, agent_id: str, name: str, email: str | None, phone: str | None,
+                 timezone: str, preferences: dict[str, Any], timeline: str | None,
+                 score: int = 0, external_ref: str | None = None, source: str | None = None,
+                 move_by: date | None = None) -> tuple[UUID, bool]:
+        """Register a lead; returns its id and whether it is new. The CRM's ``external_ref``
+        registered again with the same data is a retry (the existing lead); with other data it
+        is refused, naming the fields that differ, and nothing changes."""
+        lead_id = ids.lead_id(agent_id, external_ref) if external_ref else uuid4()
+
+        def command() -> tuple[UUID, bool]:
             lead = Lead.register(lead_id=lead_id, agent_id=agent_id, name=name, email=email,
                                  phone=phone, timezone=timezone, preferences=preferences,
                                  timeline=timeline, score=score, source=source, move_by=move_by)
-            self.save(lead)
-            return lead_id
-
-        try:
-            return self.retrying(command)
-        except Conflict:
-            return lead_id  # registered concurrently with the same external reference
-
-    def change_score(self, lead_id: UUID, score: int, reason: str) -> dict[str, Any]:
-        def command() -> dict[str, Any]:
-            lead = self.load(Lead, lead_id)
-            old = lead.score
-            lead.change_score(score, reason, self.clock.now())
-            self.save(lead)
-            return {"leadId": str(lead_id), "old": old, "new": lead.score}
+            if external_ref and self.exists(lead_id):
+                self._refuse_other_data(lead, external_ref)
+                return lead_id, False
+            self.save(lead)  # registered concurrently: the retry finds it and compares
+            return lead_id, True
 
         return self.retrying(command)
 
-    def change_status(self, lead_id: UUID, status: str, reason: str) -> dict[str, Any]:
+    def _refuse_other_data(self, candidate: Lead, external_ref: str) -> None:
+        registered = next(iter(self.events.get(candidate.id, lte=1)))
+        differing = [REGISTERED_FIELDS[f] for f in REGISTERED_FIELDS
+                     if getattr(candidate, f) != getattr(registered, f)]
+        if differing:
+            raise Refused(f"externalId {external_ref!r} is already registered with other "
+                          f"{', '.join(differing)}; nothing was changed (to change a lead, edit "
+                          "its profile; to register another lead, give another externalId)",
+                          leadId=str(candidate.id), differingFields=differing)
+
+    def change_score(self, lead_id: UUID, score: int, reason: str, *,
+                     event_id: str | None = None,
+                     occurred_at: datetime | None = None) -> dict[str, Any]:
+        """Apply a scoring update; the answer says whether it was applied, and if not why (a
+        repeated ``event_id``, an update older than the last applied, the same score)."""
+        def command() -> dict[str, Any]:
+            lead = self.load(Lead, lead_id)
+            old = lead.score
+            why = lead.change_score(score, reason, self.clock.now(), event_id=event_id,
+                                    occurred_at=occurred_at)
+            if lead.pending_events:
+                self.save(lead)
+            return {"leadId": str(lead_id), "old": old, "new": lead.score,
+                    "applied": why is None, "reason": why}
+
+        return self.retrying(command)
+
+    def change_status(self, lead_id: UUID, status: str, reason: str, *, resume: bool = False,
+                      policy: str = "shift") -> dict[str, Any]:
         """Change the status. A stopping status pauses every active execution in the same
-        commit; leaving one lists the executions it had paused, for the agent to resume."""
+        commit. Leaving one lists the executions it had paused, as resumable; with ``resume``
+        they are resumed in the same commit (``policy`` for their overdue steps)."""
 
         def command() -> dict[str, Any]:
             lead = self.load(Lead, lead_id)
             was_stopped = lead.is_stopped
             lead.change_status(status, reason)
             executions = [self.load(WorkflowExecution, e) for e in lead.execution_ids()]
-            paused = []
-            if lead.is_stopped:
-                now = self.clock.now()
-                paused = [x for x in executions
-                          if x.pause(f"lead status became {lead.status}: {reason}", now)]
-            self.save(lead, *paused)
-            resumable = [str(x.id) for x in executions if was_stopped and not lead.is_stopped
-                         and x.status == "paused"]
+            now = self.clock.now()
+            paused = [x for x in executions if lead.is_stopped
+                      and x.pause(f"{STATUS_PAUSE}{lead.status}: {reason}", now)]
+            held = [x for x in executions if was_stopped and not lead.is_stopped
+                    and _paused_by_status(x)]
+            for x in held if resume else []:
+                x.resume(policy, now)
+            self.save(lead, *paused, *held)
             return {"leadId": str(lead_id), "status": lead.status,
-                    "pausedExecutions": [str(e.id) for e in paused],
-                    "resumableExecutions": resumable}
+                    "pausedExecutions": [str(x.id) for x in paused],
+                    "resumableExecutions": [] if resume else [str(x.id) for x in held],
+                    "resumedExecutions": [str(x.id) for x in held] if resume else []}
 
         return self.retrying(command)
 

@@ -17,9 +17,10 @@ from application.due_feeder import due_change, urgent
 from application.enrolment import live_groups, try_enrol
 from application.follower import Consumer, Item
 from application.ports import DueSchedule
+from domain.definition import STORED_ON_REGISTRATION
 from domain.execution import WorkflowExecution
 from domain.lead import Lead
-from domain.scoring import crossed_upward
+from domain.scoring import MIN_SCORE, crossed_upward
 
 TRIGGER_RETRIES = 8
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ class TriggerPolicy(Consumer):
     """Exactly once: the new events and this policy's position are written in one transaction."""
 
     name = "trigger"
-    topics = (get_topic(Lead.ScoreChanged),)
+    topics = (get_topic(Lead.ScoreChanged), get_topic(Lead.Created))
 
     def __init__(self, app: FollowUp, schedule: DueSchedule | None = None,
                  wake: Callable[[], None] | None = None) -> None:
@@ -50,9 +51,10 @@ class TriggerPolicy(Consumer):
             self._track(last_position)
 
     def _process(self, event: DomainEventProtocol, position: int) -> None:
-        assert isinstance(event, Lead.ScoreChanged)
+        assert isinstance(event, Lead.ScoreChanged | Lead.Created)
         for _ in range(TRIGGER_RETRIES):
-            started = self._decide(event)
+            started = (self._decide(event) if isinstance(event, Lead.ScoreChanged)
+                       else self._decide_registration(event))
             try:
                 if started:
                     recordings = self.app.save(*started, tracking=Tracking(self.name, position))
@@ -79,6 +81,32 @@ class TriggerPolicy(Consumer):
                 continue
             execution = try_enrol(self.app, lead, self.app.workflow(workflow_id), live["number"],
                                   f"score@{event.originator_version}", crossing, taken,
+                                  self.app.clock.now())
+            if execution is not None:
+                starts.append(execution)
+        return [lead, *starts] if starts else []
+
+    def _decide_registration(self, event: Lead.Created) -> list[object]:
+        """A lead registered with a score at or above a live threshold counts as crossing it,
+        for the workflows whose trigger says so (``on_registration: start``)."""
+        if event.score <= MIN_SCORE:
+            return []  # no threshold is that low
+        lead = self.app.lead(event.originator_id)
+        if lead.is_stopped:
+            return []
+        taken = live_groups(self.app, lead)
+        crossing = {"kind": "registration", "lead_version": event.originator_version,
+                    "new": event.score}
+        starts = []
+        # Created carries no time of ours: its library timestamp (the system clock) says when
+        # the lead was registered, so which versions were live then
+        for workflow_id, live in self.app.catalog().live_at(event.timestamp):
+            trigger = live["trigger"]
+            if (trigger.get("on_registration", STORED_ON_REGISTRATION) != "start"
+                    or event.score < trigger["score_threshold"]):
+                continue
+            execution = try_enrol(self.app, lead, self.app.workflow(workflow_id), live["number"],
+                                  f"registered@{event.originator_version}", crossing, taken,
                                   self.app.clock.now())
             if execution is not None:
                 starts.append(execution)

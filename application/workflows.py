@@ -9,7 +9,7 @@ from uuid import UUID
 
 from application.core import Core
 from application.enrolment import live_groups, try_enrol
-from application.errors import Invalid, NotFound
+from application.errors import Invalid, NotFound, Refused
 from domain.definition import execution_steps
 from domain.errors import DomainError
 from domain.execution import WorkflowExecution
@@ -97,17 +97,25 @@ class WorkflowUseCases(Core):
         except DomainError as e:
             problem = {"field": e.field, "reason": e.reason}
         running = self._running(workflow_id)
-        return {"nextVersion": len(workflow.versions) + 1, "draftChanged": workflow.draft_differs,
+        number = len(workflow.versions) + 1
+        return {"nextVersion": number, "draftChanged": workflow.draft_differs,
                 "problem": problem,
                 "backfillCandidates": len(self._backfill_candidates(workflow)),
                 "runningExecutions": {str(v): n for v, n in sorted(Counter(running.values())
-                                                                   .items())}}
+                                                                   .items())},
+                "moveBlockedBy": self._move_blockers(workflow_id, number,
+                                                     execution_steps(workflow.draft))}
 
     def publish_workflow(self, workflow_id: UUID, *, backfill: bool = False,
                          migrate: str = "keep") -> dict[str, Any]:
         """Freeze the draft as a numbered version and list it in the live catalogue, atomically;
         then, if asked, start it for leads already above the threshold and move running
-        executions onto it from their next step."""
+        executions onto it from their next step.
+
+        A move is all or nothing: when a running execution has reached a step the new version
+        does not have, the publish is refused (``Refused``, naming them) and nothing changes.
+        One that moves on to such a step between that check and its own move stays on its
+        version, and the result lists it under ``notMoved`` with the reason."""
         return self._go_live(workflow_id, None, backfill, migrate)
 
     def rollback_workflow(self, workflow_id: UUID, number: int, *,
@@ -128,6 +136,8 @@ class WorkflowUseCases(Core):
                                           now=now)
             else:
                 number = workflow.rollback(restore, now)
+            if migrate == "move":
+                self._refuse_blocked_moves(workflow, number)
             catalog = self.catalog_to_change()
             catalog.list_version(workflow.id, number,
                                  workflow.frozen(number)["definition"]["trigger"], now)
@@ -137,9 +147,30 @@ class WorkflowUseCases(Core):
         number = self.retrying(command)
         workflow = self.load(Workflow, workflow_id)
         started = self._backfill(workflow, number) if backfill else 0
-        moved = self._migrate(workflow, number) if migrate == "move" else 0
+        moved, not_moved = self._migrate(workflow, number) if migrate == "move" else (0, [])
         return {"workflowId": str(workflow_id), "version": number, "backfilled": started,
-                "migrated": moved}
+                "migrated": moved, "notMoved": not_moved}
+
+    def _refuse_blocked_moves(self, workflow: Workflow, number: int) -> None:
+        steps = execution_steps(workflow.frozen(number)["definition"])
+        blocked = self._move_blockers(workflow.id, number, steps)
+        if blocked:
+            raise Refused(f"{len(blocked)} running execution(s) have reached a step version "
+                          f"{number} does not have, so they cannot move to it; nothing was "
+                          "published (publish with migrate: keep, or cancel those executions)",
+                          moveBlockedBy=blocked)
+
+    def _move_blockers(self, workflow_id: UUID, number: int,
+                       steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The running executions on older versions that could not follow ``steps``."""
+        older = [e for e, version in self._running(workflow_id).items() if version < number]
+        blocked = []
+        for x in self.load_many(WorkflowExecution, older).values():
+            reason = x.move_blocked(steps) if x.is_live and x.workflow_version < number else None
+            if reason is not None:
+                blocked.append({"executionId": str(x.id), "leadId": str(x.lead_id),
+                                "currentStep": x.current_step + 1, "reason": reason})
+        return blocked
 
     def _running(self, workflow_id: UUID) -> dict[UUID, int]:
         if self.directory is None:
@@ -171,9 +202,11 @@ class WorkflowUseCases(Core):
             started += self.retrying(command)
         return started
 
-    def _migrate(self, workflow: Workflow, number: int) -> int:
+    def _migrate(self, workflow: Workflow, number: int) -> tuple[int, list[dict[str, str]]]:
+        """Move each running execution of an older version; one that moved on since the check
+        to a step the version lacks stays where it is, listed with the reason."""
         steps = execution_steps(workflow.frozen(number)["definition"])
-        moved = 0
+        moved, not_moved = 0, []
         for execution_id, version in self._running(workflow.id).items():
             if version >= number:
                 continue
@@ -184,8 +217,11 @@ class WorkflowUseCases(Core):
                 self.save(execution)
                 return int(changed)
 
-            moved += self.retrying(command)
-        return moved
+            try:
+                moved += self.retrying(command)
+            except Invalid as e:
+                not_moved.append({"executionId": str(execution_id), "reason": e.reason})
+        return moved, not_moved
 
     # Pausing ---------------------------------------------------------------
 

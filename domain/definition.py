@@ -15,6 +15,10 @@ from domain.scoring import MAX_SCORE, MIN_SCORE
 from domain.timing import BUSINESS_DAYS, MAX_DELAY_MINUTES, SendWindow
 
 REENTRY_MODES = ("never", "after_end", "after_days")
+#: A lead registered with a score already at or above the threshold: start (a crossing) or not.
+ON_REGISTRATION = ("start", "ignore")
+#: What a version published before the choice existed does: registrations started nothing.
+STORED_ON_REGISTRATION = "ignore"
 TRIGGER_TYPES = ("immediate", "delayed")
 #: Lead fields a trigger condition may test, and the operators each allows.
 CONDITION_FIELDS = {"source": ("eq", "ne", "in"), "move_within_days": ("lte",),
@@ -69,6 +73,43 @@ def check_step_condition(raw: dict[str, Any], field: str, index: int) -> dict[st
     return {"kind": kind}
 
 
+def client_id(raw: dict[str, Any], field: str) -> dict[str, str]:
+    """The client's own ``id`` of a step or trigger, kept as given (trimmed); none: nothing."""
+    value = raw.get("id")
+    if value is None:
+        return {}
+    if not isinstance(value, str) or not value.strip() or len(value) > 100:
+        raise InvalidValue(f"{field}.id", "must be a non-empty string of at most 100 characters")
+    return {"id": value.strip()}
+
+
+def in_sequence(steps: list[Any]) -> list[Any]:
+    """The steps in the order of their ``sequence`` numbers (from 1, distinct), when they have
+    them; as listed when none has. Only the order is kept: responses number steps from 1."""
+    given = [s.get("sequence") if isinstance(s, dict) else None for s in steps]
+    if all(g is None for g in given):
+        return steps
+    seen: dict[int, int] = {}
+    for i, number in enumerate(given):
+        field = f"steps[{i}].sequence"
+        if number is None:
+            raise InvalidValue(field, "give every step a sequence, or none")
+        _int(number, field, 1, 10_000)
+        if number in seen:
+            raise InvalidValue(field, f"{number} is also the sequence of steps[{seen[number]}]")
+        seen[number] = i
+    return [steps[seen[number]] for number in sorted(seen)]
+
+
+def distinct_ids(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    first: dict[str, int] = {}
+    for i, step in enumerate(steps):
+        if "id" in step and first.setdefault(step["id"], i) != i:
+            raise InvalidValue(f"steps[{i}].id",
+                               f"{step['id']!r} is also the id of steps[{first[step['id']]}]")
+    return steps
+
+
 def check_step(raw: dict[str, Any], index: int) -> dict[str, Any]:
     field = f"steps[{index}]"
     channel = parse_channel(str(raw.get("channel")), f"{field}.channel")
@@ -80,8 +121,8 @@ def check_step(raw: dict[str, Any], index: int) -> dict[str, Any]:
         raise InvalidValue(f"{field}.templateId", "must be a template id") from None
     conditions = [check_step_condition(c, f"{field}.conditions[{i}]", index)
                   for i, c in enumerate(raw.get("conditions") or [])]
-    return {"channel": channel.value, "template_id": template_id, "delay_minutes": delay,
-            "conditions": conditions}
+    return {**client_id(raw, field), "channel": channel.value, "template_id": template_id,
+            "delay_minutes": delay, "conditions": conditions}
 
 
 def check_trigger(raw: dict[str, Any]) -> dict[str, Any]:
@@ -108,6 +149,7 @@ def check_trigger(raw: dict[str, Any]) -> dict[str, Any]:
     if group is not None and (not isinstance(group, str) or not group.strip()):
         raise InvalidValue(f"{field}.exclusiveGroup", "must be a non-empty name")
     return {
+        **client_id(raw, field),
         "score_threshold": threshold, "trigger_type": kind, "delay_minutes": delay,
         "conditions": [check_condition(c, f"{field}.conditions[{i}]")
                        for i, c in enumerate(raw.get("conditions") or [])],
@@ -115,7 +157,14 @@ def check_trigger(raw: dict[str, Any]) -> dict[str, Any]:
         "hysteresis": hysteresis,
         "priority": _int(raw.get("priority", 0), f"{field}.priority", -1000, 1000),
         "exclusive_group": group.strip() if group else None,
+        "on_registration": _on_registration(raw.get("on_registration", "start")),
     }
+
+
+def _on_registration(value: Any) -> str:
+    if value not in ON_REGISTRATION:
+        raise InvalidValue("trigger.onRegistration", f"use one of {', '.join(ON_REGISTRATION)}")
+    return str(value)
 
 
 def check_windows(raw: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -137,7 +186,7 @@ def check_definition(raw: dict[str, Any]) -> dict[str, Any]:
         raise InvalidValue("steps", "must be a list of at most 50 steps")
     return {
         "trigger": check_trigger(raw.get("trigger") or {}),
-        "steps": [check_step(s, i) for i, s in enumerate(steps)],
+        "steps": distinct_ids([check_step(s, i) for i, s in enumerate(in_sequence(steps))]),
         "send_windows": check_windows(raw.get("send_windows")),
         "business_days_only": bool(raw.get("business_days_only", False)),
     }

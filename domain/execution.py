@@ -183,7 +183,7 @@ class WorkflowExecution(Aggregate):
         execution = cls(id=execution_id, lead_id=lead_id,  # type: ignore[call-arg]
                         workflow_id=workflow_id, workflow_version=workflow_version, steps=steps,
                         trigger=trigger, timezone=timezone, started_at=now)
-        live_crossing = trigger.get("kind") == "score"
+        live_crossing = trigger.get("kind") in ("score", "registration")
         execution._schedule(0, now, extra_minutes=first_delay_minutes,
                             prefix="delayed trigger, " if first_delay_minutes else "",
                             priority=URGENT if live_crossing else None)
@@ -353,13 +353,20 @@ class WorkflowExecution(Aggregate):
                 self._retry(self.current_step, shifted,
                             f"shifted by {_span(now - paused_at)} spent paused")
 
+    def move_blocked(self, steps: list[dict[str, Any]]) -> str | None:
+        """Why this execution could not follow a version of ``steps`` (``None``: it could)."""
+        if len(steps) <= self.current_step:
+            return (f"it has reached step {self.current_step + 1} and the new version has "
+                    f"{len(steps)} step{'' if len(steps) == 1 else 's'}")
+        return None
+
     def migrate(self, workflow_version: int, steps: list[dict[str, Any]], now: datetime) -> bool:
         """Follow a newer version from the next step on; the current step is kept."""
         if not self.is_live or workflow_version <= self.workflow_version:
             return False
-        if len(steps) <= self.current_step:
-            raise InvalidState("steps", "the new version has fewer steps than this execution "
-                                        "has reached")
+        blocked = self.move_blocked(steps)
+        if blocked is not None:
+            raise InvalidState("steps", blocked)
         self._migrated(workflow_version=workflow_version, steps=steps, at=now)
         return True
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from copy import deepcopy
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -50,6 +50,19 @@ def known_timezones() -> frozenset[str]:
     return frozenset(available_timezones()) - NOT_ZONES
 
 
+#: How many recent scoring updates' ids a lead remembers, to tell a repeat from news.
+RECENT_SCORE_EVENTS = 100
+#: How far ahead of our clock a scoring system's clock may run.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def check_occurred_at(occurred_at: datetime, now: datetime) -> None:
+    if occurred_at.tzinfo is None:
+        raise InvalidValue("occurredAt", "must carry a time zone offset")
+    if occurred_at > now + CLOCK_SKEW:
+        raise InvalidValue("occurredAt", f"is in the future (now is {now.isoformat()})")
+
+
 def check_timezone(name: str) -> str:
     if name not in known_timezones():
         raise InvalidValue("timezone", f"{name!r} is not a known IANA time zone")
@@ -74,10 +87,30 @@ class Lead(Aggregate):
         move_by: str | None
 
     class ScoreChanged(Aggregate.Event):
+        """The score was set (``old`` may equal ``new`` when only the update's time is news).
+        ``event_id`` and ``occurred_at`` are the scoring system's, when it gave them."""
         TOPIC = "followup.lead.score_changed"
+        class_version = 2
         old: int
         new: int
         reason: str
+        at: datetime
+        event_id: str | None
+        occurred_at: datetime | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 carried no source event."""
+            state.update(event_id=None, occurred_at=None)
+
+    class ScoreIgnored(Aggregate.Event):
+        """A score update older than the last one applied: recorded, and the score kept."""
+        TOPIC = "followup.lead.score_ignored"
+        score: int
+        reason: str
+        event_id: str | None
+        occurred_at: datetime
+        why: str
         at: datetime
 
     class StatusChanged(Aggregate.Event):
@@ -132,6 +165,8 @@ class Lead(Aggregate):
         self.enrolments: dict[str, str] = {}
         self.low_water: dict[str, int] = {}  # lowest score since the last enrolment, per workflow
         self.opted_out: list[str] = []
+        self.score_occurred_at: datetime | None = None  # of the latest update applied
+        self.score_event_ids: list[str] = []  # the last RECENT_SCORE_EVENTS updates' ids
 
     @classmethod
     def register(cls, *, lead_id: UUID, agent_id: str, name: str, email: str | None,
@@ -156,16 +191,48 @@ class Lead(Aggregate):
     def is_stopped(self) -> bool:
         return self.status in STOPPING_STATUSES
 
-    def change_score(self, score: int, reason: str, now: datetime) -> None:
+    def change_score(self, score: int, reason: str, now: datetime, *, event_id: str | None = None,
+                     occurred_at: datetime | None = None) -> str | None:
+        """Apply a scoring update; returns why it was not applied, or ``None``. An ``event_id``
+        seen among the last updates is a repeat (nothing recorded); an update that
+        ``occurred_at`` before the last one applied is recorded as ignored."""
         check_score(score)
-        if score != self.score:
-            self._score_changed(old=self.score, new=score, reason=reason, at=now)
+        if event_id is not None and event_id in self.score_event_ids:
+            return "duplicate eventId"
+        last = self.score_occurred_at
+        if occurred_at is not None:
+            check_occurred_at(occurred_at, now)
+            if last is not None and occurred_at < last:
+                why = f"older than the last update applied ({last.isoformat()})"
+                self._score_ignored(score=score, reason=reason, event_id=event_id,
+                                    occurred_at=occurred_at, why=why, at=now)
+                return why
+        newer = occurred_at is not None and (last is None or occurred_at > last)
+        if score == self.score and not newer:
+            return "score unchanged"
+        self._score_changed(old=self.score, new=score, reason=reason, at=now,
+                            event_id=event_id, occurred_at=occurred_at)
+        return None
 
     @event(ScoreChanged)
-    def _score_changed(self, old: int, new: int, reason: str, at: datetime) -> None:
+    def _score_changed(self, old: int, new: int, reason: str, at: datetime,
+                       event_id: str | None, occurred_at: datetime | None) -> None:
         self.score = new
         for workflow, low in self.low_water.items():
             self.low_water[workflow] = min(low, new)
+        self._noted(event_id, occurred_at)
+
+    @event(ScoreIgnored)
+    def _score_ignored(self, score: int, reason: str, event_id: str | None,
+                       occurred_at: datetime, why: str, at: datetime) -> None:
+        self._noted(event_id, None)
+
+    def _noted(self, event_id: str | None, occurred_at: datetime | None) -> None:
+        if occurred_at is not None and (self.score_occurred_at is None
+                                        or occurred_at > self.score_occurred_at):
+            self.score_occurred_at = occurred_at
+        if event_id is not None:
+            self.score_event_ids = [*self.score_event_ids, event_id][-RECENT_SCORE_EVENTS:]
 
     def change_status(self, status: str, reason: str) -> None:
         try:

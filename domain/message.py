@@ -7,9 +7,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import InvalidValue
+from domain.errors import InvalidState, InvalidValue
 
 ENGAGEMENTS = ("delivered", "opened", "clicked", "read")
+#: Engagements of one channel only: an email is opened (its pixel), an in-app message is read.
+CHANNEL_OF = {"opened": "email", "read": "in_app"}
 
 
 class Message(Aggregate):
@@ -130,6 +132,9 @@ class Message(Aggregate):
         """Record the first delivery, open, click or read; repeats are not new facts."""
         if kind not in ENGAGEMENTS:
             raise InvalidValue("kind", f"use one of {', '.join(ENGAGEMENTS)}")
+        if not self.can_be(kind):
+            raise InvalidState("kind", f"only {CHANNEL_OF[kind]} messages are {kind}; this one "
+                                       f"is {self.channel}")
         if self.status != "sent" or kind in self.engagement:
             return False
         self._engaged(kind=kind, at=now, detail=detail)
@@ -138,6 +143,10 @@ class Message(Aggregate):
     @event(Engaged)
     def _engaged(self, kind: str, at: datetime, detail: str | None) -> None:
         self.engagement[kind] = at
+
+    def can_be(self, kind: str) -> bool:
+        """Does ``kind`` apply to this message's channel?"""
+        return CHANNEL_OF.get(kind, self.channel) == self.channel
 
     @property
     def opened(self) -> bool:

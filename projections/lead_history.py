@@ -102,6 +102,8 @@ def _started(e: Any) -> str:
     t = e.trigger
     how = (f"score {t.get('old')} → {t.get('new')} crossed {t.get('score_threshold')}"
            if t.get("kind") == "score" else
+           f"registered with score {t.get('new')}, at or above {t.get('score_threshold')}"
+           if t.get("kind") == "registration" else
            f"backfilled at publish: score {t.get('new')} at or above {t.get('score_threshold')}")
     return f"Workflow {e.workflow_id} v{e.workflow_version} started: {how}"
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     select,
 )
 
@@ -68,18 +69,29 @@ class MessagesProjection(SqlProjection):
         rows.write(conn)
 
     def inbox(self, lead_id: str, limit: int = 100) -> list[dict[str, Any]]:
-        query = (select(messages).where(messages.c.lead_id == lead_id,
-                                        messages.c.channel == "in_app",
-                                        messages.c.status == "sent")
+        """The lead's in-app messages, newest first, each with ``read_at`` (``None``: unread)."""
+        query = (select(messages).where(*_in_inbox(lead_id))
                  .order_by(messages.c.position.desc()).limit(limit))
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
+
+    def unread(self, lead_id: str) -> int:
+        """How many of the lead's in-app messages are unread (all of them, not one page)."""
+        query = (select(func.count()).select_from(messages)
+                 .where(*_in_inbox(lead_id), messages.c.read_at.is_(None)))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def for_lead(self, lead_id: str) -> list[dict[str, Any]]:
         query = (select(messages).where(messages.c.lead_id == lead_id)
                  .order_by(messages.c.position))
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def _in_inbox(lead_id: str) -> tuple[Any, ...]:
+    return (messages.c.lead_id == lead_id, messages.c.channel == "in_app",
+            messages.c.status == "sent")
 
 
 NULLABLE = ("recipient", "subject", "body", "provider_id", "failure", "sent_at", "delivered_at",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from api.deps import AppDep, RuntimeDep
 from api.errors import BODY, CHANGE, CHANGE_ONE, FOUND
@@ -13,6 +13,7 @@ from api.schemas import (
     ConsentIn,
     ExecutionPublic,
     HistoryEntry,
+    Inbox,
     InboxItem,
     LeadCreate,
     LeadPublic,
@@ -51,12 +52,16 @@ def execution_public(x: WorkflowExecution) -> ExecutionPublic:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=CHANGE | BODY)
-def register_lead(body: LeadCreate, app: AppDep) -> LeadPublic:
-    lead_id = app.register_lead(agent_id=body.agent_id, name=body.name, email=body.email,
-                                phone=body.phone, timezone=body.timezone,
-                                preferences=body.preferences, timeline=body.timeline,
-                                score=body.score, external_ref=body.external_id,
-                                source=body.source, move_by=body.move_by)
+def register_lead(body: LeadCreate, app: AppDep, response: Response) -> LeadPublic:
+    """201 with the new lead; 200 with the existing one when its ``externalId`` was registered
+    with the same data (a retry); 409 naming the differing fields when with other data."""
+    lead_id, created = app.register(agent_id=body.agent_id, name=body.name, email=body.email,
+                                    phone=body.phone, timezone=body.timezone,
+                                    preferences=body.preferences, timeline=body.timeline,
+                                    score=body.score, external_ref=body.external_id,
+                                    source=body.source, move_by=body.move_by)
+    if not created:
+        response.status_code = status.HTTP_200_OK
     return lead_public(app.lead(lead_id))
 
 
@@ -67,12 +72,19 @@ def get_lead(lead_id: UUID, app: AppDep) -> LeadPublic:
 
 @router.post("/{lead_id}/score", responses=CHANGE_ONE)
 def change_score(lead_id: UUID, body: ScoreChange, app: AppDep) -> dict[str, Any]:
-    return app.change_score(lead_id, body.score, body.reason)
+    """Set the score. With the scoring system's ``eventId`` a repeat is answered
+    ``applied: false`` and changes nothing; with ``occurredAt`` an update older than the last
+    applied is recorded as ignored and the score stays."""
+    return app.change_score(lead_id, body.score, body.reason, event_id=body.event_id,
+                            occurred_at=body.occurred_at)
 
 
 @router.post("/{lead_id}/status", responses=CHANGE_ONE)
 def change_status(lead_id: UUID, body: StatusChange, app: AppDep) -> dict[str, Any]:
-    return app.change_status(lead_id, body.status, body.reason)
+    """Change the status: closed or lost pauses the lead's executions; leaving them lists the
+    paused ones as resumable, or with ``resume: true`` resumes them at once."""
+    return app.change_status(lead_id, body.status, body.reason, resume=body.resume,
+                             policy=body.policy)
 
 
 @router.get("/{lead_id}/executions", responses=FOUND)
@@ -87,10 +99,13 @@ def lead_history(lead_id: UUID, app: AppDep, runtime: RuntimeDep) -> list[Histor
 
 
 @router.get("/{lead_id}/inbox", responses=FOUND)
-def lead_inbox(lead_id: UUID, app: AppDep, runtime: RuntimeDep) -> list[InboxItem]:
+def lead_inbox(lead_id: UUID, app: AppDep, runtime: RuntimeDep) -> Inbox:
+    """The lead's in-app messages (newest first, each with ``readAt``) and the unread count."""
     app.lead(lead_id)
-    return [InboxItem(message_id=r["message_id"], subject=r["subject"], body=r["body"],
-                      sent_at=r["sent_at"]) for r in runtime.messages.inbox(str(lead_id))]
+    items = [InboxItem(message_id=r["message_id"], subject=r["subject"], body=r["body"],
+                       sent_at=r["sent_at"], read_at=r["read_at"])
+             for r in runtime.messages.inbox(str(lead_id))]
+    return Inbox(items=items, unread=runtime.messages.unread(str(lead_id)))
 
 
 @router.post("/{lead_id}/consent", responses=CHANGE_ONE)
@@ -103,4 +118,5 @@ def set_consent(lead_id: UUID, body: ConsentIn, app: AppDep) -> LeadPublic:
 @router.post("/{lead_id}/inbox/{message_id}/read", status_code=204,
              responses=FOUND | CHANGE)
 def mark_read(lead_id: UUID, message_id: UUID, app: AppDep) -> None:
+    """Mark an in-app message read; any other message of the lead is not in its inbox (404)."""
     app.engage(message_id, "read", lead_id=lead_id)

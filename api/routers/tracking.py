@@ -18,7 +18,8 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 
 @router.get("/o/{message_id}.gif", include_in_schema=False)
 def open_pixel(message_id: UUID, app: AppDep) -> Response:
-    """Records the first open; always answers with the pixel, so nothing leaks to the client."""
+    """Records the first open of an email (another channel's message is not opened); always
+    answers with the pixel, so nothing leaks to the client."""
     with contextlib.suppress(ApplicationError):
         app.engage(message_id, "opened")
     return Response(PIXEL, media_type="image/gif",

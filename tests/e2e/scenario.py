@@ -113,7 +113,7 @@ def check_history(http: httpx.Client, lead: str, emails: Emails) -> None:
     assert [r["position"] for r in rows] == sorted(r["position"] for r in rows)
     time.sleep(1.5)
     assert len(emails()) == 1, "nothing more is sent after the lead is lost"
-    assert ok(http.get(f"/api/leads/{lead}/inbox")) == []
+    assert ok(http.get(f"/api/leads/{lead}/inbox")) == {"items": [], "unread": 0}
 
 
 def walk(http: httpx.Client, emails: Emails) -> str:

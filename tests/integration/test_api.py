@@ -44,9 +44,11 @@ def test_lead_round_trip_uses_camel_case(client: TestClient) -> None:
     body = created.json()
     assert body["agentId"] == "a1" and body["status"] == "new" and body["score"] == 40
     assert client.get(f"/api/leads/{body['id']}").json() == body
-    again = client.post("/api/leads", json={"agentId": "a1", "name": "Ana Lima",
-                                            "externalId": "crm-1"})
-    assert again.json()["id"] == body["id"], "registering the same CRM id again is a no-op"
+    retry = client.post("/api/leads", json={
+        "agentId": "a1", "name": "Ana Lima", "email": "ana@example.com", "phone": "+15550001111",
+        "timezone": "Europe/Lisbon", "preferences": {"bedrooms": 2}, "timeline": "soon",
+        "score": 40, "externalId": "crm-1"})
+    assert retry.status_code == 200 and retry.json() == body, "a retry answers the lead"
 
 
 @pytest.mark.parametrize(("payload", "field"), [

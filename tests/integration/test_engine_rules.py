@@ -352,7 +352,8 @@ def test_running_executions_keep_their_version_or_move_at_their_next_step(h: Har
     draft["steps"][2]["delay_minutes"] = 5
     app.edit_workflow(workflow, name="w3", definition=draft)
     result = app.publish_workflow(workflow, migrate="move")
-    assert result == {"workflowId": str(workflow), "version": 3, "backfilled": 0, "migrated": 2}
+    assert result == {"workflowId": str(workflow), "version": 3, "backfilled": 0, "migrated": 2,
+                      "notMoved": []}
     [x] = executions(h, moved)
     assert x.workflow_version == 3 and x.steps[2]["delay_minutes"] == 5
     assert x.steps[1]["channel"] == "email"  # the step already scheduled is kept

@@ -19,7 +19,7 @@ SMS_T = "00000000-0000-4000-8000-0000000000c2"
 TRIGGER = {
     "score_threshold": 70, "trigger_type": "immediate", "delay_minutes": 0, "conditions": [],
     "reentry": {"mode": "after_end", "days": None}, "hysteresis": 0, "priority": 0,
-    "exclusive_group": None,
+    "exclusive_group": None, "on_registration": "start",
 }
 EMAIL_STEP = {"channel": "email", "template_id": EMAIL_T, "delay_minutes": 0, "conditions": []}
 SMS_STEP = {"channel": "sms", "template_id": SMS_T, "delay_minutes": 1440, "conditions": []}
@@ -76,7 +76,7 @@ def test_a_full_trigger_is_kept() -> None:
         "conditions": [{"field": "source", "op": "in", "value": ["zillow", "referral"]},
                        {"field": "preferences.area", "op": "eq", "value": "Downtown"}],
         "reentry": {"mode": "after_days", "days": 30}, "hysteresis": 10, "priority": -3,
-        "exclusive_group": "  nurture ",
+        "exclusive_group": "  nurture ", "on_registration": "ignore",
     }
     # When
     checked = check_definition(raw(trigger=trigger))["trigger"]
@@ -417,3 +417,28 @@ def test_checking_a_checked_definition_changes_nothing(trigger: dict[str, Any],
     checked = check_definition({"trigger": trigger, "steps": steps, "send_windows": windows,
                                 "business_days_only": business})
     assert check_definition(deepcopy(checked)) == checked
+
+
+@pytest.mark.parametrize("choice", ["start", "ignore"])
+def test_the_trigger_keeps_the_builders_choice_for_leads_registered_above_it(choice: str) -> None:
+    checked = check_definition(raw(trigger={"score_threshold": 70, "on_registration": choice}))
+    assert checked["trigger"]["on_registration"] == choice
+
+
+def test_an_unknown_registration_choice_is_refused_naming_the_field() -> None:
+    with pytest.raises(InvalidValue) as refused:
+        check_definition(raw(trigger={"score_threshold": 70, "on_registration": "maybe"}))
+    assert refused.value.field == "trigger.onRegistration"
+
+
+@given(st.lists(st.integers(min_value=1, max_value=10_000), min_size=1, max_size=8, unique=True))
+def test_steps_follow_their_sequence_numbers_whatever_order_they_come_in(
+        numbers: list[int]) -> None:
+    # Given steps numbered in any order, each with its own id
+    steps = [{"id": f"s{n}", "sequence": n, "channel": "email", "template_id": EMAIL_T,
+              "delay_minutes": 0} for n in numbers]
+    # When
+    checked = check_definition(raw(steps=steps))["steps"]
+    # Then they are in sequence order, keep their ids, and carry no sequence of their own
+    assert [s["id"] for s in checked] == [f"s{n}" for n in sorted(numbers)]
+    assert all("sequence" not in s for s in checked)

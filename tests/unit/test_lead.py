@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
+from random import Random
 from uuid import UUID
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from domain import ids
 from domain.errors import InvalidState, InvalidValue
-from domain.lead import Lead
-from tests.unit.conftest import T0, given, state, then
+from domain.lead import RECENT_SCORE_EVENTS, Lead
+from tests.unit.conftest import T0, given, names, state, then
 
 LEAD_ID = ids.lead_id("agent-1", "crm-42")
 WORKFLOW_ID = UUID("00000000-0000-4000-8000-0000000000a1")
@@ -130,7 +133,8 @@ def test_change_score_records_old_and_new() -> None:
     lead.change_score(75, "viewed three listings", T0)
     # Then
     assert then(lead) == [("Lead.ScoreChanged",
-                           {"old": 10, "new": 75, "reason": "viewed three listings", "at": T0})]
+                           {"old": 10, "new": 75, "reason": "viewed three listings", "at": T0,
+                            "event_id": None, "occurred_at": None})]
     assert lead.score == 75
 
 
@@ -152,7 +156,8 @@ def test_change_score_accepts_the_bounds(score: int) -> None:
     lead.change_score(score, "edge", T0)
     # Then
     assert then(lead) == [("Lead.ScoreChanged",
-                           {"old": 50, "new": score, "reason": "edge", "at": T0})]
+                           {"old": 50, "new": score, "reason": "edge", "at": T0,
+                            "event_id": None, "occurred_at": None})]
 
 
 @pytest.mark.parametrize("score", [-1, 101, 1000, True, False, 50.5, "50", None])
@@ -165,6 +170,90 @@ def test_change_score_refuses_what_is_not_a_score(score: object) -> None:
     assert refused.value.field == "score"
     assert then(lead) == []
     assert lead.score == 1
+
+
+def scored(score: int, event_id: str, minutes: int) -> object:
+    """A command: the scoring system's update ``event_id``, computed ``minutes`` after T0."""
+    return lambda le: le.change_score(score, "scoring", T0 + timedelta(days=1),
+                                      event_id=event_id,
+                                      occurred_at=T0 + timedelta(minutes=minutes))
+
+
+def test_a_repeated_score_event_id_records_nothing() -> None:
+    # Given update e1 applied
+    lead = given(*registered(scored(70, "e1", 5), score=10))
+    # When it comes again (a retry), even with another score
+    why = lead.change_score(90, "scoring", T0 + timedelta(hours=1), event_id="e1",
+                            occurred_at=T0 + timedelta(minutes=5))
+    # Then nothing is recorded and the answer says why
+    assert (why, then(lead), lead.score) == ("duplicate eventId", [], 70)
+
+
+def test_a_score_update_older_than_the_last_applied_is_recorded_and_ignored() -> None:
+    # Given update e2 (computed at minute 10) applied
+    lead = given(*registered(scored(80, "e2", 10), score=10))
+    # When e1, computed at minute 5, arrives late
+    now = T0 + timedelta(hours=1)
+    why = lead.change_score(60, "scoring", now, event_id="e1",
+                            occurred_at=T0 + timedelta(minutes=5))
+    # Then it is recorded as ignored, the score stays, and a retry of it is a repeat
+    assert why is not None and why.startswith("older than the last update applied")
+    assert then(lead) == [("Lead.ScoreIgnored", {
+        "score": 60, "reason": "scoring", "event_id": "e1",
+        "occurred_at": T0 + timedelta(minutes=5), "why": why, "at": now})]
+    assert lead.score == 80
+    assert lead.change_score(60, "scoring", now, event_id="e1",
+                             occurred_at=T0 + timedelta(minutes=5)) == "duplicate eventId"
+
+
+def test_the_same_score_from_a_newer_update_records_its_time() -> None:
+    # Given 80 at minute 10
+    lead = given(*registered(scored(80, "e1", 10), score=10))
+    # When 80 again at minute 30, then 60 from minute 20 arrives late
+    now = T0 + timedelta(hours=1)
+    assert lead.change_score(80, "scoring", now, event_id="e3",
+                             occurred_at=T0 + timedelta(minutes=30)) is None
+    # Then the late one does not move the score back
+    assert lead.change_score(60, "scoring", now, event_id="e2",
+                             occurred_at=T0 + timedelta(minutes=20)) is not None
+    assert lead.score == 80
+    assert names(lead.collect_events()) == ["Lead.ScoreChanged", "Lead.ScoreIgnored"]
+
+
+def test_a_lead_remembers_a_bounded_number_of_score_event_ids() -> None:
+    # Given more updates than it remembers
+    lead = given(*registered(*[scored(i % 2 * 50 + 20, f"e{i}", i)
+                               for i in range(RECENT_SCORE_EVENTS + 5)]))
+    # Then it keeps the latest ones only, in order, and rebuilding gives the same
+    assert lead.score_event_ids == [f"e{i}" for i in range(5, RECENT_SCORE_EVENTS + 5)]
+
+
+@pytest.mark.parametrize(("occurred_at", "reason"), [
+    (datetime(2026, 1, 5, 9, 0), "time zone"),  # naive: the point of the test
+    (T0 + timedelta(hours=2), "future"),
+])
+def test_a_bad_occurred_at_is_refused(occurred_at: datetime, reason: str) -> None:
+    lead = given(*registered(score=10))
+    with pytest.raises(InvalidValue) as refused:
+        lead.change_score(50, "scoring", T0, occurred_at=occurred_at)
+    assert refused.value.field == "occurredAt" and reason in refused.value.reason
+    assert then(lead) == []
+
+
+def test_a_version_1_score_changed_still_decodes() -> None:
+    # Given a ScoreChanged stored before it carried a source event
+    from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
+    from eventsourcing.utils import get_topic
+
+    transcoder = JSONTranscoder()
+    stored = StoredEvent(originator_id=LEAD_ID, originator_version=2,
+                         topic=get_topic(Lead.ScoreChanged),
+                         state=transcoder.encode({"old": 10, "new": 75, "reason": "r",
+                                                  "at": "x", "timestamp": "y"}))
+    # When it is read
+    decoded = Mapper(transcoder=transcoder).to_domain_event(stored)
+    # Then it has no source event
+    assert (decoded.event_id, decoded.occurred_at) == (None, None)  # type: ignore[attr-defined]
 
 
 # change_status ---------------------------------------------------------------
@@ -416,3 +505,23 @@ def test_rearmed_when_the_score_fell_below_threshold_minus_hysteresis(
     # When / Then
     assert lead.rearmed(WORKFLOW_ID, threshold, hysteresis) is rearmed
     assert lead.rearmed(OTHER_WORKFLOW_ID, threshold, hysteresis) is True
+
+
+@hypothesis.given(st.lists(st.integers(min_value=0, max_value=100), min_size=1, max_size=12),
+                  st.randoms(use_true_random=False))
+def test_any_delivery_order_with_repeats_ends_at_the_latest_updates_score(
+        scores: list[int], rng: Random) -> None:
+    # Given scoring updates e0..en, computed a minute apart, delivered shuffled and some twice
+    updates = [(f"e{i}", score, T0 + timedelta(minutes=i)) for i, score in enumerate(scores)]
+    deliveries = updates + rng.sample(updates, k=len(updates) // 2)
+    rng.shuffle(deliveries)
+    past = registered(score=10)
+    lead = given(*past)
+    # When each is applied as it arrives
+    for event_id, score, occurred_at in deliveries:
+        lead.change_score(score, "scoring", T0 + timedelta(days=1), event_id=event_id,
+                          occurred_at=occurred_at)
+    # Then the score is the latest update's, and rebuilding from the events gives the same lead
+    assert lead.score == scores[-1]
+    rebuilt = given(*past, *lead.collect_events())
+    assert state(rebuilt) == state(lead)

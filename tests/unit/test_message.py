@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from domain import ids
-from domain.errors import InvalidValue
+from domain.errors import InvalidState, InvalidValue
 from domain.message import Message
 from tests.unit.conftest import T0, given, state, then
 
@@ -131,16 +131,18 @@ def test_mark_unknown_records_why() -> None:
 # engage ------------------------------------------------------------------------
 
 
-def sent_message() -> Message:
-    message = queue()
+def sent_message(channel: str = "email") -> Message:
+    message = Message.queue(message_id=MESSAGE_ID, execution_id=EXECUTION_ID, lead_id=LEAD_ID,
+                            step_no=0, channel=channel, template_id=TEMPLATE_ID, now=T0)
     message.mark_sent("prov-1", "ana@example.com", "S", "B", T0)
     return given(*message.collect_events())
 
 
-@pytest.mark.parametrize("kind", ["delivered", "opened", "clicked", "read"])
-def test_engage_records_the_first_engagement_of_a_kind(kind: str) -> None:
+@pytest.mark.parametrize(("kind", "channel"), [("delivered", "sms"), ("opened", "email"),
+                                               ("clicked", "email"), ("read", "in_app")])
+def test_engage_records_the_first_engagement_of_a_kind(kind: str, channel: str) -> None:
     # Given a sent message
-    message = sent_message()
+    message = sent_message(channel)
     at = T0 + timedelta(hours=1)
     # When
     done = message.engage(kind, at, detail="webhook 42")
@@ -149,6 +151,19 @@ def test_engage_records_the_first_engagement_of_a_kind(kind: str) -> None:
     assert then(message) == [("Message.Engaged", {"kind": kind, "at": at,
                                                   "detail": "webhook 42"})]
     assert message.engagement == {kind: at}
+
+
+@pytest.mark.parametrize(("kind", "channel"), [("read", "email"), ("read", "sms"),
+                                               ("opened", "in_app"), ("opened", "sms")])
+def test_an_engagement_of_another_channel_is_refused(kind: str, channel: str) -> None:
+    # Given a sent message of a channel the engagement is not for
+    message = sent_message(channel)
+    # When / Then
+    assert not message.can_be(kind)
+    with pytest.raises(InvalidState) as refused:
+        message.engage(kind, T0)
+    assert refused.value.field == "kind" and channel in refused.value.reason
+    assert then(message) == [] and message.engagement == {}
 
 
 def test_engage_without_detail_records_none() -> None:
@@ -217,17 +232,17 @@ def test_engage_refuses_an_unknown_kind(kind: str) -> None:
     assert then(message) == []
 
 
-@pytest.mark.parametrize(("kinds", "opened", "read"), [
-    ([], False, False),
-    (["delivered"], False, False),
-    (["opened"], True, False),
-    (["clicked"], True, False),  # a click counts as an open
-    (["read"], False, True),
-    (["delivered", "clicked", "read"], True, True),
+@pytest.mark.parametrize(("channel", "kinds", "opened", "read"), [
+    ("email", [], False, False),
+    ("email", ["delivered"], False, False),
+    ("email", ["opened"], True, False),
+    ("email", ["clicked"], True, False),  # a click counts as an open
+    ("in_app", ["read"], False, True),
+    ("in_app", ["delivered", "clicked", "read"], True, True),
 ])
-def test_opened_and_read(kinds: list[str], opened: bool, read: bool) -> None:
+def test_opened_and_read(channel: str, kinds: list[str], opened: bool, read: bool) -> None:
     # Given
-    message = sent_message()
+    message = sent_message(channel)
     # When
     for kind in kinds:
         message.engage(kind, T0)

@@ -21,7 +21,7 @@ TEMPLATES: dict[str, str | None] = {EMAIL_T: "email", SMS_T: "sms"}
 TRIGGER = {
     "score_threshold": 70, "trigger_type": "immediate", "delay_minutes": 0, "conditions": [],
     "reentry": {"mode": "after_end", "days": None}, "hysteresis": 0, "priority": 0,
-    "exclusive_group": None,
+    "exclusive_group": None, "on_registration": "start",
 }
 STEPS = [
     {"channel": "email", "template_id": EMAIL_T, "delay_minutes": 0, "conditions": []},
