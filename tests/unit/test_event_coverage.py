@@ -89,6 +89,7 @@ def test_the_due_feeder_and_due_steps_follow_every_event_that_moves_a_schedule()
 
 DIRECTORY_LEFT_OUT: dict[type, str] = {
     Lead.Enrolled: "a lead's executions are listed from their own Created",
+    Lead.ScoreIgnored: "an update older than the last applied changes no score",
     Lead.OptedOut: "consent is no column of the directory",
     Lead.OptedIn: "consent is no column of the directory",
     X.StepScheduled: "a step's progress changes neither the execution's status nor its version",
@@ -108,7 +109,7 @@ def test_the_directory_follows_every_event_that_changes_a_status_score_or_versio
 # The trigger ------------------------------------------------------------------------
 
 TRIGGER_LEFT_OUT: dict[type, str] = {
-    Lead.Created: "a registration is not a score crossing",
+    Lead.ScoreIgnored: "an update older than the last applied is no crossing",
     Lead.StatusChanged: "a stopping status pauses the executions in its own commit",
     Lead.Enrolled: "the trigger's own event",
     Lead.OptedOut: "consent is checked when a step falls due",
