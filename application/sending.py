@@ -313,7 +313,7 @@ class StepSender:
                 return
             except IntegrityError:
                 continue
-        raise RuntimeError(f"could not record the outcome of step {p.step_no} of "
+        raise RuntimeError(f"could not record the outcome of step {p.step_no + 1} of "
                            f"{p.execution.id}")
 
 

@@ -245,7 +245,7 @@ class WorkflowExecution(Aggregate):
     def dispatch(self, step_no: int, message_id: UUID, now: datetime) -> int:
         """Claim a due step before talking to a provider; returns the attempt number."""
         if self.due_step(now) != step_no:
-            raise InvalidState("step", f"step {step_no} is not due")
+            raise InvalidState("step", f"step {step_no + 1} is not due")
         attempt = self.steps[step_no]["attempts"] + 1
         self._dispatched(step_no=step_no, message_id=message_id, attempt=attempt, at=now)
         return attempt
@@ -253,7 +253,7 @@ class WorkflowExecution(Aggregate):
     def redispatch(self, step_no: int, now: datetime, timeout: timedelta) -> int:
         """Try a stale dispatch again: only for channels where a repeat cannot duplicate."""
         if self.stale_dispatch(now, timeout) != step_no or not self.is_active:
-            raise InvalidState("step", f"step {step_no} is not a stale dispatch")
+            raise InvalidState("step", f"step {step_no + 1} is not a stale dispatch")
         step = self.steps[step_no]
         attempt = step["attempts"] + 1
         self._dispatched(step_no=step_no, message_id=step["message_id"], attempt=attempt, at=now)
@@ -263,7 +263,7 @@ class WorkflowExecution(Aggregate):
                                timeout: timedelta, score: int | None = None) -> None:
         """Give up a stale dispatch whose send may have happened; never send it twice."""
         if self.stale_dispatch(now, timeout) != step_no:
-            raise InvalidState("step", f"step {step_no} is not a stale dispatch")
+            raise InvalidState("step", f"step {step_no + 1} is not a stale dispatch")
         self._outcome_unknown(step_no=step_no, reason=reason, at=now)
         self._move_on(step_no, now, score)
 
@@ -311,9 +311,11 @@ class WorkflowExecution(Aggregate):
 
     def skip(self, step_no: int, reason: str, now: datetime, score: int | None = None) -> None:
         """Skip the scheduled step (an agent's choice, an unmet condition, an opt-out)."""
+        if not self.is_live:
+            raise InvalidState("status", f"the execution is {self.status}")
         self._require(step_no, StepStatus.SCHEDULED)
-        if step_no != self.current_step or not self.is_live:
-            raise InvalidState("step", f"step {step_no} is not the next step")
+        if step_no != self.current_step:
+            raise InvalidState("step", f"step {step_no + 1} is not the next step")
         self._skipped(step_no=step_no, reason=reason, at=now)
         self._move_on(step_no, now, score)
 
@@ -387,14 +389,14 @@ class WorkflowExecution(Aggregate):
 
     def _require(self, step_no: int, status: StepStatus) -> None:
         if not 0 <= step_no < len(self.steps):
-            raise InvalidValue("step", f"no step {step_no}")
+            raise InvalidValue("step", f"no step {step_no + 1}")
         if self.steps[step_no]["status"] != status.value:
-            raise InvalidState("step", f"step {step_no} is {self.steps[step_no]['status']}, "
+            raise InvalidState("step", f"step {step_no + 1} is {self.steps[step_no]['status']}, "
                                        f"not {status.value}")
 
     def _require_message(self, step_no: int, message_id: UUID) -> None:
         if str(self.steps[step_no].get("message_id")) != str(message_id):
-            raise InvalidState("message", f"{message_id} is not step {step_no}'s message")
+            raise InvalidState("message", f"{message_id} is not step {step_no + 1}'s message")
 
     def _retry(self, step_no: int, earliest: datetime, reason: str,
                score: int | None = None) -> None:

@@ -119,7 +119,8 @@ class Lead(Aggregate):
         self.source = source
         self.move_by = move_by
         self.status = LeadStatus.NEW.value
-        self.enrolments: dict[str, str] = {}
+        self.enrolments: dict[str, str] = {}  # the latest execution per workflow
+        self.started: list[str] = []  # every execution started for the lead, in order
         self.low_water: dict[str, int] = {}  # lowest score since the last enrolment, per workflow
         self.opted_out: list[str] = []
 
@@ -176,7 +177,13 @@ class Lead(Aggregate):
         return UUID(found) if found else None
 
     def execution_ids(self) -> list[UUID]:
+        """The latest execution of each workflow the lead entered (what entry rules follow)."""
         return [UUID(e) for e in self.enrolments.values()]
+
+    def all_execution_ids(self) -> list[UUID]:
+        """Every execution started for the lead, earlier runs of a workflow included, in the
+        order they started."""
+        return [UUID(e) for e in self.started]
 
     def enrol(self, workflow_id: UUID, execution_id: UUID) -> None:
         if self.is_stopped:
@@ -186,6 +193,7 @@ class Lead(Aggregate):
     @event(Enrolled)
     def _enrolled(self, workflow_id: UUID, execution_id: UUID) -> None:
         self.enrolments[str(workflow_id)] = str(execution_id)
+        self.started.append(str(execution_id))
         self.low_water[str(workflow_id)] = self.score
 
     def rearmed(self, workflow_id: UUID, threshold: int, hysteresis: int) -> bool:

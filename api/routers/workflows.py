@@ -44,7 +44,7 @@ def workflow_public(w: Workflow) -> WorkflowPublic:
     return WorkflowPublic(
         id=w.id, agent_id=w.agent_id, name=w.name, status=state,
         trigger=_camel(draft["trigger"]),
-        steps=[StepOut(sequence=i, channel=s["channel"], template_id=s["template_id"],
+        steps=[StepOut(sequence=i + 1, channel=s["channel"], template_id=s["template_id"],
                        delay_minutes=s["delay_minutes"], conditions=s["conditions"])
                for i, s in enumerate(draft["steps"])],
         send_windows=draft["send_windows"], business_days_only=draft["business_days_only"],

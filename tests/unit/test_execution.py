@@ -780,21 +780,40 @@ def test_skip_while_paused_records_it_and_schedules_nothing() -> None:
     assert execution.step(1)["status"] == "pending"
 
 
-@pytest.mark.parametrize(("history", "step", "error"), [
-    ((), 1, InvalidState),
-    ((dispatched(0, DUE0),), 0, InvalidState),
-    ((cancelled(T0),), 0, InvalidState),
-    ((), 3, InvalidValue),
-    ((), -1, InvalidValue),
-], ids=["pending", "dispatched", "cancelled", "past-the-last", "negative"])
+@pytest.mark.parametrize(("history", "step", "error", "says"), [
+    ((), 1, InvalidState, "step 2 is pending, not scheduled"),
+    ((dispatched(0, DUE0),), 0, InvalidState, "step 1 is dispatched, not scheduled"),
+    ((), 3, InvalidValue, "no step 4"),
+    ((), -1, InvalidValue, "no step 0"),
+], ids=["pending", "dispatched", "past-the-last", "negative"])
 def test_skip_refuses_what_is_not_the_scheduled_step(history: tuple[Command, ...], step: int,
-                                                     error: type[Exception]) -> None:
+                                                     error: type[Exception], says: str) -> None:
     # Given
     execution = given(*started(*history))
-    # When / Then
+    # When / Then: the step is named as the agent counts it, from 1
     with pytest.raises(error) as refused:
         execution.skip(step, "no", DUE0)
     assert refused.value.field == "step"  # type: ignore[attr-defined]
+    assert refused.value.reason == says  # type: ignore[attr-defined]
+    assert then(execution) == []
+
+
+@pytest.mark.parametrize(("history", "status"), [
+    ((cancelled(T0),), "cancelled"),
+    ((dispatched(0, DUE0), sent(0, DUE0), dispatched(1, DUE0 + minutes(60)),
+      sent(1, DUE0 + minutes(60)), dispatched(2, DUE0 + minutes(1500)),
+      sent(2, DUE0 + minutes(1500))), "completed"),
+], ids=["cancelled", "completed"])
+def test_skip_of_an_ended_execution_says_it_has_ended(history: tuple[Command, ...],
+                                                      status: str) -> None:
+    # Given an execution that has ended
+    execution = given(*started(*history))
+    assert execution.status == status
+    # When the agent skips its current step / Then the reason is the execution's status
+    with pytest.raises(InvalidState) as refused:
+        execution.skip(execution.current_step, "no", DUE0 + minutes(2000))
+    assert (refused.value.field, refused.value.reason) == ("status",
+                                                           f"the execution is {status}")
     assert then(execution) == []
 
 

@@ -253,6 +253,8 @@ def test_enrol_again_in_a_workflow_replaces_the_execution() -> None:
     assert then(lead) == [("Lead.Enrolled", {"workflow_id": WORKFLOW_ID, "execution_id": second})]
     assert lead.active_execution_of(WORKFLOW_ID) == second
     assert lead.execution_ids() == [second]
+    # And the earlier run is still listed, first
+    assert lead.all_execution_ids() == [EXECUTION_ID, second]
 
 
 @pytest.mark.parametrize("status", ["closed", "lost"])
