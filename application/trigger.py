@@ -66,23 +66,25 @@ class TriggerPolicy(Consumer):
         raise RuntimeError(f"trigger could not apply event at {position}")
 
     def _decide(self, event: Lead.ScoreChanged) -> list[object]:
-        """The lead (enrolled) and the executions to start; empty when nothing starts."""
+        """The lead (enrolled, or with the refusals recorded) and the executions to start; empty
+        when nothing is recorded. Every workflow of the lead's agent whose threshold the score
+        crossed upward either starts or records why not, a paused one included."""
         lead = self.app.lead(event.originator_id)
-        if lead.is_stopped:
-            return []
+        version = lead.version
+        catalog = self.app.catalog()
         taken = live_groups(self.app, lead)
         crossing = {"kind": "score", "lead_version": event.originator_version,
                     "old": event.old, "new": event.new}
         starts = []
-        for workflow_id, live in self.app.catalog().live_at(event.at):
+        for workflow_id, live in catalog.live_at(event.at, include_held=True):
             if not crossed_upward(event.old, event.new, live["trigger"]["score_threshold"]):
                 continue
             execution = try_enrol(self.app, lead, self.app.workflow(workflow_id), live["number"],
                                   f"score@{event.originator_version}", crossing, taken,
-                                  self.app.clock.now())
+                                  self.app.clock.now(), held=catalog.is_held(workflow_id))
             if execution is not None:
                 starts.append(execution)
-        return [lead, *starts] if starts else []
+        return [lead, *starts] if lead.version != version else []
 
     def _offer(self, recordings: list[Recording[UUID]]) -> None:
         if self.schedule is None:

@@ -12,7 +12,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidState, InvalidValue
 from domain.priority import URGENT
-from domain.timing import SendWindow, retry_backoff, schedule
+from domain.timing import SendWindow, describe_delay, retry_backoff, schedule
 
 MAX_SEND_ATTEMPTS = 5
 RESUME_POLICIES = ("shift", "skip_overdue")
@@ -119,6 +119,23 @@ class WorkflowExecution(Aggregate):
         step_no: int
         at: datetime
 
+    class StepHeld(Aggregate.Event):
+        """The step fell due while its workflow was paused: it waits for the workflow's resume
+        (recorded once per hold, however often the due index offers the step meanwhile)."""
+        TOPIC = "followup.execution.step_held"
+        step_no: int
+        reason: str
+        at: datetime
+
+    class StepReleased(Aggregate.Event):
+        """The paused workflow resumed: the held step falls due now (or at its send window's
+        next opening). A schedule, as a ``StepScheduled`` is."""
+        TOPIC = "followup.execution.step_released"
+        step_no: int
+        due_at: datetime
+        reason: str
+        priority: int
+
     class Paused(Aggregate.Event):
         TOPIC = "followup.execution.paused"
         reason: str
@@ -171,6 +188,7 @@ class WorkflowExecution(Aggregate):
         self.status_reason: str | None = None
         self.paused_at: datetime | None = None
         self.dead_letter: int | None = None  # the step held for an agent's replay
+        self.held_step: int | None = None  # the due step waiting for its paused workflow
         self.lead_score = int(trigger.get("new") or 0)  # as last seen: what priority follows
 
     @classmethod
@@ -328,6 +346,29 @@ class WorkflowExecution(Aggregate):
                         priority=self.lead_score)
         return self.current_step
 
+    def hold(self, step_no: int, reason: str, now: datetime) -> bool:
+        """Record that the due step waits for its paused workflow; False (nothing recorded)
+        when it already says so."""
+        if self.due_step(now) != step_no:
+            raise InvalidState("step", f"step {step_no + 1} is not due")
+        if self.held_step == step_no:
+            return False
+        self._held(step_no=step_no, reason=reason, at=now)
+        return True
+
+    def release(self, now: datetime) -> bool:
+        """The workflow resumed: a held step falls due at once (or at its send window's next
+        opening); False (nothing recorded) when no step is held."""
+        step_no = self.held_step
+        if step_no is None or not self.is_active:
+            return False
+        window = self._window(step_no)
+        due = window.next_open(now, ZoneInfo(self.timezone)) if window else now
+        moved = "" if due == now else ", moved to its send window"
+        self._released(step_no=step_no, due_at=due, reason="the workflow resumed" + moved,
+                       priority=self.lead_score)
+        return True
+
     # Lifecycle -------------------------------------------------------------
 
     def pause(self, reason: str, now: datetime) -> bool:
@@ -429,7 +470,7 @@ class WorkflowExecution(Aggregate):
         """When ``step_no`` falls due after ``previous_at``, why, and at what priority."""
         step = self.steps[step_no]
         due = schedule(previous_at, step["delay_minutes"] + extra_minutes, self._window(step_no),
-                       self.timezone)
+                       self.timezone, after="the start" if step_no == 0 else "the previous step")
         return {"step_no": step_no, "due_at": due.at, "reason": prefix + due.reason,
                 "priority": self.lead_score if priority is None else priority}
 
@@ -443,10 +484,12 @@ class WorkflowExecution(Aggregate):
         if priority < URGENT:
             self.lead_score = priority
         self.current_step = step_no
+        self.held_step = None
         self.steps[step_no].update(status=StepStatus.SCHEDULED.value, due_at=due_at)
 
     @event(StepDispatched)
     def _dispatched(self, step_no: int, message_id: UUID, attempt: int, at: datetime) -> None:
+        self.held_step = None
         self.steps[step_no].update(status=StepStatus.DISPATCHED.value, attempts=attempt,
                                    message_id=message_id, dispatched_at=at)
 
@@ -465,6 +508,7 @@ class WorkflowExecution(Aggregate):
 
     @event(StepSkipped)
     def _skipped(self, step_no: int, reason: str, at: datetime) -> None:
+        self.held_step = None
         self.steps[step_no].update(status=StepStatus.SKIPPED.value, failure=reason)
 
     @event(StepOutcomeUnknown)
@@ -487,8 +531,17 @@ class WorkflowExecution(Aggregate):
         step = self.steps[step_no]
         step["attempt_limit"] = step["attempts"] + MAX_SEND_ATTEMPTS
 
+    @event(StepHeld)
+    def _held(self, step_no: int, reason: str, at: datetime) -> None:
+        self.held_step = step_no
+
+    @event(StepReleased)
+    def _released(self, step_no: int, due_at: datetime, reason: str, priority: int) -> None:
+        self._set_due(step_no, due_at, priority)
+
     @event(Paused)
     def _paused(self, reason: str, at: datetime) -> None:
+        self.held_step = None
         self.status = ExecutionStatus.PAUSED.value
         self.status_reason = reason
         self.paused_at = at
@@ -513,11 +566,13 @@ class WorkflowExecution(Aggregate):
         self.completed_at = None
         self.paused_at = None
         self.dead_letter = None
+        self.held_step = None
         self.current_step = 0
 
     @event(Cancelled)
     def _cancelled(self, reason: str, at: datetime, in_flight: int | None) -> None:
         self.dead_letter = None
+        self.held_step = None
         self.status = ExecutionStatus.CANCELLED.value
         self.status_reason = reason
         self.completed_at = at
@@ -538,5 +593,4 @@ def _fresh(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _span(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes // 1440}d {minutes % 1440 // 60}h {minutes % 60}m"
+    return describe_delay(int(delta.total_seconds() // 60))

@@ -81,6 +81,15 @@ class Lead(Aggregate):
         workflow_id: UUID
         execution_id: UUID
 
+    class EntryRefused(Aggregate.Event):
+        """An upward crossing of a workflow's threshold (or a backfill at publish) that started
+        nothing, and why: so "why didn't this lead start?" has an answer."""
+        TOPIC = "followup.lead.entry_refused"
+        workflow_id: UUID
+        workflow_version: int
+        reason: str
+        score_version: int | None  # the crossing ScoreChanged's version; None for a backfill
+
     class OptedOut(Aggregate.Event):
         TOPIC = "followup.lead.opted_out"
         channel: str
@@ -195,6 +204,19 @@ class Lead(Aggregate):
         self.enrolments[str(workflow_id)] = str(execution_id)
         self.started.append(str(execution_id))
         self.low_water[str(workflow_id)] = self.score
+
+    def refuse_entry(self, workflow_id: UUID, workflow_version: int, reason: str,
+                     score_version: int | None) -> None:
+        """Record that the workflow did not start for the lead, and why."""
+        if not reason.strip():
+            raise InvalidValue("reason", "must not be empty")
+        self._entry_refused(workflow_id=workflow_id, workflow_version=workflow_version,
+                            reason=reason, score_version=score_version)
+
+    @event(EntryRefused)
+    def _entry_refused(self, workflow_id: UUID, workflow_version: int, reason: str,
+                       score_version: int | None) -> None:
+        pass  # nothing about the lead changes: the refusal is for the record
 
     def rearmed(self, workflow_id: UUID, threshold: int, hysteresis: int) -> bool:
         """Since its last enrolment in the workflow, has the score fallen far enough below the

@@ -91,3 +91,190 @@ def history(h: Harness, lead: UUID) -> list[str]:
     return [r["summary"] for r in h.rt.history.for_lead(str(lead))]
 
 
+
+
+def workflow(h: Harness, name: str = "Hot lead", steps: tuple[tuple[str, int], ...] = (
+        ("email", 0),), agent: str = "agent-1", **trigger: Any) -> UUID:
+    """A workflow of (channel, delay minutes) steps, threshold 80 unless ``trigger`` says."""
+    app = h.rt.app
+    ids = {"email": app.create_template(name="e", channel="email", subject="Hi", body="Hello"),
+           "sms": app.create_template(name="s", channel="sms", body="Hi")}
+    found = app.create_workflow(agent_id=agent, name=name, definition={
+        "trigger": {"score_threshold": 80, **trigger},
+        "steps": [{"channel": c, "template_id": str(ids[c]), "delay_minutes": d}
+                  for c, d in steps]})
+    app.publish_workflow(found)
+    return found
+
+
+def refusals(h: Harness, lead: UUID) -> list[Any]:
+    return [e for e in h.rt.app.events.get(lead) if type(e).__name__ == "EntryRefused"]
+
+
+def up_down_up(h: Harness, lead: UUID, *scores: int) -> None:
+    for score in scores:
+        h.rt.app.change_score(lead, score, "scoring")
+        h.settle()
+
+
+# Entry refusals ------------------------------------------------------------------------
+
+
+def _condition(h: Harness) -> UUID:
+    workflow(h, conditions=[{"field": "source", "op": "in", "value": ["zillow"]}])
+    lead = h.rt.app.register_lead(agent_id="agent-1", name="Ana Lima", email="a@example.com",
+                                  phone=None, timezone="UTC", preferences={}, timeline=None,
+                                  score=50, source="referral")
+    up_down_up(h, lead, 85)
+    return lead
+
+
+def _reentry_never(h: Harness) -> UUID:
+    workflow(h, reentry={"mode": "never"})
+    lead = register_ana(h.rt.app)
+    up_down_up(h, lead, 85)
+    assert h.send_due() == ["sent"]
+    up_down_up(h, lead, 60, 90)
+    return lead
+
+
+def _hysteresis(h: Harness) -> UUID:
+    workflow(h, hysteresis=5)
+    lead = register_ana(h.rt.app)
+    up_down_up(h, lead, 85)
+    assert h.send_due() == ["sent"]
+    up_down_up(h, lead, 78, 82)
+    return lead
+
+
+def _exclusive(h: Harness) -> UUID:
+    workflow(h, "Nurture", priority=10, exclusive_group="nurture")
+    workflow(h, exclusive_group="nurture")
+    lead = register_ana(h.rt.app)
+    up_down_up(h, lead, 85)
+    return lead
+
+
+def _closed(h: Harness) -> UUID:
+    workflow(h)
+    lead = register_ana(h.rt.app)
+    h.rt.app.change_status(lead, "closed", "bought")
+    up_down_up(h, lead, 85)
+    return lead
+
+
+def _paused(h: Harness) -> UUID:
+    found = workflow(h)
+    h.rt.app.hold_workflow(found, True, "agent on holiday")
+    lead = register_ana(h.rt.app)
+    up_down_up(h, lead, 85)
+    return lead
+
+
+@pytest.mark.parametrize(("scenario", "summary"), [
+    (_condition, "Did not start “Hot lead” v1: condition not met: source in ['zillow']"),
+    (_reentry_never, "Did not start “Hot lead” v1: this workflow does not allow re-entry"),
+    (_hysteresis, "Did not start “Hot lead” v1: the score has not fallen below 80 - 5 since "
+                  "the last entry"),
+    (_exclusive, "Did not start “Hot lead” v1: the lead is already in a workflow of the "
+                 "exclusive group “nurture”"),
+    (_closed, "Did not start “Hot lead” v1: the lead is closed"),
+    (_paused, "Did not start “Hot lead” v1: the workflow is paused"),
+], ids=["condition", "re-entry", "hysteresis", "exclusive-group", "closed-lead",
+        "paused-workflow"])
+def test_a_refused_crossing_is_recorded_once_with_its_reason(
+        h: Harness, scenario: Any, summary: str) -> None:
+    # Given a lead whose upward crossing the workflow's rules refuse
+    lead = scenario(h)
+    # Then the lead's history says which workflow did not start, and why
+    assert summary in history(h, lead)
+    [refused] = refusals(h, lead)
+    crossing = [e for e in h.rt.app.events.get(lead) if type(e).__name__ == "ScoreChanged"][-1]
+    assert refused.score_version == crossing.originator_version
+    # And exactly once: the trigger started again from its stored position records no more
+    h.restart()
+    h.settle()
+    assert len(refusals(h, lead)) == 1
+
+
+def test_a_workflow_of_another_agent_is_no_refusal(h: Harness) -> None:
+    # Given a workflow of another agent, and Ana's crossing of its threshold
+    workflow(h, agent="agent-2")
+    lead = register_ana(h.rt.app)
+    before = h.rt.app.lead(lead).version
+    up_down_up(h, lead, 85)
+    # Then nothing is recorded on the lead beyond the score change
+    assert refusals(h, lead) == [] and h.rt.app.lead(lead).version == before + 1
+
+
+def test_a_backfill_at_publish_records_whom_it_did_not_start(h: Harness) -> None:
+    # Given Ana in version 1 of a workflow
+    found = workflow(h)
+    lead = register_ana(h.rt.app)
+    up_down_up(h, lead, 85)
+    # When version 2 is published with a backfill of the leads above the threshold
+    h.rt.app.edit_workflow(found, name="Hot lead", definition={
+        **h.rt.app.workflow(found).draft, "trigger": {
+            **h.rt.app.workflow(found).draft["trigger"], "score_threshold": 70}})
+    report = h.rt.app.publish_workflow(found, backfill=True)
+    # Then she is not started again, and her history says why
+    assert report["backfilled"] == 0
+    assert ("Did not start “Hot lead” v2 at publish (backfill): the lead is already in this "
+            "workflow") in history(h, lead)
+    [refused] = refusals(h, lead)
+    assert refused.score_version is None
+
+
+# A paused workflow's due steps ---------------------------------------------------------
+
+
+def due_now(h: Harness, execution_id: UUID) -> bool:
+    h.settle()
+    due = h.rt.schedule.due_at(str(execution_id))
+    return due is not None and due <= int(h.clock.now().timestamp() * 1000)
+
+
+def test_a_step_due_while_its_workflow_is_paused_is_held_once_and_released_at_resume(
+        h: Harness) -> None:
+    # Given Ana's email sent, then her workflow paused before her SMS falls due
+    found = workflow(h, steps=(("email", 0), ("sms", 60)))
+    lead = register_ana(h.rt.app)
+    up_down_up(h, lead, 85)
+    assert h.send_due() == ["sent"]
+    h.rt.app.hold_workflow(found, True, "agent on holiday")
+    # When the SMS falls due, and the index offers it again after its lease
+    h.clock.advance(minutes=61)
+    assert h.send_due() == ["held"]
+    h.clock.advance(minutes=2)
+    assert h.send_due() == ["held"]
+    # Then the history says once that it is held
+    summaries = history(h, lead)
+    assert summaries.count("step 2 (SMS) held: “Hot lead” v1 is paused") == 1
+    [execution] = h.rt.app.lead_executions(lead)
+    assert not due_now(h, execution.id)  # leased: it would wait for the lease to end
+    # When the workflow resumes
+    h.rt.app.hold_workflow(found, False, "resumed")
+    # Then the step is due at once, sent without waiting for its lease, and the history says so
+    assert due_now(h, execution.id)
+    assert h.send_due() == ["sent"]
+    released = [s for s in history(h, lead) if "released" in s]
+    assert released == ["step 2 (SMS) released, due Wed 2026-11-25 10:03 Europe/Lisbon "
+                        "(10:03 UTC): the workflow resumed"]
+
+
+def test_a_send_now_during_the_pause_is_held_and_goes_at_the_resume(h: Harness) -> None:
+    # Given Ana's SMS due in an hour, her workflow paused
+    found = workflow(h, steps=(("email", 0), ("sms", 60)))
+    lead = register_ana(h.rt.app)
+    up_down_up(h, lead, 85)
+    assert h.send_due() == ["sent"]
+    h.rt.app.hold_workflow(found, True, "agent on holiday")
+    [execution] = h.rt.app.lead_executions(lead)
+    # When the agent asks to send it now
+    h.rt.app.send_now(execution.id)
+    # Then it is held, and says so
+    assert h.send_due() == ["held"]
+    assert "step 2 (SMS) held: “Hot lead” v1 is paused" in history(h, lead)
+    # And it goes as soon as the workflow resumes
+    h.rt.app.hold_workflow(found, False, "resumed")
+    assert h.send_due() == ["sent"]
