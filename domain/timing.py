@@ -145,17 +145,18 @@ def describe_wait(minutes: int, after: str) -> str:
 
 
 def describe_delay(minutes: int) -> str:
-    """``90 min``, ``25 hours``, ``3 days``; a day or more that is not whole hours in days,
-    hours and minutes (``2 days 30 min``)."""
+    """``90 min``, ``25 hours``, ``3 days``; a longer delay that is not whole hours under two
+    days in days, hours and minutes (``2 days 30 min``, ``3 days 1 hour``)."""
     if minutes and minutes % 1440 == 0:
         return _count(minutes // 1440, "day")
-    if minutes and minutes % 60 == 0:
+    if minutes and minutes % 60 == 0 and minutes < 2880:
         return _count(minutes // 60, "hour")
     if minutes >= 1440:
         days, rest = divmod(minutes, 1440)
         hours, mins = divmod(rest, 60)
-        return " ".join(p for p in (_count(days, "day"), _count(hours, "hour") if hours else "",
-                                    f"{mins} min") if p)
+        parts = (_count(days, "day"), _count(hours, "hour") if hours else "",
+                 f"{mins} min" if mins else "")
+        return " ".join(p for p in parts if p)
     return f"{minutes} min"
 
 

@@ -116,6 +116,10 @@ def _workflow(detail: dict[str, Any]) -> str:
     return detail.get("workflow") or "the workflow"
 
 
+def _first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _label(names: dict[tuple[str, int], str], workflow_id: Any, version: int) -> str:
     """“Name” vN, the name the version was published under (by id if it is not known)."""
     name = names.get((str(workflow_id), version))
@@ -164,9 +168,9 @@ SUMMARIES: dict[type, Callable[[Any, dict[str, Any]], str]] = {
                             + ("" if e.reason == "agent" else f": {e.reason}")),
     X.Resumed: lambda e, d: f"Execution resumed ({RESUME_POLICIES.get(e.policy, e.policy)})",
     X.Migrated: lambda e, d: f"Moved to {_workflow(d)} from the next step",
-    X.Restarted: lambda e, d: f"{_workflow(d)} restarted from step 1: {e.reason}",
-    X.Cancelled: lambda e, d: f"{_workflow(d)} cancelled: {e.reason}",
-    X.Completed: lambda e, d: f"{_workflow(d)} completed",
+    X.Restarted: lambda e, d: _first(f"{_workflow(d)} restarted from step 1: {e.reason}"),
+    X.Cancelled: lambda e, d: _first(f"{_workflow(d)} cancelled: {e.reason}"),
+    X.Completed: lambda e, d: _first(f"{_workflow(d)} completed"),
     Message.Created: lambda e, d: f"{MESSAGE_NAMES[e.channel]} queued",
     Message.CreatedSent: lambda e, d: _message_sent(e, e.channel),
     Message.Sent: lambda e, d: _message_sent(e, d["channel"]),
@@ -185,7 +189,7 @@ def _started(e: Any, d: dict[str, Any]) -> str:
     how = (f"score {t.get('old')} → {t.get('new')} crossed {t.get('score_threshold')}"
            if t.get("kind") == "score" else
            f"backfilled at publish: score {t.get('new')} at or above {t.get('score_threshold')}")
-    return f"{_workflow(d)} started: {how}"
+    return _first(f"{_workflow(d)} started: {how}")
 
 
 def _data(event: Any) -> str:

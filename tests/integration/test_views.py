@@ -3,6 +3,7 @@ history, and the history's wording."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -278,3 +279,66 @@ def test_a_send_now_during_the_pause_is_held_and_goes_at_the_resume(h: Harness) 
     # And it goes as soon as the workflow resumes
     h.rt.app.hold_workflow(found, False, "resumed")
     assert h.send_due() == ["sent"]
+
+
+# History wording -------------------------------------------------------------------------
+
+
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def test_the_history_names_workflows_and_reads_as_the_agent_would_say_it(h: Harness) -> None:
+    # Given Ana in New York, in a workflow whose second step waits 2 days 30 min
+    found = workflow(h, steps=(("email", 0), ("email", 2910), ("email", 60)))
+    lead = h.rt.app.register_lead(agent_id="agent-1", name="Ana Lima", email="a@example.com",
+                                  phone=None, timezone="America/New_York", preferences={},
+                                  timeline=None, score=50)
+    up_down_up(h, lead, 85)
+    # When her first email goes, the agent pauses and resumes her run, and she buys a home
+    assert h.send_due() == ["sent"]
+    [execution] = h.rt.app.lead_executions(lead)
+    h.rt.app.pause_execution(execution.id, "call first")
+    h.rt.app.resume_execution(execution.id, "shift")
+    h.rt.app.pause_execution(execution.id, "agent")
+    h.rt.app.resume_execution(execution.id, "skip_overdue")
+    h.rt.app.change_status(lead, "closed", "bought")
+    h.settle()
+    rows = h.rt.history.for_lead(str(lead))
+    summaries = [r["summary"] for r in rows]
+    # Then one entry says the run started, by the workflow's name and version
+    assert [r["kind"] for r in rows].count("Lead.Enrolled") == 0
+    assert [s for s in summaries if "started" in s] == [
+        "“Hot lead” v1 started: score 50 → 85 crossed 80"]
+    # And times read in her time zone beside UTC; step one is "right after the start"
+    assert ("step 1 (email) due Wed 2026-11-25 04:00 America/New_York (09:00 UTC): right "
+            "after the start") in summaries
+    assert ("step 1 (email) sent; step 2 (email) due Fri 2026-11-27 04:30 America/New_York "
+            "(09:30 UTC): 2 days 30 min after the previous step") in summaries
+    # And the pauses say who paused, and the resumes what became of overdue steps
+    assert "Execution paused by the agent: call first" in summaries
+    assert "Execution paused by the agent" in summaries
+    assert "Execution resumed (overdue steps shifted by the time paused)" in summaries
+    assert "Execution resumed (overdue steps skipped)" in summaries
+    assert "Paused: lead status became closed: bought" in summaries
+    # And no entry shows an id
+    assert [s for s in summaries if UUID_TEXT.search(s)] == []
+    assert h.rt.app.workflow(found).name == "Hot lead"
+
+
+def test_a_renamed_workflow_keeps_the_name_each_version_was_published_under(
+        h: Harness) -> None:
+    # Given Ana in version 1 of "Hot lead"
+    found = workflow(h)
+    lead = register_ana(h.rt.app)
+    up_down_up(h, lead, 85)
+    # When the workflow is renamed and published again, and she re-enters on version 2
+    draft = h.rt.app.workflow(found).draft
+    h.rt.app.edit_workflow(found, name="Very hot lead", definition=draft)
+    h.rt.app.publish_workflow(found)
+    assert h.send_due() == ["sent"]  # version 1's one step: that run completes
+    h.clock.advance(minutes=5)
+    up_down_up(h, lead, 60, 90)
+    # Then each run is named as its version was published
+    started = [s for s in history(h, lead) if "started" in s]
+    assert started == ["“Hot lead” v1 started: score 50 → 85 crossed 80",
+                       "“Very hot lead” v2 started: score 60 → 90 crossed 80"]
