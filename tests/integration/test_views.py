@@ -342,3 +342,22 @@ def test_a_renamed_workflow_keeps_the_name_each_version_was_published_under(
     started = [s for s in history(h, lead) if "started" in s]
     assert started == ["“Hot lead” v1 started: score 50 → 85 crossed 80",
                        "“Very hot lead” v2 started: score 60 → 90 crossed 80"]
+
+
+def test_a_batch_of_sends_records_each_hold_once(h: Harness) -> None:
+    # Given two leads' SMS due in a paused workflow
+    found = workflow(h, steps=(("email", 0), ("sms", 60)))
+    leads = [register_ana(h.rt.app) for _ in range(2)]
+    for lead in leads:
+        up_down_up(h, lead, 85)
+    assert h.send_due() == ["sent", "sent"]
+    h.rt.app.hold_workflow(found, True, "agent on holiday")
+    h.clock.advance(minutes=61)
+    executions = [h.rt.app.lead_executions(lead)[0].id for lead in leads]
+    # When a worker takes them as one batch, twice (the lease brought them back)
+    assert h.rt.sender.send_batch(executions) == ["held", "held"]
+    assert h.rt.sender.send_batch(executions) == ["held", "held"]
+    # Then each lead's history says once that its step is held
+    for lead in leads:
+        assert [s for s in history(h, lead) if "held" in s] == [
+            "step 2 (SMS) held: “Hot lead” v1 is paused"]
