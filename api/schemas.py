@@ -120,7 +120,7 @@ class StatusChange(Command):
 
 
 class StepPublic(Schema):
-    sequence: int
+    sequence: int = Field(description="the step's number, from 1")
     channel: Channel
     template_id: str
     delay_minutes: int
@@ -141,7 +141,7 @@ class ExecutionPublic(Schema):
     workflow_version: int
     status: ExecutionStatus
     status_reason: str | None
-    current_step: int
+    current_step: int = Field(description="the number (from 1) of the step it is at")
     round: int
     timezone: str
     trigger: dict[str, Any]
@@ -291,7 +291,7 @@ class WorkflowEdit(DefinitionIn):
 
 class StepOut(Schema):
     id: str | None = Field(default=None, description="the client's id, if it gave one")
-    sequence: int
+    sequence: int = Field(description="the step's number, from 1")
     channel: Channel
     template_id: str
     delay_minutes: int
@@ -365,7 +365,7 @@ class DeadLetterPublic(Schema):
     lead_id: UUID
     workflow_id: UUID
     agent_id: str
-    step: int = Field(description="the held step's sequence number (from 0)")
+    step: int = Field(description="the held step's sequence number (from 1)")
     attempts: int
     reason: str
     dead_lettered_at: datetime

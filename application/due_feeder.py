@@ -29,14 +29,16 @@ def epoch_ms(when: object) -> int:
     return int(when.timestamp() * 1000)  # type: ignore[attr-defined]
 
 
-DUE_TOPICS = tuple(get_topic(c) for c in (X.StepScheduled, *REMOVING, *OFFERED))
+# A schedule sets the member: a step scheduled, or a held step released by its workflow's resume
+SCHEDULING = (X.StepScheduled, X.StepReleased)
+DUE_TOPICS = tuple(get_topic(c) for c in (*SCHEDULING, *REMOVING, *OFFERED))
 
 
 def due_change(event: object) -> DueChange:
     """What one of the ``DUE_TOPICS`` events does to the index: set (member, due, lane) or
     remove (member, None, 0)."""
     member = str(event.originator_id)  # type: ignore[attr-defined]
-    if isinstance(event, X.StepScheduled):
+    if isinstance(event, SCHEDULING):
         return member, epoch_ms(event.due_at), lane(event.priority)
     if isinstance(event, X.StepSent) and event.next_due_at is not None:
         return member, epoch_ms(event.next_due_at), lane(event.next_priority or 0)

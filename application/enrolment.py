@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from application.core import Core
 from domain import ids
@@ -26,9 +27,12 @@ def live_groups(app: Core, lead: Lead) -> set[str]:
 
 
 def try_enrol(app: Core, lead: Lead, workflow: Workflow, number: int, trigger_ref: str,
-              crossing: dict[str, Any], taken_groups: set[str],
-              now: datetime) -> WorkflowExecution | None:
+              crossing: dict[str, Any], taken_groups: set[str], now: datetime, *,
+              held: bool = False) -> WorkflowExecution | None:
     """Start ``workflow`` version ``number`` for ``lead`` if its rules allow; enrols the lead.
+    A workflow of another agent is none of the lead's business (nothing is recorded); any other
+    refusal is recorded on the lead (``Lead.EntryRefused``) with its reason. ``held``: the
+    workflow is paused.
 
     ``taken_groups`` is updated with the started workflow's exclusive group.
     """
@@ -36,13 +40,11 @@ def try_enrol(app: Core, lead: Lead, workflow: Workflow, number: int, trigger_re
         return None
     definition = workflow.frozen(number)["definition"]
     trigger = definition["trigger"]
+    reason = _refusal(app, lead, workflow.id, trigger, taken_groups, now, held)
+    if reason is not None:
+        lead.refuse_entry(workflow.id, number, reason, crossing.get("lead_version"))
+        return None
     group = trigger["exclusive_group"]
-    if group and group in taken_groups:
-        return None
-    previous_id = lead.active_execution_of(workflow.id)
-    previous = app.load(WorkflowExecution, previous_id) if previous_id else None
-    if entry_refusal(trigger, workflow.id, lead, previous, now) is not None:
-        return None
     execution = WorkflowExecution.start(
         execution_id=ids.execution_id(lead.id, workflow.id, trigger_ref), lead_id=lead.id,
         workflow_id=workflow.id, workflow_version=number, steps=execution_steps(definition),
@@ -53,3 +55,18 @@ def try_enrol(app: Core, lead: Lead, workflow: Workflow, number: int, trigger_re
     if group:
         taken_groups.add(group)
     return execution
+
+
+def _refusal(app: Core, lead: Lead, workflow_id: UUID, trigger: dict[str, Any],
+             taken_groups: set[str], now: datetime, held: bool) -> str | None:
+    """Why the lead may not enter the workflow now, or None when it may."""
+    if held:
+        return "the workflow is paused"
+    previous_id = lead.active_execution_of(workflow_id)
+    previous = app.load(WorkflowExecution, previous_id) if previous_id else None
+    reason = entry_refusal(trigger, workflow_id, lead, previous, now)
+    group = trigger["exclusive_group"]
+    if reason is None and group and group in taken_groups:
+        reason = f"the lead is already in a workflow of the exclusive group “{group}”"
+    return reason
+

@@ -129,5 +129,7 @@ class LeadUseCases(Core):
         return self.load(Lead, lead_id)
 
     def lead_executions(self, lead_id: UUID) -> list[WorkflowExecution]:
+        """Every execution of the lead, earlier runs of a re-entered workflow included, in
+        the order they started."""
         lead = self.load(Lead, lead_id)
-        return [self.load(WorkflowExecution, e) for e in lead.execution_ids()]
+        return [self.load(WorkflowExecution, e) for e in lead.all_execution_ids()]

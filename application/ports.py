@@ -135,6 +135,10 @@ class Directory(ABC):
         """(execution id, workflow version) of the workflow's active and paused executions."""
 
     @abstractmethod
+    def held_executions(self, workflow_id: UUID) -> list[UUID]:
+        """Executions of the workflow whose due step waits for the workflow's resume."""
+
+    @abstractmethod
     def dead_letters(self, *, agent_id: str | None = None, workflow_id: UUID | None = None,
                      limit: int = 1000) -> list[dict[str, Any]]:
         """Executions held at a dead-lettered step, oldest first: ``execution_id``,

@@ -31,6 +31,7 @@ RECORD_RETRIES = 8
 DISPATCH_TIMEOUT = timedelta(minutes=2)
 #: Templates read and compiled when a worker starts, at most.
 WARM_TEMPLATES = 500
+HELD = "the workflow is paused"
 UNKNOWN = "the sender stopped during the provider call; the message may or may not have gone"
 #: A batch is claimed and recorded in chunks of about this many seconds of sending (one chunk when
 #: the provider is fast), so a sender that dies mid-batch strands at most that much unrecorded.
@@ -189,11 +190,16 @@ class StepSender:
         step_no = execution.due_step(now)
         if step_no is None:
             return self._recover(execution, now)
-        if catalog.is_held(execution.workflow_id):
-            return "held"  # the workflow is paused: the index offers it again after the lease
+        held = catalog.is_held(execution.workflow_id)
+        # The workflow is paused: the step waits, and says so once; the resume releases it (the
+        # index offers it again after the lease meanwhile)
+        if held and not execution.hold(step_no, HELD, now):
+            return "held"
         lead = (leads or {}).get(execution.lead_id) or self.app.lead(execution.lead_id)
         message_id = ids.message_id(execution.id, step_no, execution.workflow_version,
                                     execution.round)
+        if held:
+            return Prepared(execution, None, message_id, step_no, lead, "held", now)
         skip = self._skip_reason(execution, step_no, lead)
         if skip is not None:
             execution.skip(step_no, skip, now, score=lead.score)
@@ -313,7 +319,7 @@ class StepSender:
                 return
             except IntegrityError:
                 continue
-        raise RuntimeError(f"could not record the outcome of step {p.step_no} of "
+        raise RuntimeError(f"could not record the outcome of step {p.step_no + 1} of "
                            f"{p.execution.id}")
 
 

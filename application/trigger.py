@@ -68,23 +68,25 @@ class TriggerPolicy(Consumer):
         raise RuntimeError(f"trigger could not apply event at {position}")
 
     def _decide(self, event: Lead.ScoreChanged) -> list[object]:
-        """The lead (enrolled) and the executions to start; empty when nothing starts."""
+        """The lead (enrolled, or with the refusals recorded) and the executions to start; empty
+        when nothing is recorded. Every workflow of the lead's agent whose threshold the score
+        crossed upward either starts or records why not, a paused one included."""
         lead = self.app.lead(event.originator_id)
-        if lead.is_stopped:
-            return []
+        version = lead.version
+        catalog = self.app.catalog()
         taken = live_groups(self.app, lead)
         crossing = {"kind": "score", "lead_version": event.originator_version,
                     "old": event.old, "new": event.new}
         starts = []
-        for workflow_id, live in self.app.catalog().live_at(event.at):
+        for workflow_id, live in catalog.live_at(event.at, include_held=True):
             if not crossed_upward(event.old, event.new, live["trigger"]["score_threshold"]):
                 continue
             execution = try_enrol(self.app, lead, self.app.workflow(workflow_id), live["number"],
                                   f"score@{event.originator_version}", crossing, taken,
-                                  self.app.clock.now())
+                                  self.app.clock.now(), held=catalog.is_held(workflow_id))
             if execution is not None:
                 starts.append(execution)
-        return [lead, *starts] if starts else []
+        return [lead, *starts] if lead.version != version else []
 
     def _decide_registration(self, event: Lead.Created) -> list[object]:
         """A lead registered with a score at or above a live threshold counts as crossing it,
@@ -92,25 +94,25 @@ class TriggerPolicy(Consumer):
         if event.score <= MIN_SCORE:
             return []  # no threshold is that low
         lead = self.app.lead(event.originator_id)
-        if lead.is_stopped:
-            return []
+        version = lead.version
+        catalog = self.app.catalog()
         taken = live_groups(self.app, lead)
         crossing = {"kind": "registration", "lead_version": event.originator_version,
                     "new": event.score}
         starts = []
         # Created carries no time of ours: its library timestamp (the system clock) says when
         # the lead was registered, so which versions were live then
-        for workflow_id, live in self.app.catalog().live_at(event.timestamp):
+        for workflow_id, live in catalog.live_at(event.timestamp, include_held=True):
             trigger = live["trigger"]
             if (trigger.get("on_registration", STORED_ON_REGISTRATION) != "start"
                     or event.score < trigger["score_threshold"]):
                 continue
             execution = try_enrol(self.app, lead, self.app.workflow(workflow_id), live["number"],
                                   f"registered@{event.originator_version}", crossing, taken,
-                                  self.app.clock.now())
+                                  self.app.clock.now(), held=catalog.is_held(workflow_id))
             if execution is not None:
                 starts.append(execution)
-        return [lead, *starts] if starts else []
+        return [lead, *starts] if lead.version != version else []
 
     def _offer(self, recordings: list[Recording[UUID]]) -> None:
         if self.schedule is None:

@@ -10,6 +10,7 @@ from uuid import UUID
 from application.core import Core
 from application.enrolment import live_groups, try_enrol
 from application.errors import Invalid, NotFound, Refused
+from application.holds import release_held
 from domain.definition import execution_steps
 from domain.errors import DomainError
 from domain.execution import WorkflowExecution
@@ -191,13 +192,14 @@ class WorkflowUseCases(Core):
                 lead = self.load(Lead, lead_id)
                 if lead.score < threshold:
                     return 0
+                version = lead.version
                 execution = try_enrol(self, lead, workflow, number, f"backfill@v{number}",
                                       {"kind": "backfill", "new": lead.score},
-                                      live_groups(self, lead), self.clock.now())
-                if execution is None:
-                    return 0
-                self.save(lead, execution)
-                return 1
+                                      live_groups(self, lead), self.clock.now(),
+                                      held=self.catalog().is_held(workflow.id))
+                if lead.version != version:  # started, or the refusal recorded
+                    self.save(lead, *([execution] if execution else []))
+                return int(execution is not None)
 
             started += self.retrying(command)
         return started
@@ -238,4 +240,7 @@ class WorkflowUseCases(Core):
                 self.save(workflow, catalog)
             return workflow
 
-        return self.retrying(command)
+        workflow = self.retrying(command)
+        if not held:
+            release_held(self, workflow_id)
+        return workflow

@@ -12,7 +12,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidState, InvalidValue
 from domain.priority import URGENT
-from domain.timing import SendWindow, retry_backoff, schedule
+from domain.timing import SendWindow, describe_delay, retry_backoff, schedule
 
 MAX_SEND_ATTEMPTS = 5
 RESUME_POLICIES = ("shift", "skip_overdue")
@@ -119,6 +119,23 @@ class WorkflowExecution(Aggregate):
         step_no: int
         at: datetime
 
+    class StepHeld(Aggregate.Event):
+        """The step fell due while its workflow was paused: it waits for the workflow's resume
+        (recorded once per hold, however often the due index offers the step meanwhile)."""
+        TOPIC = "followup.execution.step_held"
+        step_no: int
+        reason: str
+        at: datetime
+
+    class StepReleased(Aggregate.Event):
+        """The paused workflow resumed: the held step falls due now (or at its send window's
+        next opening). A schedule, as a ``StepScheduled`` is."""
+        TOPIC = "followup.execution.step_released"
+        step_no: int
+        due_at: datetime
+        reason: str
+        priority: int
+
     class Paused(Aggregate.Event):
         TOPIC = "followup.execution.paused"
         reason: str
@@ -171,6 +188,7 @@ class WorkflowExecution(Aggregate):
         self.status_reason: str | None = None
         self.paused_at: datetime | None = None
         self.dead_letter: int | None = None  # the step held for an agent's replay
+        self.held_step: int | None = None  # the due step waiting for its paused workflow
         self.lead_score = int(trigger.get("new") or 0)  # as last seen: what priority follows
 
     @classmethod
@@ -238,7 +256,7 @@ class WorkflowExecution(Aggregate):
     def dispatch(self, step_no: int, message_id: UUID, now: datetime) -> int:
         """Claim a due step before talking to a provider; returns the attempt number."""
         if self.due_step(now) != step_no:
-            raise InvalidState("step", f"step {step_no} is not due")
+            raise InvalidState("step", f"step {step_no + 1} is not due")
         attempt = self.steps[step_no]["attempts"] + 1
         self._dispatched(step_no=step_no, message_id=message_id, attempt=attempt, at=now)
         return attempt
@@ -246,7 +264,7 @@ class WorkflowExecution(Aggregate):
     def redispatch(self, step_no: int, now: datetime, timeout: timedelta) -> int:
         """Try a stale dispatch again: only for channels where a repeat cannot duplicate."""
         if self.stale_dispatch(now, timeout) != step_no or not self.is_active:
-            raise InvalidState("step", f"step {step_no} is not a stale dispatch")
+            raise InvalidState("step", f"step {step_no + 1} is not a stale dispatch")
         step = self.steps[step_no]
         attempt = step["attempts"] + 1
         self._dispatched(step_no=step_no, message_id=step["message_id"], attempt=attempt, at=now)
@@ -256,7 +274,7 @@ class WorkflowExecution(Aggregate):
                                timeout: timedelta, score: int | None = None) -> None:
         """Give up a stale dispatch whose send may have happened; never send it twice."""
         if self.stale_dispatch(now, timeout) != step_no:
-            raise InvalidState("step", f"step {step_no} is not a stale dispatch")
+            raise InvalidState("step", f"step {step_no + 1} is not a stale dispatch")
         self._outcome_unknown(step_no=step_no, reason=reason, at=now)
         self._move_on(step_no, now, score)
 
@@ -304,9 +322,11 @@ class WorkflowExecution(Aggregate):
 
     def skip(self, step_no: int, reason: str, now: datetime, score: int | None = None) -> None:
         """Skip the scheduled step (an agent's choice, an unmet condition, an opt-out)."""
+        if not self.is_live:
+            raise InvalidState("status", f"the execution is {self.status}")
         self._require(step_no, StepStatus.SCHEDULED)
-        if step_no != self.current_step or not self.is_live:
-            raise InvalidState("step", f"step {step_no} is not the next step")
+        if step_no != self.current_step:
+            raise InvalidState("step", f"step {step_no + 1} is not the next step")
         self._skipped(step_no=step_no, reason=reason, at=now)
         self._move_on(step_no, now, score)
 
@@ -318,6 +338,29 @@ class WorkflowExecution(Aggregate):
         self._scheduled(step_no=self.current_step, due_at=now, reason="sent now by the agent",
                         priority=self.lead_score)
         return self.current_step
+
+    def hold(self, step_no: int, reason: str, now: datetime) -> bool:
+        """Record that the due step waits for its paused workflow; False (nothing recorded)
+        when it already says so."""
+        if self.due_step(now) != step_no:
+            raise InvalidState("step", f"step {step_no + 1} is not due")
+        if self.held_step == step_no:
+            return False
+        self._held(step_no=step_no, reason=reason, at=now)
+        return True
+
+    def release(self, now: datetime) -> bool:
+        """The workflow resumed: a held step falls due at once (or at its send window's next
+        opening); False (nothing recorded) when no step is held."""
+        step_no = self.held_step
+        if step_no is None or not self.is_active:
+            return False
+        window = self._window(step_no)
+        due = window.next_open(now, ZoneInfo(self.timezone)) if window else now
+        moved = "" if due == now else ", moved to its send window"
+        self._released(step_no=step_no, due_at=due, reason="the workflow resumed" + moved,
+                       priority=self.lead_score)
+        return True
 
     # Lifecycle -------------------------------------------------------------
 
@@ -387,14 +430,14 @@ class WorkflowExecution(Aggregate):
 
     def _require(self, step_no: int, status: StepStatus) -> None:
         if not 0 <= step_no < len(self.steps):
-            raise InvalidValue("step", f"no step {step_no}")
+            raise InvalidValue("step", f"no step {step_no + 1}")
         if self.steps[step_no]["status"] != status.value:
-            raise InvalidState("step", f"step {step_no} is {self.steps[step_no]['status']}, "
+            raise InvalidState("step", f"step {step_no + 1} is {self.steps[step_no]['status']}, "
                                        f"not {status.value}")
 
     def _require_message(self, step_no: int, message_id: UUID) -> None:
         if str(self.steps[step_no].get("message_id")) != str(message_id):
-            raise InvalidState("message", f"{message_id} is not step {step_no}'s message")
+            raise InvalidState("message", f"{message_id} is not step {step_no + 1}'s message")
 
     def _retry(self, step_no: int, earliest: datetime, reason: str,
                score: int | None = None) -> None:
@@ -427,7 +470,7 @@ class WorkflowExecution(Aggregate):
         """When ``step_no`` falls due after ``previous_at``, why, and at what priority."""
         step = self.steps[step_no]
         due = schedule(previous_at, step["delay_minutes"] + extra_minutes, self._window(step_no),
-                       self.timezone)
+                       self.timezone, after="the start" if step_no == 0 else "the previous step")
         return {"step_no": step_no, "due_at": due.at, "reason": prefix + due.reason,
                 "priority": self.lead_score if priority is None else priority}
 
@@ -441,10 +484,12 @@ class WorkflowExecution(Aggregate):
         if priority < URGENT:
             self.lead_score = priority
         self.current_step = step_no
+        self.held_step = None
         self.steps[step_no].update(status=StepStatus.SCHEDULED.value, due_at=due_at)
 
     @event(StepDispatched)
     def _dispatched(self, step_no: int, message_id: UUID, attempt: int, at: datetime) -> None:
+        self.held_step = None
         self.steps[step_no].update(status=StepStatus.DISPATCHED.value, attempts=attempt,
                                    message_id=message_id, dispatched_at=at)
 
@@ -463,6 +508,7 @@ class WorkflowExecution(Aggregate):
 
     @event(StepSkipped)
     def _skipped(self, step_no: int, reason: str, at: datetime) -> None:
+        self.held_step = None
         self.steps[step_no].update(status=StepStatus.SKIPPED.value, failure=reason)
 
     @event(StepOutcomeUnknown)
@@ -485,8 +531,17 @@ class WorkflowExecution(Aggregate):
         step = self.steps[step_no]
         step["attempt_limit"] = step["attempts"] + MAX_SEND_ATTEMPTS
 
+    @event(StepHeld)
+    def _held(self, step_no: int, reason: str, at: datetime) -> None:
+        self.held_step = step_no
+
+    @event(StepReleased)
+    def _released(self, step_no: int, due_at: datetime, reason: str, priority: int) -> None:
+        self._set_due(step_no, due_at, priority)
+
     @event(Paused)
     def _paused(self, reason: str, at: datetime) -> None:
+        self.held_step = None
         self.status = ExecutionStatus.PAUSED.value
         self.status_reason = reason
         self.paused_at = at
@@ -511,11 +566,13 @@ class WorkflowExecution(Aggregate):
         self.completed_at = None
         self.paused_at = None
         self.dead_letter = None
+        self.held_step = None
         self.current_step = 0
 
     @event(Cancelled)
     def _cancelled(self, reason: str, at: datetime, in_flight: int | None) -> None:
         self.dead_letter = None
+        self.held_step = None
         self.status = ExecutionStatus.CANCELLED.value
         self.status_reason = reason
         self.completed_at = at
@@ -536,5 +593,4 @@ def _fresh(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _span(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes // 1440}d {minutes % 1440 // 60}h {minutes % 60}m"
+    return describe_delay(int(delta.total_seconds() // 60))

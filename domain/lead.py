@@ -124,6 +124,15 @@ class Lead(Aggregate):
         workflow_id: UUID
         execution_id: UUID
 
+    class EntryRefused(Aggregate.Event):
+        """An upward crossing of a workflow's threshold (or a backfill at publish) that started
+        nothing, and why: so "why didn't this lead start?" has an answer."""
+        TOPIC = "followup.lead.entry_refused"
+        workflow_id: UUID
+        workflow_version: int
+        reason: str
+        score_version: int | None  # the crossing ScoreChanged's version; None for a backfill
+
     class OptedOut(Aggregate.Event):
         TOPIC = "followup.lead.opted_out"
         channel: str
@@ -162,7 +171,8 @@ class Lead(Aggregate):
         self.source = source
         self.move_by = move_by
         self.status = LeadStatus.NEW.value
-        self.enrolments: dict[str, str] = {}
+        self.enrolments: dict[str, str] = {}  # the latest execution per workflow
+        self.started: list[str] = []  # every execution started for the lead, in order
         self.low_water: dict[str, int] = {}  # lowest score since the last enrolment, per workflow
         self.opted_out: list[str] = []
         self.score_occurred_at: datetime | None = None  # of the latest update applied
@@ -253,7 +263,13 @@ class Lead(Aggregate):
         return UUID(found) if found else None
 
     def execution_ids(self) -> list[UUID]:
+        """The latest execution of each workflow the lead entered (what entry rules follow)."""
         return [UUID(e) for e in self.enrolments.values()]
+
+    def all_execution_ids(self) -> list[UUID]:
+        """Every execution started for the lead, earlier runs of a workflow included, in the
+        order they started."""
+        return [UUID(e) for e in self.started]
 
     def enrol(self, workflow_id: UUID, execution_id: UUID) -> None:
         if self.is_stopped:
@@ -263,7 +279,21 @@ class Lead(Aggregate):
     @event(Enrolled)
     def _enrolled(self, workflow_id: UUID, execution_id: UUID) -> None:
         self.enrolments[str(workflow_id)] = str(execution_id)
+        self.started.append(str(execution_id))
         self.low_water[str(workflow_id)] = self.score
+
+    def refuse_entry(self, workflow_id: UUID, workflow_version: int, reason: str,
+                     score_version: int | None) -> None:
+        """Record that the workflow did not start for the lead, and why."""
+        if not reason.strip():
+            raise InvalidValue("reason", "must not be empty")
+        self._entry_refused(workflow_id=workflow_id, workflow_version=workflow_version,
+                            reason=reason, score_version=score_version)
+
+    @event(EntryRefused)
+    def _entry_refused(self, workflow_id: UUID, workflow_version: int, reason: str,
+                       score_version: int | None) -> None:
+        pass  # nothing about the lead changes: the refusal is for the record
 
     def rearmed(self, workflow_id: UUID, threshold: int, hysteresis: int) -> bool:
         """Since its last enrolment in the workflow, has the score fallen far enough below the

@@ -120,10 +120,11 @@ def due_at(previous_at: datetime, delay_minutes: int) -> datetime:
 
 
 def schedule(previous_at: datetime, delay_minutes: int, window: SendWindow | None,
-             zone: str) -> Due:
-    """When a step falls due, and why: its delay, then its send window in the lead's zone."""
+             zone: str, after: str = "the previous step") -> Due:
+    """When a step falls due, and why: its delay, then its send window in the lead's zone.
+    ``after`` names what ``previous_at`` is (the previous step, or the start for step one)."""
     earliest = due_at(previous_at, delay_minutes)
-    reason = f"{describe_delay(delay_minutes)} after the previous step"
+    reason = describe_wait(delay_minutes, after)
     if window is None:
         return Due(earliest, reason)
     when = window.next_open(earliest, ZoneInfo(zone))
@@ -135,12 +136,32 @@ def schedule(previous_at: datetime, delay_minutes: int, window: SendWindow | Non
                      f"{'' if window.weekdays == EVERY_DAY else ' on allowed days'})")
 
 
+def describe_wait(minutes: int, after: str) -> str:
+    """``30 min after the previous step``; no delay after the start is ``right after the
+    start``."""
+    if minutes == 0 and after == "the start":
+        return "right after the start"
+    return f"{describe_delay(minutes)} after {after}"
+
+
 def describe_delay(minutes: int) -> str:
+    """``90 min``, ``25 hours``, ``3 days``; a longer delay that is not whole hours under two
+    days in days, hours and minutes (``2 days 30 min``, ``3 days 1 hour``)."""
     if minutes and minutes % 1440 == 0:
-        return f"{minutes // 1440} day{'s' if minutes != 1440 else ''}"
-    if minutes and minutes % 60 == 0:
-        return f"{minutes // 60} hour{'s' if minutes != 60 else ''}"
+        return _count(minutes // 1440, "day")
+    if minutes and minutes % 60 == 0 and minutes < 2880:
+        return _count(minutes // 60, "hour")
+    if minutes >= 1440:
+        days, rest = divmod(minutes, 1440)
+        hours, mins = divmod(rest, 60)
+        parts = (_count(days, "day"), _count(hours, "hour") if hours else "",
+                 f"{mins} min" if mins else "")
+        return " ".join(p for p in parts if p)
     return f"{minutes} min"
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n} {unit}{'s' if n != 1 else ''}"
 
 
 def retry_backoff(attempt: int, base_seconds: int = 30, cap_seconds: int = 3600) -> timedelta:

@@ -212,12 +212,13 @@ class PublishedWorkflows(Aggregate):
     def is_held(self, workflow_id: UUID) -> bool:
         return str(workflow_id) in self.held
 
-    def live_at(self, when: datetime) -> list[tuple[UUID, dict[str, Any]]]:
-        """Each workflow's version that was newest at ``when``, skipping held workflows;
-        highest priority first."""
+    def live_at(self, when: datetime, *,
+                include_held: bool = False) -> list[tuple[UUID, dict[str, Any]]]:
+        """Each workflow's version that was newest at ``when``, skipping held workflows unless
+        ``include_held``; highest priority first."""
         found = []
         for workflow_id, versions in self.versions.items():
-            if workflow_id in self.held:
+            if workflow_id in self.held and not include_held:
                 continue
             live = [v for v in versions if v["published_at"] <= when]
             if live:

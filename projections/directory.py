@@ -46,18 +46,30 @@ dead_letters = Table(
     Index("directory_dead_letters_workflow_idx", "workflow_id", "dead_lettered_at"),
 )
 
+# Steps that fell due while their workflow was paused, for its resume to release at once.
+held_steps = Table(
+    "directory_held_steps", metadata,
+    Column("execution_id", String(36), primary_key=True),
+    Column("workflow_id", String(36), nullable=False),
+    Column("step_no", Integer, nullable=False),
+    Index("directory_held_steps_workflow_idx", "workflow_id"),
+)
+
 STATUS_EVENTS = {X.Paused: "paused", X.Resumed: "active", X.Restarted: "active",
                  X.Cancelled: "cancelled", X.Completed: "completed", X.StepDeadLettered: "paused",
                  X.DeadLetterReplayed: "active"}
 # What takes an execution off the dead-letter list (its history keeps the record).
 LEAVES_DEAD_LETTERS = (X.DeadLetterReplayed, X.Restarted, X.Cancelled)
+# What ends a hold (a hold the resume missed ends with the execution's next change of status).
+LEAVES_HELD = (X.StepReleased, *STATUS_EVENTS)
 
 
 class DirectoryProjection(SqlProjection, Directory):
     name = "directory"
     topics = tuple(get_topic(c) for c in (Lead.Created, Lead.ScoreChanged, Lead.StatusChanged,
-                                          X.Created, X.Migrated, *STATUS_EVENTS))
-    tables = (leads, executions, dead_letters)
+                                          X.Created, X.Migrated, *STATUS_EVENTS,
+                                          X.StepHeld, X.StepReleased))
+    tables = (leads, executions, dead_letters, held_steps)
 
     def handle_batch(self, conn: Connection, items: list[Item]) -> None:
         lead_rows, execution_rows = Changes(leads, "lead_id"), Changes(executions, "execution_id")
@@ -77,7 +89,7 @@ class DirectoryProjection(SqlProjection, Directory):
                     "status": "active"})
             elif isinstance(event, X.Migrated):
                 execution_rows.update(ident, {"version": event.workflow_version})
-            else:
+            elif type(event) in STATUS_EVENTS:
                 execution_rows.update(ident, {"status": STATUS_EVENTS[type(event)]})
         lead_rows.write(conn)
         execution_rows.write(conn)
@@ -92,6 +104,20 @@ class DirectoryProjection(SqlProjection, Directory):
                     dead_lettered_at=event.at.isoformat()))
             elif isinstance(event, LEAVES_DEAD_LETTERS):
                 conn.execute(dead_letters.delete().where(dead_letters.c.execution_id == ident))
+        self._holds(conn, items)
+
+    @staticmethod
+    def _holds(conn: Connection, items: list[Item]) -> None:
+        """The held steps, in log order, once executions are written."""
+        for item in items:
+            event, ident = item.event, str(item.event.originator_id)
+            if isinstance(event, (X.StepHeld, *LEAVES_HELD)):
+                conn.execute(held_steps.delete().where(held_steps.c.execution_id == ident))
+            if isinstance(event, X.StepHeld):
+                row = conn.execute(select(executions.c.workflow_id)
+                                   .where(executions.c.execution_id == ident)).one()
+                conn.execute(held_steps.insert().values(
+                    execution_id=ident, workflow_id=row.workflow_id, step_no=event.step_no))
 
     def leads_at_or_above(self, agent_id: str, score: int) -> list[UUID]:
         query = (select(leads.c.lead_id).where(leads.c.agent_id == agent_id,
@@ -108,6 +134,13 @@ class DirectoryProjection(SqlProjection, Directory):
                  .order_by(executions.c.execution_id))
         with self.engine.connect() as conn:
             return [(UUID(r.execution_id), r.version) for r in conn.execute(query)]
+
+    def held_executions(self, workflow_id: UUID) -> list[UUID]:
+        query = (select(held_steps.c.execution_id)
+                 .where(held_steps.c.workflow_id == str(workflow_id))
+                 .order_by(held_steps.c.execution_id))
+        with self.engine.connect() as conn:
+            return [UUID(r.execution_id) for r in conn.execute(query)]
 
     def dead_letters(self, *, agent_id: str | None = None, workflow_id: UUID | None = None,
                      limit: int = 1000) -> list[dict[str, Any]]:

@@ -24,8 +24,8 @@ def list_dead_letters(
     a moment to appear."""
     rows = runtime.directory.dead_letters(agent_id=agent_id, workflow_id=workflow_id,
                                           limit=limit)
-    return [DeadLetterPublic(step=r["step_no"], **{k: v for k, v in r.items() if k != "step_no"})
-            for r in rows]
+    return [DeadLetterPublic(step=r["step_no"] + 1,
+                             **{k: v for k, v in r.items() if k != "step_no"}) for r in rows]
 
 
 @router.post("/replay", responses=CHANGE | BODY)

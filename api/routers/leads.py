@@ -36,7 +36,7 @@ def lead_public(lead: Lead) -> LeadPublic:
 
 
 def execution_public(x: WorkflowExecution) -> ExecutionPublic:
-    steps = [StepPublic(sequence=i, channel=s["channel"], template_id=s["template_id"],
+    steps = [StepPublic(sequence=i + 1, channel=s["channel"], template_id=s["template_id"],
                         delay_minutes=s["delay_minutes"], status=s["status"],
                         due_at=s.get("due_at"), sent_at=s.get("sent_at"),
                         attempts=s["attempts"], note=s.get("failure"),
@@ -45,10 +45,11 @@ def execution_public(x: WorkflowExecution) -> ExecutionPublic:
              for i, s in enumerate(x.steps)]
     return ExecutionPublic(id=x.id, lead_id=x.lead_id, workflow_id=x.workflow_id,
                            workflow_version=x.workflow_version, status=x.status,  # type: ignore[arg-type]
-                           status_reason=x.status_reason, current_step=x.current_step,
+                           status_reason=x.status_reason, current_step=x.current_step + 1,
                            round=x.round, timezone=x.timezone, trigger=x.trigger,
                            started_at=x.started_at, completed_at=x.completed_at,
-                           dead_letter_step=x.dead_letter, steps=steps)
+                           dead_letter_step=None if x.dead_letter is None else x.dead_letter + 1,
+                           steps=steps)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=CHANGE | BODY)

@@ -82,7 +82,7 @@ def check_email_and_schedule(http: httpx.Client, lead: str, emails: Emails) -> d
         return found if found and found[0]["steps"][0]["status"] == "sent" else None
 
     [execution] = eventually(sent, what="the email step recorded as sent")
-    assert execution["status"] == "active" and execution["currentStep"] == 1
+    assert execution["status"] == "active" and execution["currentStep"] == 2  # from 1
     email_step, sms_step = execution["steps"][0], execution["steps"][1]
     assert sms_step["status"] == "scheduled" and sms_step["channel"] == "sms"
     sent_at = datetime.fromisoformat(email_step["sentAt"])

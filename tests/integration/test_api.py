@@ -141,10 +141,10 @@ def test_dead_letters_are_listed_and_replayed_over_http(tmp_path: Path) -> None:
             h.send_due()
             h.clock.advance(hours=2)
         [entry] = client.get("/api/dead-letters", params={"agentId": "agent-1"}).json()
-        assert entry["leadId"] == str(lead) and entry["step"] == 0
+        assert entry["leadId"] == str(lead) and entry["step"] == 1  # counted from 1
         assert entry["attempts"] == MAX_SEND_ATTEMPTS and entry["reason"] == "busy"
         execution = client.get(f"/api/executions/{entry['executionId']}").json()
-        assert execution["status"] == "paused" and execution["deadLetterStep"] == 0
+        assert execution["status"] == "paused" and execution["deadLetterStep"] == 1
         assert client.get("/api/dead-letters", params={"limit": 0}).status_code == 422
         resumed = client.post(f"/api/executions/{entry['executionId']}/resume")
         assert resumed.status_code == 409 and "replay" in resumed.text

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 
 from projections.base import positions
-from projections.lead_history import history
+from projections.directory import dead_letters, held_steps
+from projections.lead_history import history, subjects, workflow_names
 from projections.messages import messages
-from tests.integration.helpers import Harness
+from tests.integration.helpers import Harness, register_ana
 
 
 def stored_positions(h: Harness) -> dict[str, int]:
@@ -58,3 +61,44 @@ def test_a_position_moved_by_another_runner_rolls_the_whole_batch_back(h: Harnes
     follower.catch_up()
     assert set(stored_positions(h).values()) == {head}
     assert count(h, history) > 0
+
+
+def table_rows(h: Harness, *tables: Any) -> dict[str, list[tuple[Any, ...]]]:
+    with h.rt.engine.connect() as conn:
+        return {t.name: sorted(tuple(r) for r in conn.execute(select(t))) for t in tables}
+
+
+def test_refusals_holds_releases_and_names_rebuild_identically(h: Harness) -> None:
+    # Given a lead whose history has a refused entry, a held and released step, and a workflow
+    # renamed and published again
+    app = h.rt.app
+    lead = h.crossing()
+    h.send_due()
+    workflow_id = app.lead_executions(lead)[0].workflow_id
+    app.hold_workflow(workflow_id, True, "holiday")
+    h.clock.advance(minutes=61)
+    assert h.send_due() == ["held"]
+    app.edit_workflow(workflow_id, name="Hot leads", definition=app.workflow(workflow_id).draft)
+    app.publish_workflow(workflow_id)
+    app.hold_workflow(workflow_id, False, "resumed")
+    assert h.send_due() == ["sent"]
+    app.hold_workflow(workflow_id, True, "holiday again")
+    h.clock.advance(days=1, minutes=1)
+    assert h.send_due() == ["held"]  # step 3, held until the next resume
+    other = register_ana(app)
+    app.change_status(other, "closed", "bought")
+    app.change_score(other, 90, "up")
+    h.settle()
+    kinds = {r["kind"] for lead_id in (lead, other)
+             for r in h.rt.history.for_lead(str(lead_id))}
+    assert {"Lead.EntryRefused", "WorkflowExecution.StepHeld",
+            "WorkflowExecution.StepReleased"} <= kinds
+    tables = (history, subjects, workflow_names, held_steps, dead_letters)
+    before = table_rows(h, *tables)
+    assert before["lead_history_workflows"] and before["directory_held_steps"]
+    # When the history and the directory are dropped and rebuilt from the log
+    h.rt.history.drop()
+    h.rt.directory.drop()
+    h.settle()
+    # Then every row comes out as it was
+    assert table_rows(h, *tables) == before

@@ -10,14 +10,17 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
+from eventsourcing.utils import get_topic
 
-from application.due_feeder import DueFeeder
+from application.due_feeder import DUE_TOPICS, DueFeeder, due_change, epoch_ms
 from application.follower import Item
 from application.ports import DueChange, DueSnapshot
 from domain.execution import WorkflowExecution
+from domain.priority import lane
 from scheduler.claimer import Claimer
 from scheduler.due_index import MemoryDueSchedule
 from tests.conftest import FakeClock
+from tests.unit.conftest import T0
 
 
 class Snapshot(DueSnapshot):
@@ -156,3 +159,22 @@ def test_a_woken_claim_loop_claims_at_once_not_at_the_end_of_its_idle_wait() -> 
         claimer.stop()
         thread.join(5.0)
     assert not thread.is_alive()
+
+
+def test_a_released_step_is_set_due_like_a_scheduled_one() -> None:
+    # Given an execution whose step 0 was held while its workflow was paused
+    execution = WorkflowExecution.start(
+        execution_id=uuid4(), lead_id=uuid4(), workflow_id=uuid4(), workflow_version=1,
+        steps=[{"channel": "email", "template_id": "t", "delay_minutes": 0}],
+        trigger={"kind": "score", "new": 85}, timezone="UTC", now=T0)
+    execution.hold(0, "the workflow is paused", T0)
+    execution.collect_events()
+    # When the workflow resumes
+    later = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+    execution.release(later)
+    [released] = execution.collect_events()
+    # Then the index sets the member due at once, in the lane of the lead's score
+    assert get_topic(type(released)) in DUE_TOPICS
+    assert due_change(released) == (str(execution.id), epoch_ms(later), lane(85))
+    # And a hold itself changes nothing in the index (its lease brings the step back)
+    assert get_topic(WorkflowExecution.StepHeld) not in DUE_TOPICS

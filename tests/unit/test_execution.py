@@ -119,7 +119,7 @@ def test_start_records_the_execution_and_schedules_step_0_after_its_delay() -> N
             "lead_id": LEAD_ID, "workflow_id": WORKFLOW_ID, "workflow_version": 1,
             "steps": STEPS, "trigger": TRIGGER, "timezone": "UTC", "started_at": T0,
         }),
-        first_touch( DUE0, "30 min after the previous step"),
+        first_touch( DUE0, "30 min after the start"),
     ]
     assert execution.id == EXECUTION_ID
     assert execution.is_active and execution.is_live
@@ -142,7 +142,7 @@ def test_start_with_a_zero_delay_is_due_at_once() -> None:
     # When
     execution = start([dict(STEPS[0], delay_minutes=0)])
     # Then
-    assert then(execution)[1] == first_touch( T0, "0 min after the previous step")
+    assert then(execution)[1] == first_touch( T0, "right after the start")
     assert execution.due_step(T0) == 0
 
 
@@ -560,6 +560,94 @@ def test_cancel_when_not_live_records_nothing(history: tuple[Command, ...]) -> N
     assert state(execution) == before
 
 
+# hold / release (a paused workflow) ------------------------------------------------
+
+
+def held(step: int, at: datetime) -> Command:
+    return lambda e: e.hold(step, "the workflow is paused", at)
+
+
+def test_hold_records_once_that_the_due_step_waits_for_its_workflow() -> None:
+    # Given step 0 due at DUE0, its workflow paused
+    execution = given(*started())
+    # When the sender finds it due, and again when the index offers it after its lease
+    first = execution.hold(0, "the workflow is paused", DUE0)
+    again = execution.hold(0, "the workflow is paused", DUE0 + minutes(2))
+    # Then the hold is recorded once
+    assert (first, again) == (True, False)
+    assert then(execution) == [("WorkflowExecution.StepHeld", {
+        "step_no": 0, "reason": "the workflow is paused", "at": DUE0})]
+    assert execution.held_step == 0 and execution.due_step(DUE0) == 0
+
+
+def test_hold_refuses_a_step_not_due() -> None:
+    # Given step 0 due at DUE0
+    execution = given(*started())
+    # When / Then
+    with pytest.raises(InvalidState) as refused:
+        execution.hold(0, "the workflow is paused", T0)
+    assert refused.value.reason == "step 1 is not due"
+    assert then(execution) == []
+
+
+def test_release_makes_the_held_step_due_now() -> None:
+    # Given step 0 held since DUE0
+    execution = given(*started(held(0, DUE0)))
+    at = DUE0 + minutes(45)
+    # When the workflow resumes
+    released = execution.release(at)
+    # Then the step is due at once, at the lead's score
+    assert released is True
+    assert then(execution) == [("WorkflowExecution.StepReleased", {
+        "step_no": 0, "due_at": at, "reason": "the workflow resumed", "priority": 80})]
+    assert execution.held_step is None and execution.next_due_at() == at
+
+
+def test_release_waits_for_the_steps_send_window() -> None:
+    # Given step 0 (08:00-21:00 only) held; the workflow resumes at 22:00 UTC
+    execution = given(*started(held(0, DUE0), steps=[dict(STEPS[0], window=DAYTIME)]))
+    at = datetime(2026, 1, 5, 22, 0, tzinfo=T0.tzinfo)
+    # When
+    execution.release(at)
+    # Then it is due at the window's next opening
+    [(_, fields)] = then(execution)
+    assert fields["due_at"] == datetime(2026, 1, 6, 8, 0, tzinfo=T0.tzinfo)
+    assert fields["reason"] == "the workflow resumed, moved to its send window"
+
+
+@pytest.mark.parametrize("history", [
+    (), (held(0, DUE0), dispatched(0, DUE0 + minutes(2))), (held(0, DUE0), paused(DUE0)),
+    (held(0, DUE0), cancelled(DUE0)),
+], ids=["never-held", "dispatched-since", "paused-since", "cancelled-since"])
+def test_release_without_a_held_step_records_nothing(history: tuple[Command, ...]) -> None:
+    # Given
+    execution = given(*started(*history))
+    # When / Then
+    assert execution.release(DUE0 + minutes(5)) is False
+    assert then(execution) == []
+
+
+def test_a_step_held_again_after_a_new_schedule_is_recorded_again() -> None:
+    # Given step 0 held, then brought forward by the agent (send now) during the pause
+    execution = given(*started(held(0, DUE0), lambda e: e.send_now(DUE0 + minutes(1))))
+    # When the sender finds it due again
+    recorded = execution.hold(0, "the workflow is paused", DUE0 + minutes(1))
+    # Then that is a new hold, on the record
+    assert recorded is True
+    assert [name for name, _ in then(execution)] == ["WorkflowExecution.StepHeld"]
+
+
+def test_replaying_a_hold_and_its_release_rebuilds_the_same_execution() -> None:
+    # Given an execution held, released and held again
+    execution = start()
+    execution.hold(0, "the workflow is paused", DUE0)
+    execution.release(DUE0 + minutes(5))
+    execution.hold(0, "the workflow is paused", DUE0 + minutes(6))
+    events = execution.collect_events()
+    # When / Then
+    assert state(given(*events)) == state(execution)
+
+
 # replay ----------------------------------------------------------------------------
 
 
@@ -666,7 +754,7 @@ def test_a_due_time_outside_the_window_moves_to_its_next_opening_in_the_leads_zo
     # Then
     assert then(execution)[1] == first_touch(
         datetime(2026, 1, 5, 13, 0, tzinfo=T0.tzinfo),
-        "30 min after the previous step, moved to the send window opening Mon 08:00 "
+        "30 min after the start, moved to the send window opening Mon 08:00 "
         "America/New_York (outside 08:00-21:00)")
 
 
@@ -678,7 +766,7 @@ def test_a_window_on_some_weekdays_says_so() -> None:
     # Then the step waits for Saturday 08:00 in New York
     assert then(execution)[1] == first_touch(
         datetime(2026, 1, 10, 13, 0, tzinfo=T0.tzinfo),
-        "30 min after the previous step, moved to the send window opening Sat 08:00 "
+        "30 min after the start, moved to the send window opening Sat 08:00 "
         "America/New_York (outside 08:00-21:00 on allowed days)")
 
 
@@ -687,7 +775,7 @@ def test_a_due_time_inside_the_window_stays() -> None:
     # When
     execution = start([in_window(STEPS[0])], timezone="Europe/Lisbon")
     # Then
-    assert then(execution)[1] == first_touch( DUE0, "30 min after the previous step")
+    assert then(execution)[1] == first_touch( DUE0, "30 min after the start")
 
 
 def test_a_delayed_trigger_adds_its_delay_to_the_first_step() -> None:
@@ -695,7 +783,7 @@ def test_a_delayed_trigger_adds_its_delay_to_the_first_step() -> None:
     execution = start(first_delay_minutes=90)
     # Then
     assert then(execution)[1] == first_touch( T0 + minutes(120),
-                                           "delayed trigger, 2 hours after the previous step")
+                                           "delayed trigger, 2 hours after the start")
 
 
 def test_a_delayed_trigger_then_the_window() -> None:
@@ -705,7 +793,7 @@ def test_a_delayed_trigger_then_the_window() -> None:
     # Then
     assert then(execution)[1] == first_touch(
         datetime(2026, 1, 5, 13, 0, tzinfo=T0.tzinfo),
-        "delayed trigger, 90 min after the previous step, moved to the send window opening "
+        "delayed trigger, 90 min after the start, moved to the send window opening "
         "Mon 08:00 America/New_York (outside 08:00-21:00)")
 
 
@@ -733,7 +821,7 @@ def test_the_delay_counts_elapsed_time_across_a_daylight_saving_change() -> None
     execution = start([dict(STEPS[0], delay_minutes=1440)], now=at, timezone=NY)
     # Then it is due 24 hours later (13:00 local), not at 12:00 local
     assert then(execution)[1] == first_touch( at + timedelta(days=1),
-                                           "1 day after the previous step")
+                                           "1 day after the start")
 
 
 # skip ------------------------------------------------------------------------------
@@ -780,21 +868,40 @@ def test_skip_while_paused_records_it_and_schedules_nothing() -> None:
     assert execution.step(1)["status"] == "pending"
 
 
-@pytest.mark.parametrize(("history", "step", "error"), [
-    ((), 1, InvalidState),
-    ((dispatched(0, DUE0),), 0, InvalidState),
-    ((cancelled(T0),), 0, InvalidState),
-    ((), 3, InvalidValue),
-    ((), -1, InvalidValue),
-], ids=["pending", "dispatched", "cancelled", "past-the-last", "negative"])
+@pytest.mark.parametrize(("history", "step", "error", "says"), [
+    ((), 1, InvalidState, "step 2 is pending, not scheduled"),
+    ((dispatched(0, DUE0),), 0, InvalidState, "step 1 is dispatched, not scheduled"),
+    ((), 3, InvalidValue, "no step 4"),
+    ((), -1, InvalidValue, "no step 0"),
+], ids=["pending", "dispatched", "past-the-last", "negative"])
 def test_skip_refuses_what_is_not_the_scheduled_step(history: tuple[Command, ...], step: int,
-                                                     error: type[Exception]) -> None:
+                                                     error: type[Exception], says: str) -> None:
     # Given
     execution = given(*started(*history))
-    # When / Then
+    # When / Then: the step is named as the agent counts it, from 1
     with pytest.raises(error) as refused:
         execution.skip(step, "no", DUE0)
     assert refused.value.field == "step"  # type: ignore[attr-defined]
+    assert refused.value.reason == says  # type: ignore[attr-defined]
+    assert then(execution) == []
+
+
+@pytest.mark.parametrize(("history", "status"), [
+    ((cancelled(T0),), "cancelled"),
+    ((dispatched(0, DUE0), sent(0, DUE0), dispatched(1, DUE0 + minutes(60)),
+      sent(1, DUE0 + minutes(60)), dispatched(2, DUE0 + minutes(1500)),
+      sent(2, DUE0 + minutes(1500))), "completed"),
+], ids=["cancelled", "completed"])
+def test_skip_of_an_ended_execution_says_it_has_ended(history: tuple[Command, ...],
+                                                      status: str) -> None:
+    # Given an execution that has ended
+    execution = given(*started(*history))
+    assert execution.status == status
+    # When the agent skips its current step / Then the reason is the execution's status
+    with pytest.raises(InvalidState) as refused:
+        execution.skip(execution.current_step, "no", DUE0 + minutes(2000))
+    assert (refused.value.field, refused.value.reason) == ("status",
+                                                           f"the execution is {status}")
     assert then(execution) == []
 
 
@@ -880,7 +987,7 @@ def test_resume_with_shift_moves_the_step_by_the_time_spent_paused() -> None:
     execution.resume("shift", at)
     # Then
     assert then(execution) == [resumed("shift", at),
-                               scheduled(0, DUE0 + minutes(60), "shifted by 0d 1h 0m spent paused")]
+                               scheduled(0, DUE0 + minutes(60), "shifted by 1 hour spent paused")]
     assert execution.status == "active"
     assert execution.status_reason is None
     assert execution.paused_at is None
@@ -894,7 +1001,8 @@ def test_resume_with_shift_says_how_long_the_pause_was() -> None:
     # When
     execution.resume("shift", T0 + span)
     # Then
-    assert then(execution)[1] == scheduled(0, DUE0 + span, "shifted by 2d 3h 4m spent paused")
+    assert then(execution)[1] == scheduled(0, DUE0 + span,
+                                           "shifted by 2 days 3 hours 4 min spent paused")
 
 
 def test_resume_with_shift_never_schedules_before_now() -> None:
@@ -905,7 +1013,7 @@ def test_resume_with_shift_never_schedules_before_now() -> None:
     execution.resume("shift", at)
     # Then
     assert then(execution) == [resumed("shift", at),
-                               scheduled(0, at, "shifted by 0d 1h 0m spent paused")]
+                               scheduled(0, at, "shifted by 1 hour spent paused")]
 
 
 @pytest.mark.parametrize("late", [minutes(0), minutes(1), timedelta(days=3)])
@@ -1115,7 +1223,7 @@ def test_restart_begins_a_new_round_from_step_0(history: tuple[Command, ...]) ->
     # Then
     assert then(execution) == [
         ("WorkflowExecution.Restarted", {"reason": "lead came back", "at": at}),
-        scheduled(0, at + minutes(30), "restarted, 30 min after the previous step"),
+        scheduled(0, at + minutes(30), "restarted, 30 min after the start"),
     ]
     assert execution.round == 2
     assert execution.status == "active"

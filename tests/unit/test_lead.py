@@ -342,6 +342,8 @@ def test_enrol_again_in_a_workflow_replaces_the_execution() -> None:
     assert then(lead) == [("Lead.Enrolled", {"workflow_id": WORKFLOW_ID, "execution_id": second})]
     assert lead.active_execution_of(WORKFLOW_ID) == second
     assert lead.execution_ids() == [second]
+    # And the earlier run is still listed, first
+    assert lead.all_execution_ids() == [EXECUTION_ID, second]
 
 
 @pytest.mark.parametrize("status", ["closed", "lost"])
@@ -354,6 +356,35 @@ def test_enrol_is_refused_when_the_lead_is_stopped(status: str) -> None:
     assert refused.value.field == "status"
     assert then(lead) == []
     assert lead.enrolments == {}
+
+
+# refuse_entry ----------------------------------------------------------------
+
+
+def test_refuse_entry_records_the_workflow_version_and_the_reason() -> None:
+    # Given a closed lead
+    lead = given(*registered(lambda le: le.change_status("closed", "bought")))
+    before = state(lead)
+    # When a crossing of version 3's threshold is refused
+    lead.refuse_entry(WORKFLOW_ID, 3, "the lead is closed", score_version=4)
+    # Then the refusal is on the record, and nothing else about the lead changed
+    assert then(lead) == [("Lead.EntryRefused", {
+        "workflow_id": WORKFLOW_ID, "workflow_version": 3, "reason": "the lead is closed",
+        "score_version": 4})]
+    envelope = {"_version", "_modified_on"}
+    assert {k: v for k, v in state(lead).items() if k not in envelope} == {
+        k: v for k, v in before.items() if k not in envelope}
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_refuse_entry_without_a_reason_is_refused(reason: str) -> None:
+    # Given
+    lead = given(*registered())
+    # When / Then
+    with pytest.raises(InvalidValue) as refused:
+        lead.refuse_entry(WORKFLOW_ID, 1, reason, score_version=None)
+    assert refused.value.field == "reason"
+    assert then(lead) == []
 
 
 # replay ----------------------------------------------------------------------

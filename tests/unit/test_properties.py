@@ -52,10 +52,10 @@ TIMEOUT = timedelta(minutes=5)
 
 
 def scheduling(e: object) -> tuple[int, datetime, str] | None:
-    """(step, due, reason) if ``e`` schedules a step: a StepScheduled, or a StepSent carrying
-    the next step's schedule."""
+    """(step, due, reason) if ``e`` schedules a step: a StepScheduled, a StepReleased, or a
+    StepSent carrying the next step's schedule."""
     name = type(e).__qualname__
-    if name == "WorkflowExecution.StepScheduled":
+    if name in ("WorkflowExecution.StepScheduled", "WorkflowExecution.StepReleased"):
         return e.step_no, e.due_at, e.reason  # type: ignore[attr-defined]
     if name == "WorkflowExecution.StepSent" and e.next_step is not None:  # type: ignore[attr-defined]
         return e.next_step, e.next_due_at, e.next_reason  # type: ignore[attr-defined]
@@ -207,6 +207,26 @@ class ExecutionMachine(RuleBasedStateMachine):
         assert self.execution.send_now(self.now) == self.execution.current_step
         assert names(self.collect()) == ["WorkflowExecution.StepScheduled"]
         assert self.execution.due_step(self.now) == self.execution.current_step
+
+    @precondition(lambda self: self.overrides
+                  and self.execution.due_step(self.now) is not None)
+    @rule()
+    def hold_for_a_paused_workflow(self) -> None:
+        step_no = self.execution.due_step(self.now)
+        assert step_no is not None
+        first = self.execution.hold(step_no, "the workflow is paused", self.now)
+        again = self.execution.hold(step_no, "the workflow is paused", self.now)
+        assert again is False  # once per hold, however often the index offers it
+        assert names(self.collect()) == (["WorkflowExecution.StepHeld"] if first else [])
+
+    @precondition(lambda self: self.execution.held_step is not None)
+    @rule()
+    def release_at_the_resume(self) -> None:
+        released = self.execution.release(self.now)
+        assert released is self.execution.is_active
+        assert names(self.collect()) == (["WorkflowExecution.StepReleased"] if released else [])
+        if released:
+            assert self.execution.due_step(self.now) == self.execution.current_step
 
     def may_stop(self) -> bool:
         return len(self.history) >= self.stop_after
