@@ -214,12 +214,12 @@ class TriggerIn(Command):
     score_threshold: Whole = Field(ge=1, le=100)
     trigger_type: Literal["immediate", "delayed"] = "immediate"
     delay_minutes: Whole = Field(default=0, ge=0, le=525_600,
-                               description="for a delayed trigger: wait before step one")
+                                 description="for a delayed trigger: wait before step one")
     conditions: list[ConditionIn] = Field(default_factory=list, max_length=20)
     reentry: ReentryIn = Field(default_factory=ReentryIn)
     hysteresis: Whole = Field(default=0, ge=0, le=100,
-                            description="points the score must fall below the threshold "
-                                        "before a new crossing counts")
+                              description="points the score must fall below the threshold "
+                                          "before a new crossing counts")
     priority: Whole = Field(default=0, ge=-1000, le=1000)
     exclusive_group: str | None = Field(default=None, max_length=100)
     on_registration: Literal["start", "ignore"] = Field(
