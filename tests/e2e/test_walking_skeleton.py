@@ -40,7 +40,8 @@ def test_on_postgres_redis_dramatiq_and_smtp(servers: Processes,
                                              smtp_server: tuple[SmtpInbox, int]) -> None:
     servers.start(*ALL)
     health = ok(servers.http.get("/health"))
-    assert set(health["checks"]) == {"eventStore", "readModels", "redis", "broker", "followers"}
+    assert set(health["checks"]) == {"eventStore", "readModels", "redis", "broker", "followers",
+                                     "channels"}
     # The API process runs no follower; it reports where their stored positions stand (the
     # projector's own read models once it has created them)
     followers = health["checks"]["followers"]
