@@ -205,6 +205,19 @@ def _data(event: Any) -> str:
                         option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
 
 
+def _row(position: int, event: Any, lead_id: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """The history entry of one event."""
+    execution_id = message_id = None
+    if isinstance(event, X.Event):
+        execution_id = str(event.originator_id)
+    elif isinstance(event, Message.Event):
+        message_id = str(event.originator_id)
+        execution_id = detail.get("execution_id")
+    return {"position": position, "lead_id": lead_id, "occurred_at": event.timestamp.isoformat(),
+            "kind": type(event).__qualname__, "summary": SUMMARIES[type(event)](event, detail),
+            "execution_id": execution_id, "message_id": message_id, "data": _data(event)}
+
+
 class LeadHistoryProjection(SqlProjection):
     """Almost every event lands here, so a batch is written with a few statements at most (new
     subjects, history rows, and workflow names when a workflow was created, renamed or
@@ -244,18 +257,7 @@ class LeadHistoryProjection(SqlProjection):
                 _name(event, names, renamed)
                 continue
             lead_id, detail = self._subject(conn, event, new, names)
-            execution_id = message_id = None
-            if isinstance(event, X.Event):
-                execution_id = str(event.originator_id)
-            elif isinstance(event, Message.Event):
-                message_id = str(event.originator_id)
-                execution_id = detail.get("execution_id")
-            rows.append({"position": item.position, "lead_id": lead_id,
-                         "occurred_at": event.timestamp.isoformat(),
-                         "kind": type(event).__qualname__,
-                         "summary": SUMMARIES[type(event)](event, detail),
-                         "execution_id": execution_id, "message_id": message_id,
-                         "data": _data(event)})
+            rows.append(_row(item.position, event, lead_id, detail))
         self._write_names(conn, renamed)
         insert_rows(conn, subjects, list(new.values()))
         insert_rows(conn, history, rows)
