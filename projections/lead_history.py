@@ -67,11 +67,11 @@ workflow_names = Table(
 WORKFLOW_EVENTS: tuple[type, ...] = (Workflow.Created, Workflow.DraftEdited, Workflow.Published)
 EVENTS: tuple[type, ...] = (
     Lead.Created, Lead.ScoreChanged, Lead.ScoreIgnored, Lead.StatusChanged, Lead.EntryRefused,
-    Lead.OptedOut, Lead.OptedIn, X.Created, X.StepScheduled, X.StepDispatched, X.StepSent, X.StepFailed,
-    X.StepSkipped, X.StepOutcomeUnknown, X.StepDeadLettered, X.DeadLetterReplayed, X.StepHeld,
-    X.StepReleased, X.Paused, X.Resumed, X.Migrated, X.Restarted, X.Cancelled, X.Completed,
-    Message.Created, Message.CreatedSent, Message.Sent, Message.Failed, Message.Engaged,
-    Message.OutcomeUnknown,
+    Lead.OptedOut, Lead.OptedIn, X.Created, X.StepScheduled, X.StepDispatched, X.StepSent,
+    X.StepFailed, X.StepSkipped, X.StepOutcomeUnknown, X.StepDeadLettered, X.DeadLetterReplayed,
+    X.StepHeld, X.StepReleased, X.Paused, X.Resumed, X.Migrated, X.Restarted, X.Cancelled,
+    X.Completed, Message.Created, Message.CreatedSent, Message.Sent, Message.Failed,
+    Message.Engaged, Message.OutcomeUnknown,
 )
 # Lead.Enrolled is not an entry of its own: the execution's start (same commit) says it.
 
