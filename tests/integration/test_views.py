@@ -364,8 +364,9 @@ def test_a_batch_of_sends_records_each_hold_once(h: Harness) -> None:
 
 
 def test_a_backfill_into_a_paused_workflow_starts_nobody_and_says_why(h: Harness) -> None:
-    # Given Ana above the threshold of a workflow paused before its second version
-    found = workflow(h)
+    # Given Ana above the threshold of a workflow (one that ignores registrations) paused
+    # before its second version
+    found = workflow(h, on_registration="ignore")
     lead = register_ana(h.rt.app, score=85)
     h.settle()
     h.rt.app.hold_workflow(found, True, "agent on holiday")
