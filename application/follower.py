@@ -384,9 +384,12 @@ class Follower:
         return True
 
     def _idle(self, read: int) -> None:
-        """After a short batch: wait to coalesce commits, or for the next wake; after a wait
-        that timed out with nothing new, the position is asked again."""
+        """After a short batch: wait to coalesce commits, or for the next wake (not while a part
+        catches up alone); after a wait that timed out with nothing new, the position is asked
+        again."""
         self.caught_up.set()
+        if self._catching_up():
+            return  # a part catches up alone on the log already written: no wait for more
         if read and self.coalesce:
             self.stopping.wait(self.coalesce)
             return
