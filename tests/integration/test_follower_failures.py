@@ -5,6 +5,7 @@ it carries on by itself."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,17 +18,20 @@ from sqlalchemy import select, text
 from adapters.bootstrap import Runtime
 from adapters.settings import Settings
 from api.main import create_app
+from application import failures
 from application.follower import Item
 from application.trigger import TriggerPolicy
+from domain import ids
 from projections.base import positions
 from projections.directory import DirectoryProjection, leads
 from tests.conftest import FakeClock
 from tests.integration.helpers import Harness, register_ana, three_step_workflow
 
 
-def notification_of(h: Harness, originator: UUID, topic: str) -> int:
+def notification_of(h: Harness | Runtime, originator: UUID, topic: str) -> int:
     """The notification id of ``originator``'s first event of ``topic``."""
-    found = h.rt.app.recorder.select_notifications(start=1, limit=10_000)
+    rt = h.rt if isinstance(h, Harness) else h
+    found = rt.app.recorder.select_notifications(start=1, limit=10_000)
     return next(n.id for n in found if n.originator_id == originator and n.topic == topic)
 
 
@@ -183,3 +187,49 @@ def test_a_value_the_database_refuses_holds_the_read_model_until_the_schema_take
         assert len(directory_leads(h)) == 3 and running(h, "directory")["failing"] is None
     finally:
         h.rt.stop()
+
+
+
+def wait_for(condition: Any, what: str, timeout: float = 30.0) -> None:
+    """Poll until ``condition()`` holds (the followers run in threads of their own)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"never came: {what}"
+        time.sleep(0.05)
+
+
+def test_the_running_projector_holds_a_failing_read_model_and_recovers_by_itself(
+        h: Harness, poison: set[UUID], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(failures, "RETRY_FIRST", 0.05)
+    monkeypatch.setattr(failures, "RETRY_MAX", 0.2)
+    # Given the projector running in its own threads, as `followup projector` runs it
+    rt = Runtime(h.settings, clock=h.clock)
+    rt.start_projector()
+    client = TestClient(create_app(rt))
+
+    def status(name: str) -> dict[str, Any]:
+        [found] = [s for s in rt.health()["followers"]["running"] if s["name"] == name]
+        return found
+
+    try:
+        # When a lead the directory cannot apply is registered, and another after it
+        poison.add(ids.lead_id("agent-1", "bea"))  # the id its external reference gives it
+        rt.app.register_lead(agent_id="agent-1", name="Bea Reis", email=None, phone=None,
+                             timezone="UTC", preferences={}, timeline=None, external_ref="bea")
+        rt.app.register_lead(agent_id="agent-1", name="Caio Melo", email=None, phone=None,
+                             timezone="UTC", preferences={}, timeline=None)
+        # Then the loop holds the directory at the first and the history goes past both
+        wait_for(lambda: status("directory")["failing"] is not None, "the directory's failure")
+        wait_for(lambda: status("lead_history")["lag"] == 0, "the history past both")
+        bea = ids.lead_id("agent-1", "bea")
+        assert status("directory")["failing"]["eventId"] == notification_of(
+            rt, bea, "followup.lead.registered")
+        assert client.get("/health").status_code == 503
+        # When the cause goes away, the loop's own retry brings it back, without a restart
+        poison.clear()
+        wait_for(lambda: status("directory")["failing"] is None
+                 and status("directory")["lag"] == 0, "the directory's recovery")
+        assert client.get("/health").status_code == 200
+        assert len(rt.directory.leads_at_or_above("agent-1", 0)) == 2
+    finally:
+        rt.stop()

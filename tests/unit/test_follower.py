@@ -366,6 +366,27 @@ def test_the_loop_retries_a_failing_part_by_itself_and_never_stops(
     assert not holder[0].failing
 
 
+def test_a_member_catching_up_after_a_fix_reads_on_without_waiting_for_wakes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(failures, "RETRY_FIRST", 0.0)
+    # Given a member held before event 3 while the other read a log of 50 on
+    log, history, inbox = Log(), Member("history", poison=[3]), Member("inbox")
+    log.append(50)
+
+    def fix() -> None:  # nothing new is written: the wait times out
+        history.poison.clear()
+
+    # When the cause goes away during the first wait, and nothing is written after that
+    holder: list[Follower] = []
+    waiter = Script(holder, fix)
+    holder.append(Follower(App(log), Group(history, inbox), waiter,  # type: ignore[arg-type]
+                           batch_size=10))
+    holder[0].run()
+    # Then the held member caught up on the 48 events behind it before the loop waited again
+    assert history.applied == inbox.applied == list(range(1, 51))
+    assert waiter.waits == 2 and not holder[0].failing
+
+
 def test_when_nothing_fails_a_group_costs_one_read_and_one_apply_per_wake() -> None:
     log, group = Log(), Group(Member("history"), Member("inbox"))
     log.append(3)
