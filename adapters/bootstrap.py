@@ -83,11 +83,13 @@ class Runtime:
     def engine(self) -> Engine:
         url = self.settings.read_model_url()
         if url.startswith("sqlite"):
+            # Statement parameters (names, addresses) never appear in an error or a log line
             engine = create_engine(url, connect_args={"check_same_thread": False,
-                                                      "timeout": 10})
+                                                      "timeout": 10}, hide_parameters=True)
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
-        return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+        return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True,
+                             hide_parameters=True)
 
     @cached_property
     def history(self) -> LeadHistoryProjection:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from projections.base import positions
 from projections.directory import dead_letters, held_steps
@@ -102,3 +104,18 @@ def test_refusals_holds_releases_and_names_rebuild_identically(h: Harness) -> No
     h.settle()
     # Then every row comes out as it was
     assert table_rows(h, *tables) == before
+
+
+def test_a_read_model_error_never_carries_the_statement_s_values(h: Harness) -> None:
+    # Given a lead history row already stored at a position
+    row = {"position": 1, "lead_id": "x", "occurred_at": "2026-11-25T09:00:00+00:00",
+           "kind": "Created", "summary": "Ana Lima, ana@example.com", "execution_id": None,
+           "message_id": None, "data": "{}"}
+    with h.rt.engine.begin() as conn:
+        conn.execute(history.insert(), row)
+    # When the same position is written again (an error the database raises)
+    with pytest.raises(SQLAlchemyError) as raised, h.rt.engine.begin() as conn:
+        conn.execute(history.insert(), row)
+    # Then the error, which a log line may carry, names no value of the statement
+    assert "ana@example.com" not in str(raised.value)
+    assert "Ana Lima" not in str(raised.value)
