@@ -7,7 +7,7 @@ import copy
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -99,26 +99,22 @@ class Core(Application[UUID]):
 
     def _load_from_snapshot(self, kind: type[Aggregate], ident: UUID) -> Aggregate | None:
         assert self.snapshotting is not None
+        if self.read_streams is not None:  # one query instead of two
+            return self._after_snapshots(kind, [ident]).get(ident)
         start = self.snapshotting.latest(kind, ident)
         after = start.originator_version if start is not None else None
-        return self._replayed(start, self.events.get(ident, gt=after))
-
-    def _replayed(self, start: Any, events: Iterable[Any]) -> Any:
-        """The aggregate from ``start`` (a snapshot or None) and the events after it; snapshot it
-        if that was a long replay."""
         aggregate = start.mutate(None) if start is not None else None
         replayed = 0
-        for domain_event in events:
+        domain_event: Any
+        for domain_event in self.events.get(ident, gt=after):
             aggregate = domain_event.mutate(aggregate)
             replayed += 1
-        if self.snapshotting is not None:
-            self.snapshotting.loaded(aggregate, replayed)
+        self.snapshotting.loaded(aggregate, replayed)
         return aggregate
 
     def load_many(self, kind: type[A], idents: Sequence[UUID]) -> dict[UUID, A]:
         """The aggregates of these ids that exist and are of ``kind``, in the order asked, in
-        as few queries as the store allows (on PostgreSQL one, and one more for the latest
-        snapshots of a snapshotted kind)."""
+        as few queries as the store allows (one on PostgreSQL)."""
         if self.read_streams is None or len(idents) < 2:
             found: dict[UUID, A] = {}
             for ident in idents:
@@ -126,33 +122,36 @@ class Core(Application[UUID]):
                     found[ident] = self.load(kind, ident)
             return found
         asked = list(dict.fromkeys(idents))
-        snapshotted = self.snapshotting is not None and kind in SNAPSHOTTED
-        starts = self._latest_snapshots(kind, asked) if snapshotted else {}
-        after = [starts[i].originator_version if i in starts else 0 for i in asked]
-        rebuilt: dict[UUID, Any] = {i: start.mutate(None) for i, start in starts.items()}
-        replayed: Counter[UUID] = Counter()
-        for stored in self.read_streams.events(asked, after if starts else None):
-            domain_event = self.mapper.to_domain_event(stored)
-            ident = domain_event.originator_id
-            rebuilt[ident] = domain_event.mutate(rebuilt.get(ident))  # type: ignore[attr-defined]
-            replayed[ident] += 1
-        if self.snapshotting is not None and snapshotted:
-            for ident, count in replayed.items():
-                self.snapshotting.loaded(rebuilt[ident], count)
+        if self.snapshotting is not None and kind in SNAPSHOTTED:
+            rebuilt = self._after_snapshots(kind, asked)
+        else:
+            rebuilt = {}
+            for stored in self.read_streams.events(asked):
+                domain_event = self.mapper.to_domain_event(stored)
+                ident = domain_event.originator_id
+                rebuilt[ident] = domain_event.mutate(rebuilt.get(ident))  # type: ignore[attr-defined]
         return {i: rebuilt[i] for i in asked if isinstance(rebuilt.get(i), kind)}
 
-    def _latest_snapshots(self, kind: type[Aggregate], idents: Sequence[UUID]) -> dict[UUID, Any]:
-        """The newest snapshot of each stream that has one, taken by today's code."""
+    def _after_snapshots(self, kind: type[Aggregate], idents: Sequence[UUID]) -> dict[UUID, Any]:
+        """Each stream from its newest snapshot of today's code and the events after it, read
+        in one query; a stream that replayed a long run of events is snapshotted."""
         assert self.snapshotting is not None and self.read_streams is not None
-        keys = {self.snapshotting.key(kind, i): i for i in idents}
+        keys = [self.snapshotting.key(kind, i) for i in idents]
         try:
-            stored = self.read_streams.latest_snapshots(list(keys))
+            rows = self.read_streams.after_snapshots(idents, keys)
         except PersistenceError as e:  # a cache: without it, the log is read in full
-            log.warning("snapshots of a batch not read: %s", type(e).__name__)
-            return {}
-        found = (self.mapper.to_domain_event(s) for s in stored)
-        return {keys[s.originator_id]: self.snapshotting.of_stream(s, keys[s.originator_id])
-                for s in found}
+            log.warning("snapshots not read: %s", type(e).__name__)
+            rows = [(False, stored) for stored in self.read_streams.events(idents)]
+        rebuilt: dict[UUID, Any] = {}
+        replayed: Counter[UUID] = Counter()
+        for is_snapshot, stored in rows:
+            decoded: Any = self.mapper.to_domain_event(stored)
+            ident = decoded.originator_id
+            rebuilt[ident] = decoded.mutate(None if is_snapshot else rebuilt.get(ident))
+            replayed[ident] += not is_snapshot
+        for ident, count in replayed.items():
+            self.snapshotting.loaded(rebuilt[ident], count)
+        return rebuilt
 
     def exists(self, ident: UUID) -> bool:
         return bool(list(self.events.get(ident, limit=1)))

@@ -147,14 +147,15 @@ class Directory(ABC):
 
 
 class Streams(ABC):
-    """Many streams read at once, where the store can do it in one query (PostgreSQL)."""
+    """Many streams read at once, in one query (PostgreSQL)."""
 
     @abstractmethod
-    def events(self, originator_ids: Sequence[UUID],
-               after: Sequence[int] | None = None) -> Sequence[StoredEvent]:
-        """The streams' events by stream, then version; with ``after``, only those of each stream
-        above the version given for it (0: all)."""
+    def events(self, originator_ids: Sequence[UUID]) -> Sequence[StoredEvent]:
+        """The streams' events, by stream, then version."""
 
     @abstractmethod
-    def latest_snapshots(self, originator_ids: Sequence[UUID]) -> Sequence[StoredEvent]:
-        """The newest snapshot of each stream that has one."""
+    def after_snapshots(self, originator_ids: Sequence[UUID],
+                        keys: Sequence[UUID]) -> Sequence[tuple[bool, StoredEvent]]:
+        """For each stream, the newest snapshot filed under its key (``True``, given as a
+        snapshot of the stream), then its events after that snapshot (``False``); by stream,
+        then version."""

@@ -83,16 +83,11 @@ class Snapshots:
     def latest(self, kind: type[Aggregate], ident: UUID) -> Any:
         """The newest snapshot today's code took of the stream, or None."""
         try:
-            found = list(self.store.get(self.key(kind, ident), desc=True, limit=1))
+            found: list[Any] = list(self.store.get(self.key(kind, ident), desc=True, limit=1))
         except PersistenceError as e:  # a cache: without it, the log is read in full
             log.warning("snapshots of %s not read: %s", ident, type(e).__name__)
             return None
-        return self.of_stream(found[0], ident) if found else None
-
-    @staticmethod
-    def of_stream(snapshot: Any, ident: UUID) -> Any:
-        """A snapshot read under its key, as the state of stream ``ident``."""
-        return replace(snapshot, originator_id=ident)
+        return replace(found[0], originator_id=ident) if found else None
 
     def loaded(self, aggregate: Any, replayed: int) -> None:
         """After a load that replayed ``replayed`` events: snapshot it if that was a long run

@@ -9,8 +9,8 @@ same application with snapshots off (`FOLLOWUP_SNAPSHOT_INTERVAL=0`: every load 
 whole stream), measured in the same run: two applications are open side by side and their
 commands take turns, so both see the same machine. The ratio is ours / reference. A lead takes
 at most a tenth of its length in measured commands, so a stream grows by at most 10% while
-measured. A case stops after `--budget` seconds once it has `--min-commands` (the reference at
-10,000 events takes most of a second a command).
+measured. A mode's case stops once its commands took `--budget` seconds and it has
+`--min-commands` (the reference at 10,000 events takes most of a second a command).
 
 The batch load is what `StepSender.send_batch` reads first: `load_many` of 50 executions, then
 of their 50 leads, one of whose streams has 10,000 events (the others 10); beside it the same
@@ -109,17 +109,17 @@ class Case:
 
 
 class Timings:
-    """Runs the two modes' commands in turn (the machine's speed drifts, and both see it)."""
+    """Runs the two modes' commands in turn (the machine's speed drifts, and both see it); a
+    mode stops at ``count``, or once its commands took ``--budget`` seconds in all."""
 
     def __init__(self, args: argparse.Namespace, count: int) -> None:
         self.args, self.count = args, count
         self.took: dict[str, list[float]] = {"with": [], "without": []}
-        self.started = time.perf_counter()
 
     def wants(self, mode: str) -> bool:
-        done = len(self.took[mode])
-        return done < self.count and (done < self.args.min_commands
-                                      or time.perf_counter() - self.started < self.args.budget)
+        took = self.took[mode]
+        return len(took) < self.count and (len(took) < self.args.min_commands
+                                           or sum(took) < self.args.budget)
 
     def run(self, runs: dict[str, Callable[[], object]]) -> dict[str, list[float]]:
         while any(self.wants(mode) for mode in runs):
