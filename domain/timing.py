@@ -99,9 +99,31 @@ def first_instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
     return high.replace(microsecond=0) if high.microsecond else high
 
 
-#: Text messages only between 08:00 and 21:00 in the lead's local time, unless a workflow says
-#: otherwise (the window US carriers and the TCPA expect).
-DEFAULT_WINDOWS: dict[str, SendWindow] = {"sms": SendWindow(time(8), time(21))}
+#: Text messages only between 08:00 and 21:00 in the lead's local time (the hours US carriers
+#: and the TCPA expect), whatever a workflow's window, an agent's override or a retry says: a
+#: workflow's own SMS window lies inside them.
+SMS_HOURS = SendWindow(time(8), time(21))
+SMS_QUIET = "SMS is never sent 21:00-08:00 in the lead's time zone"
+DEFAULT_WINDOWS: dict[str, SendWindow] = {"sms": SMS_HOURS}
+
+
+def within_sms_hours(window: SendWindow) -> bool:
+    """Does ``window`` lie inside the hours an SMS may go out?"""
+    return SMS_HOURS.start <= window.start and window.end <= SMS_HOURS.end
+
+
+def allowed_window(channel: str, window: SendWindow | None) -> SendWindow | None:
+    """The window a step on ``channel`` really goes out in. For SMS, the part of ``window``
+    inside ``SMS_HOURS`` (those hours on the window's weekdays, if none of it is): a window
+    frozen under older rules, such as 00:00-24:00, never lets a text out at night."""
+    if channel != "sms":
+        return window
+    if window is None:
+        return SMS_HOURS
+    start, end = max(window.start, SMS_HOURS.start), min(window.end, SMS_HOURS.end)
+    if start >= end:
+        start, end = SMS_HOURS.start, SMS_HOURS.end
+    return SendWindow(start, end, window.weekdays)
 
 
 @dataclass(frozen=True)
