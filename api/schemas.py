@@ -273,8 +273,17 @@ class WindowIn(Command):
 class DefinitionIn(Command):
     trigger: TriggerIn
     steps: list[StepIn] = Field(default_factory=list, max_length=50)
-    send_windows: dict[Channel, WindowIn] = Field(default_factory=dict)
+    send_windows: dict[Channel, WindowIn] = Field(
+        default_factory=dict, description="per channel; sms inside 08:00-21:00")
     business_days_only: Flag = False
+
+    @model_validator(mode="after")
+    def _sms_hours(self) -> DefinitionIn:
+        sms = self.send_windows.get("sms")  # HH:MM strings order as the times do
+        if sms is not None and not (sms.start >= "08:00" and sms.end <= "21:00"):
+            raise ValueError("sendWindows.sms must lie inside 08:00-21:00 (SMS is never sent "
+                             "21:00-08:00 in the lead's time zone)")
+        return self
 
     def definition(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"agent_id", "name"})

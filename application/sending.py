@@ -200,6 +200,8 @@ class StepSender:
                                     execution.round)
         if held:
             return Prepared(execution, None, message_id, step_no, lead, "held", now)
+        if execution.defer_quiet_hours(step_no, now):  # a text is never sent 21:00-08:00
+            return Prepared(execution, None, message_id, step_no, lead, "quiet-hours", now)
         skip = self._skip_reason(execution, step_no, lead)
         if skip is not None:
             execution.skip(step_no, skip, now, score=lead.score)
@@ -212,6 +214,9 @@ class StepSender:
         return Prepared(execution, message, message_id, step_no, lead, "send", now)
 
     def _deliver(self, p: Prepared) -> Result:
+        if p.execution.in_quiet_hours(p.step_no, self.app.clock.now()):
+            # claimed just before 21:00 and reached after it: retried at the next opening
+            return Result(None, None, "quiet hours began before the text went", False)
         try:
             outgoing = self._render(p)
             provider_id = self.channels[p.channel].send(outgoing)
@@ -265,6 +270,9 @@ class StepSender:
         p = Prepared(execution, self._message(message_id), message_id, step_no, lead, "send",
                      step["dispatched_at"])
         if self.channels[p.channel].idempotent and execution.is_active:
+            if execution.defer_quiet_hours(step_no, now):  # sent again later, never at night
+                p.outcome = "quiet-hours"
+                return p
             execution.redispatch(step_no, now, self.dispatch_timeout)
             log.warning("step %s of %s: stale dispatch, sending again", step_no, execution.id)
             return p

@@ -12,7 +12,15 @@ from uuid import UUID
 from domain.channels import parse_channel
 from domain.errors import InvalidValue
 from domain.scoring import MAX_SCORE, MIN_SCORE
-from domain.timing import BUSINESS_DAYS, MAX_DELAY_MINUTES, SendWindow
+from domain.timing import (
+    BUSINESS_DAYS,
+    MAX_DELAY_MINUTES,
+    SMS_QUIET,
+    WEEKDAYS,
+    SendWindow,
+    allowed_window,
+    within_sms_hours,
+)
 
 REENTRY_MODES = ("never", "after_end", "after_days")
 #: A lead registered with a score already at or above the threshold: start (a crossing) or not.
@@ -25,6 +33,8 @@ CONDITION_FIELDS = {"source": ("eq", "ne", "in"), "move_within_days": ("lte",),
                     "score": ("gte", "lte")}
 PREFERENCE_OPERATORS = ("eq", "ne", "in", "gte", "lte")
 STEP_CONDITIONS = ("previous_email_not_opened", "in_app_not_read", "score_at_least")
+#: The channel of the earlier step a step condition looks at.
+LOOKS_AT = {"previous_email_not_opened": "email", "in_app_not_read": "in_app"}
 UNITS = {"minutes": 1, "hours": 60, "days": 1440}
 
 
@@ -173,23 +183,51 @@ def check_windows(raw: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
         field = f"sendWindows.{channel_name}"
         channel = parse_channel(channel_name, field)
         try:
-            windows[channel.value] = SendWindow.from_dict(window).as_dict()
+            parsed = SendWindow.from_dict(window)
         except (KeyError, ValueError, TypeError, AttributeError) as e:
             raise InvalidValue(field, f"must be {{start: 'HH:MM', end: 'HH:MM', weekdays: "
                                       f"['mon', ...]}} with start before end ({e})") from None
+        if channel.value == "sms" and not within_sms_hours(parsed):
+            raise InvalidValue(field, f"must lie inside 08:00-21:00 ({SMS_QUIET})")
+        windows[channel.value] = parsed.as_dict()
     return windows
+
+
+def check_business_days(windows: dict[str, dict[str, Any]], business_days_only: bool) -> None:
+    """Refuse a window that allows only weekend days in a business-days-only workflow."""
+    for channel, window in windows.items() if business_days_only else ():
+        days = {WEEKDAYS.index(d) for d in window["weekdays"]}
+        if not days & BUSINESS_DAYS:
+            raise InvalidValue(f"sendWindows.{channel}.weekdays",
+                               f"allows only {', '.join(window['weekdays'])}, and "
+                               "businessDaysOnly allows only mon-fri: nothing could be sent")
+
+
+def check_step_references(steps: list[dict[str, Any]]) -> None:
+    """Refuse a condition on an earlier message of a channel no earlier step uses."""
+    for i, step in enumerate(steps):
+        earlier = {s["channel"] for s in steps[:i]}
+        for j, condition in enumerate(step["conditions"]):
+            looks_at = LOOKS_AT.get(condition["kind"])
+            if looks_at is not None and looks_at not in earlier:
+                raise InvalidValue(f"steps[{i}].conditions[{j}].kind",
+                                   f"no earlier step is {looks_at}: there is no earlier "
+                                   f"{looks_at} message to look at")
 
 
 def check_definition(raw: dict[str, Any]) -> dict[str, Any]:
     steps = raw.get("steps") or []
     if not isinstance(steps, list) or len(steps) > 50:
         raise InvalidValue("steps", "must be a list of at most 50 steps")
-    return {
+    checked: dict[str, Any] = {
         "trigger": check_trigger(raw.get("trigger") or {}),
         "steps": distinct_ids([check_step(s, i) for i, s in enumerate(in_sequence(steps))]),
         "send_windows": check_windows(raw.get("send_windows")),
         "business_days_only": bool(raw.get("business_days_only", False)),
     }
+    check_step_references(checked["steps"])
+    check_business_days(checked["send_windows"], checked["business_days_only"])
+    return checked
 
 
 def window_for(definition: dict[str, Any], channel: str) -> SendWindow | None:
@@ -197,7 +235,8 @@ def window_for(definition: dict[str, Any], channel: str) -> SendWindow | None:
     from domain.timing import DEFAULT_WINDOWS
 
     own = definition.get("send_windows", {}).get(channel)
-    window = SendWindow.from_dict(own) if own else DEFAULT_WINDOWS.get(channel)
+    window = allowed_window(channel, SendWindow.from_dict(own) if own
+                            else DEFAULT_WINDOWS.get(channel))
     if definition.get("business_days_only"):
         if window is None:
             from datetime import time

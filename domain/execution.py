@@ -12,7 +12,15 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidState, InvalidValue
 from domain.priority import URGENT
-from domain.timing import SendWindow, describe_delay, retry_backoff, schedule
+from domain.timing import (
+    SMS_HOURS,
+    SMS_QUIET,
+    SendWindow,
+    allowed_window,
+    describe_delay,
+    retry_backoff,
+    schedule,
+)
 
 MAX_SEND_ATTEMPTS = 5
 RESUME_POLICIES = ("shift", "skip_overdue")
@@ -257,6 +265,7 @@ class WorkflowExecution(Aggregate):
         """Claim a due step before talking to a provider; returns the attempt number."""
         if self.due_step(now) != step_no:
             raise InvalidState("step", f"step {step_no + 1} is not due")
+        self._refuse_quiet_hours(step_no, now)
         attempt = self.steps[step_no]["attempts"] + 1
         self._dispatched(step_no=step_no, message_id=message_id, attempt=attempt, at=now)
         return attempt
@@ -265,10 +274,33 @@ class WorkflowExecution(Aggregate):
         """Try a stale dispatch again: only for channels where a repeat cannot duplicate."""
         if self.stale_dispatch(now, timeout) != step_no or not self.is_active:
             raise InvalidState("step", f"step {step_no + 1} is not a stale dispatch")
+        self._refuse_quiet_hours(step_no, now)
         step = self.steps[step_no]
         attempt = step["attempts"] + 1
         self._dispatched(step_no=step_no, message_id=step["message_id"], attempt=attempt, at=now)
         return attempt
+
+    def in_quiet_hours(self, step_no: int, now: datetime) -> bool:
+        """Is ``step_no`` a text message, and ``now`` outside the hours one may go out (in the
+        lead's time zone)?"""
+        return (self.steps[step_no]["channel"] == "sms"
+                and not SMS_HOURS.contains(now, ZoneInfo(self.timezone)))
+
+    def defer_quiet_hours(self, step_no: int, now: datetime) -> bool:
+        """At send time: a text due now (or in flight and stale) in quiet hours, scheduled long
+        ago under other rules or reached late, is moved to its window's next opening instead
+        of being sent. Returns whether it was moved."""
+        if not self.in_quiet_hours(step_no, now):
+            return False
+        waiting = (StepStatus.SCHEDULED.value, StepStatus.DISPATCHED.value)
+        if (not self.is_active or step_no != self.current_step
+                or self.steps[step_no]["status"] not in waiting):
+            raise InvalidState("step", f"step {step_no + 1} is not waiting to be sent")
+        due = (self._window(step_no) or SMS_HOURS).next_open(now, ZoneInfo(self.timezone))
+        self._scheduled(step_no=step_no, due_at=due,
+                        reason=f"not sent at {self._local(now)} ({SMS_QUIET}), moved to "
+                               f"{self._local(due)}", priority=self.lead_score)
+        return True
 
     def record_unknown_outcome(self, step_no: int, reason: str, now: datetime,
                                timeout: timedelta, score: int | None = None) -> None:
@@ -331,11 +363,19 @@ class WorkflowExecution(Aggregate):
         self._move_on(step_no, now, score)
 
     def send_now(self, now: datetime) -> int:
-        """Bring the scheduled step forward to now (an agent's override of delay and window)."""
+        """Bring the scheduled step forward to now (an agent's override of delay and window).
+        A text in quiet hours goes at the next opening of the hours instead."""
         if not self.is_active:
             raise InvalidState("status", f"execution is {self.status}")
         self._require(self.current_step, StepStatus.SCHEDULED)
-        self._scheduled(step_no=self.current_step, due_at=now, reason="sent now by the agent",
+        due, reason = now, "sent now by the agent"
+        own = self.steps[self.current_step].get("window")
+        if self.in_quiet_hours(self.current_step, now):
+            due = SMS_HOURS.next_open(now, ZoneInfo(self.timezone))
+            reason += f", moved to {self._local(due)} ({SMS_QUIET})"
+        elif own and not SendWindow.from_dict(own).contains(now, ZoneInfo(self.timezone)):
+            reason += f", bypassing its send window {own['start']}-{own['end']}"
+        self._scheduled(step_no=self.current_step, due_at=due, reason=reason,
                         priority=self.lead_score)
         return self.current_step
 
@@ -449,8 +489,19 @@ class WorkflowExecution(Aggregate):
                         priority=self.lead_score if score is None else score)
 
     def _window(self, step_no: int) -> SendWindow | None:
-        raw = self.steps[step_no].get("window")
-        return SendWindow.from_dict(raw) if raw else None
+        """The step's frozen window; for a text, only its part inside the SMS hours."""
+        step = self.steps[step_no]
+        raw = step.get("window")
+        return allowed_window(step["channel"], SendWindow.from_dict(raw) if raw else None)
+
+    def _refuse_quiet_hours(self, step_no: int, now: datetime) -> None:
+        if self.in_quiet_hours(step_no, now):
+            raise InvalidState("step", f"step {step_no + 1} is a text and it is "
+                                       f"{self._local(now)}: {SMS_QUIET}")
+
+    def _local(self, at: datetime) -> str:
+        """``at`` by the lead's wall clock, for a reason: 08:00 Wed 25 Nov America/New_York."""
+        return f"{at.astimezone(ZoneInfo(self.timezone)):%H:%M %a %d %b} {self.timezone}"
 
     def _move_on(self, step_no: int, now: datetime, score: int | None = None) -> None:
         if not self.is_active:

@@ -8,6 +8,7 @@ right across daylight-saving changes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -17,6 +18,8 @@ MAX_DELAY_MINUTES = 365 * 24 * 60
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BUSINESS_DAYS = frozenset(range(5))
 EVERY_DAY = frozenset(range(7))
+#: A wall-clock time as a window edge: two digits, a colon, two digits, and nothing else.
+HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 @dataclass(frozen=True)
@@ -44,23 +47,28 @@ class SendWindow:
                    frozenset(WEEKDAYS.index(d) for d in days))
 
     def contains(self, at: datetime, zone: ZoneInfo) -> bool:
-        """By the wall clock in ``zone``: an allowed weekday, and from start to before end."""
+        """By the wall clock in ``zone``: an allowed weekday, and from start to before end (to
+        midnight when the end is 24:00)."""
         local = at.astimezone(zone)
-        return local.weekday() in self.weekdays and self.start <= local.time() < self.end
+        wall = local.time()
+        return (local.weekday() in self.weekdays and self.start <= wall
+                and (wall < self.end or self.end == time.max))
 
     def next_open(self, at: datetime, zone: ZoneInfo) -> datetime:
         """``at`` itself if it is inside the window, else the window's next opening."""
         if self.contains(at, zone):
             return at
         local_day = at.astimezone(zone).date()
-        for offset in range(9):
+        for offset in range(15):
             day = local_day + timedelta(days=offset)
             if day.weekday() not in self.weekdays:
                 continue
             opening = first_instant(day, self.start, zone)
             if opening > at and self.contains(opening, zone):
                 return opening  # not so when the whole window falls in a DST gap that day
-        raise AssertionError("a window with a weekday always opens within nine days")
+        # Each allowed weekday comes round twice in fifteen days; a clock change can take
+        # away at most one of the two.
+        raise AssertionError("a window with a weekday always opens within fifteen days")
 
 
 def _hhmm(t: time) -> str:
@@ -68,13 +76,13 @@ def _hhmm(t: time) -> str:
 
 
 def _parse_hhmm(text: str) -> time:
-    """``HH:MM``; ``24:00`` is the end of the day."""
+    """``HH:MM``; ``24:00`` is the end of the day. Not ISO's other spellings (``0800``,
+    ``08``, ``08:00:00``, ``T0800``, ``0800Z``): a window edge is a naive wall-clock time."""
     if text == "24:00":
         return time.max
-    parsed = time.fromisoformat(text)
-    if parsed.second or parsed.microsecond or len(text) != 5:
+    if not HHMM.fullmatch(text):
         raise ValueError(f"{text!r} is not HH:MM")
-    return parsed
+    return time(int(text[:2]), int(text[3:]))
 
 
 def first_instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
@@ -84,7 +92,7 @@ def first_instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
     time the clock skips (spring forward), the instant of the jump.
     """
     naive = datetime.combine(day, wall)
-    first = naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    first = naive.replace(tzinfo=zone).astimezone(UTC)  # fold 0: the first occurrence
     if first.astimezone(zone).replace(tzinfo=None) == naive:
         return first
     # In a gap: fold=1 lands before the jump, fold=0 after it; find the jump to the second.
@@ -96,12 +104,34 @@ def first_instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
             high = middle
         else:
             low = middle
-    return high.replace(microsecond=0) if high.microsecond else high
+    return high.replace(microsecond=0)  # clocks change on the second
 
 
-#: Text messages only between 08:00 and 21:00 in the lead's local time, unless a workflow says
-#: otherwise (the window US carriers and the TCPA expect).
-DEFAULT_WINDOWS: dict[str, SendWindow] = {"sms": SendWindow(time(8), time(21))}
+#: Text messages only between 08:00 and 21:00 in the lead's local time (the hours US carriers
+#: and the TCPA expect), whatever a workflow's window, an agent's override or a retry says: a
+#: workflow's own SMS window lies inside them.
+SMS_HOURS = SendWindow(time(8), time(21))
+SMS_QUIET = "SMS is never sent 21:00-08:00 in the lead's time zone"
+DEFAULT_WINDOWS: dict[str, SendWindow] = {"sms": SMS_HOURS}
+
+
+def within_sms_hours(window: SendWindow) -> bool:
+    """Does ``window`` lie inside the hours an SMS may go out?"""
+    return SMS_HOURS.start <= window.start and window.end <= SMS_HOURS.end
+
+
+def allowed_window(channel: str, window: SendWindow | None) -> SendWindow | None:
+    """The window a step on ``channel`` really goes out in. For SMS, the part of ``window``
+    inside ``SMS_HOURS`` (those hours on the window's weekdays, if none of it is): a window
+    frozen under older rules, such as 00:00-24:00, never lets a text out at night."""
+    if channel != "sms":
+        return window
+    if window is None:
+        return SMS_HOURS
+    start, end = max(window.start, SMS_HOURS.start), min(window.end, SMS_HOURS.end)
+    if start >= end:
+        start, end = SMS_HOURS.start, SMS_HOURS.end
+    return SendWindow(start, end, window.weekdays)
 
 
 @dataclass(frozen=True)

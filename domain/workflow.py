@@ -142,6 +142,7 @@ class Workflow(Aggregate):
 
 def check_runnable(definition: dict[str, Any], template_channels: dict[str, str | None]) -> None:
     """Refuse, naming the field, a definition that cannot run."""
+    check_definition(definition)  # a draft saved under older rules meets today's
     if not definition["steps"]:
         raise InvalidState("steps", "a workflow needs at least one step")
     for i, step in enumerate(definition["steps"]):

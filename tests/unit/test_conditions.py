@@ -155,3 +155,12 @@ SKIPS = [
 def test_skip_reason(the_step: dict[str, Any], facts: Engagement, reason: str | None) -> None:
     # When / Then
     assert skip_reason(the_step, facts) == reason
+
+
+def test_a_preference_key_may_contain_a_dot() -> None:
+    # Given a lead whose preferences have both "a" and "a.b"
+    dotted = lead(preferences={"a": 1, "a.b": 2, "b": 3})
+    # When / Then: "preferences.a.b" is the preference "a.b"
+    assert unmet_lead_condition([condition("preferences.a.b", "eq", 2)], dotted, T0) is None
+    unmet = condition("preferences.a.b", "eq", 1)
+    assert unmet_lead_condition([unmet], dotted, T0) == unmet

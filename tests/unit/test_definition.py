@@ -335,10 +335,11 @@ def test_business_days_only_keeps_a_window_to_weekdays() -> None:
         "start": "07:00", "end": "09:00", "weekdays": ["mon"]}
 
 
-def test_business_days_only_on_a_weekend_window_uses_the_business_days() -> None:
-    # Given a window on Saturdays only
-    definition = definition_with(business_days_only=True, send_windows={
-        "email": {"start": "07:00", "end": "09:00", "weekdays": ["sat"]}})
+def test_a_stored_business_days_definition_with_a_weekend_window_uses_the_business_days(
+        ) -> None:
+    # Given a definition saved before such a contradiction was refused: Saturdays only
+    definition = {"steps": [], "business_days_only": True, "send_windows": {
+        "email": {"start": "07:00", "end": "09:00", "weekdays": ["sat"]}}}
     # When / Then
     assert window_for(definition, "email").as_dict() == {
         "start": "07:00", "end": "09:00", "weekdays": WEEK}
@@ -399,12 +400,23 @@ STEP_DRAFTS = st.fixed_dictionaries({
     "conditions": st.lists(st.sampled_from([{"kind": "score_at_least", "value": 30}]),
                            max_size=1),
 })
-WINDOWS = st.dictionaries(st.sampled_from(["email", "sms", "in_app"]), st.builds(
-    lambda start, length, days: {"start": f"{start // 60:02d}:{start % 60:02d}",
-                                 "end": f"{(start + length) // 60:02d}:{(start + length) % 60:02d}",
-                                 "weekdays": days},
-    st.integers(0, 22 * 60), st.integers(1, 60), st.lists(st.sampled_from(ALL_DAYS),
-                                                          min_size=1, max_size=7)))
+
+
+def a_window(earliest: int, latest: int) -> st.SearchStrategy[dict[str, Any]]:
+    """Windows from ``earliest`` to ``latest`` minutes into the day, on some business day."""
+    return st.builds(
+        lambda start, length, days: {
+            "start": f"{start // 60:02d}:{start % 60:02d}",
+            "end": f"{(start + length) // 60:02d}:{(start + length) % 60:02d}",
+            "weekdays": days},
+        st.integers(earliest, latest - 60), st.integers(1, 60),
+        st.lists(st.sampled_from(ALL_DAYS), min_size=1, max_size=7).filter(
+            lambda days: set(days) & set(WEEK)))
+
+
+WINDOWS = st.fixed_dictionaries({}, optional={
+    "email": a_window(0, 23 * 60), "in_app": a_window(0, 23 * 60),
+    "sms": a_window(8 * 60, 21 * 60)})
 
 
 @settings(max_examples=100, deadline=None)
@@ -442,3 +454,105 @@ def test_steps_follow_their_sequence_numbers_whatever_order_they_come_in(
     # Then they are in sequence order, keep their ids, and carry no sequence of their own
     assert [s["id"] for s in checked] == [f"s{n}" for n in sorted(numbers)]
     assert all("sequence" not in s for s in checked)
+
+
+# Contradictions and SMS hours, refused naming the field ----------------------------------
+
+
+@pytest.mark.parametrize("window", [
+    {"start": "00:00", "end": "24:00"}, {"start": "07:59", "end": "12:00"},
+    {"start": "12:00", "end": "21:01"}, {"start": "22:00", "end": "23:00"},
+    {"start": "00:00", "end": "08:00"},
+], ids=["all-day", "from-07:59", "to-21:01", "at-night", "before-08:00"])
+def test_an_sms_window_outside_08_21_is_refused(window: dict[str, str]) -> None:
+    # When
+    with pytest.raises(InvalidValue) as refused:
+        check_definition(raw(send_windows={"sms": window}))
+    # Then
+    assert refused.value.field == "sendWindows.sms"
+    assert refused.value.reason == ("must lie inside 08:00-21:00 (SMS is never sent "
+                                    "21:00-08:00 in the lead's time zone)")
+
+
+def test_an_sms_window_of_the_whole_sms_hours_is_accepted() -> None:
+    # When
+    checked = check_definition(raw(send_windows={"sms": {"start": "08:00", "end": "21:00"}}))
+    # Then
+    assert checked["send_windows"]["sms"] == {"start": "08:00", "end": "21:00",
+                                              "weekdays": ALL_DAYS}
+
+
+@pytest.mark.parametrize("channel", ["email", "in_app"])
+def test_other_channels_may_have_an_all_day_window(channel: str) -> None:
+    # When
+    checked = check_definition(raw(send_windows={channel: {"start": "00:00", "end": "24:00"}}))
+    # Then: 24:00 round-trips
+    assert checked["send_windows"][channel]["end"] == "24:00"
+    assert check_definition(deepcopy(checked)) == checked
+
+
+def test_a_stored_sms_window_outside_the_hours_is_kept_to_them() -> None:
+    # Given a definition saved before such windows were refused
+    definition = {"steps": [], "business_days_only": False, "send_windows": {
+        "sms": {"start": "00:00", "end": "24:00", "weekdays": ["sat"]}}}
+    # When / Then
+    assert window_for(definition, "sms").as_dict() == {
+        "start": "08:00", "end": "21:00", "weekdays": ["sat"]}
+
+
+@pytest.mark.parametrize("days", [["sat"], ["sun"], ["sat", "sun"]])
+def test_business_days_only_with_a_weekend_window_is_refused(days: list[str]) -> None:
+    # When
+    with pytest.raises(InvalidValue) as refused:
+        check_definition(raw(business_days_only=True, send_windows={
+            "email": {"start": "09:00", "end": "17:00", "weekdays": days}}))
+    # Then
+    assert refused.value.field == "sendWindows.email.weekdays"
+    assert "businessDaysOnly" in refused.value.reason
+
+
+@pytest.mark.parametrize(("business", "days"), [(False, ["sat", "sun"]), (True, ["fri", "sat"])])
+def test_a_weekend_window_is_fine_without_business_days_or_with_a_weekday(
+        business: bool, days: list[str]) -> None:
+    # When / Then
+    checked = check_definition(raw(business_days_only=business, send_windows={
+        "email": {"start": "09:00", "end": "17:00", "weekdays": days}}))
+    assert checked["send_windows"]["email"]["weekdays"] == days
+
+
+def steps_of(*channels_and_conditions: tuple[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    return raw(steps=[{"channel": channel, "template_id": EMAIL_T, "delay_minutes": 0,
+                       "conditions": conditions}
+                      for channel, conditions in channels_and_conditions])
+
+
+NOT_OPENED = {"kind": "previous_email_not_opened"}
+NOT_READ = {"kind": "in_app_not_read"}
+AT_LEAST = {"kind": "score_at_least", "value": 10}
+
+
+@pytest.mark.parametrize(("definition", "field", "channel"), [
+    (steps_of(("sms", []), ("in_app", []), ("sms", [NOT_OPENED])),
+     "steps[2].conditions[0].kind", "email"),
+    (steps_of(("email", []), ("sms", [AT_LEAST, NOT_READ])),
+     "steps[1].conditions[1].kind", "in_app"),
+    (steps_of(("sms", []), ("email", [NOT_OPENED])), "steps[1].conditions[0].kind", "email"),
+    (steps_of(("in_app", [AT_LEAST]), ("in_app", [NOT_OPENED])),
+     "steps[1].conditions[0].kind", "email"),
+], ids=["no-email-at-all", "no-in-app-at-all", "email-only-itself", "in-app-not-email"])
+def test_a_condition_on_an_earlier_message_needs_an_earlier_step_of_its_channel(
+        definition: dict[str, Any], field: str, channel: str) -> None:
+    # When
+    with pytest.raises(InvalidValue) as refused:
+        check_definition(definition)
+    # Then
+    assert refused.value.field == field
+    assert refused.value.reason == (f"no earlier step is {channel}: there is no earlier "
+                                    f"{channel} message to look at")
+
+
+def test_conditions_on_earlier_messages_of_earlier_steps_are_accepted() -> None:
+    # Given an email, then an in-app message, then a text that looks at both
+    definition = steps_of(("email", []), ("in_app", []), ("sms", [NOT_OPENED, NOT_READ]))
+    # When / Then
+    assert check_definition(definition)["steps"][2]["conditions"] == [NOT_OPENED, NOT_READ]

@@ -926,8 +926,9 @@ def test_send_now_overrides_the_window() -> None:
     execution = given(*execution.collect_events())
     # When
     execution.send_now(T0)
-    # Then
-    assert then(execution) == [scheduled(0, T0, "sent now by the agent")]
+    # Then: it goes now, and the log says it bypassed the window
+    assert then(execution) == [scheduled(
+        0, T0, "sent now by the agent, bypassing its send window 08:00-21:00")]
 
 
 @pytest.mark.parametrize(("history", "field"), [

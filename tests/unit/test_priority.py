@@ -17,3 +17,8 @@ def test_urgent_goes_first_and_the_lowest_scores_last() -> None:
 def test_a_higher_priority_never_waits_in_a_later_lane(a: int, b: int) -> None:
     low, high = sorted((a, b))
     assert 0 <= lane(high) <= lane(low) < LANES
+
+
+def test_a_priority_below_every_floor_waits_in_the_last_lane() -> None:
+    assert lane(-1) == LANES - 1
+    assert lane(-1000) == LANES - 1

@@ -67,7 +67,8 @@ class ExecutionMachine(RuleBasedStateMachine):
 
     Every event is kept with the clock reading when it was recorded, so the
     invariants can look at the whole history after each step. The lead's zone is UTC
-    and the steps have no send window, so every delay is exact.
+    and the steps are emails with no send window (a text always has one: the SMS hours),
+    so every delay is exact.
     """
 
     def __init__(self) -> None:
@@ -114,7 +115,7 @@ class ExecutionMachine(RuleBasedStateMachine):
         self.flaky = flaky
         self.cancels = cancels
         self.overrides = overrides
-        steps = [{"channel": "sms", "template_id": TEMPLATE_ID, "delay_minutes": d}
+        steps = [{"channel": "email", "template_id": TEMPLATE_ID, "delay_minutes": d}
                  for d in delays]
         self.execution = WorkflowExecution.start(
             execution_id=EXECUTION_ID, lead_id=LEAD_ID, workflow_id=WORKFLOW_ID,

@@ -8,7 +8,9 @@ in these zones; windows whose edges fall in those hours are in ``known_bugs.py``
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+import time as system_time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,10 +20,15 @@ from hypothesis import strategies as st
 from domain.timing import (
     EVERY_DAY,
     MAX_DELAY_MINUTES,
+    SMS_HOURS,
     SendWindow,
+    allowed_window,
     describe_delay,
+    due_at,
+    first_instant,
     retry_backoff,
     schedule,
+    within_sms_hours,
 )
 
 MODERATE = settings(max_examples=200, deadline=None)
@@ -325,3 +332,159 @@ def test_without_a_window_schedule_is_exactly_the_delay(previous: datetime, dela
     due = schedule(previous, delay, None, "Australia/Sydney")
     assert due.at == previous + timedelta(minutes=delay)
     assert due.reason == f"{describe_delay(delay)} after the previous step"
+
+
+# What mutation testing showed untested (scripts/mutation.sh, docs/mutation.md) ---------------
+
+LA = ZoneInfo("America/Los_Angeles")
+LISBON = ZoneInfo("Europe/Lisbon")
+
+
+@pytest.fixture(params=["UTC", "America/Los_Angeles", "Asia/Tokyo"])
+def machine_zone(request: pytest.FixtureRequest,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The machine's own time zone (``TZ``), which must never count: UTC, west, east."""
+    monkeypatch.setenv("TZ", request.param)
+    system_time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    system_time.tzset()
+
+
+def test_next_open_counts_days_in_the_leads_zone_not_the_machines(machine_zone: str) -> None:
+    # Given Monday 19:00 in Los Angeles (Tuesday 03:00 UTC), and a window 20:00-21:00
+    monday_evening = utc(2026, 1, 6, 3, 0)
+    # When / Then: Monday 20:00 in Los Angeles, not Tuesday
+    assert window("20:00", "21:00").next_open(monday_evening, LA) == utc(2026, 1, 6, 4, 0)
+
+
+@pytest.mark.parametrize(("day", "wall", "zone", "expected"), [
+    # spring forward: 02:00-03:00 in New York and 01:00-02:00 in Lisbon do not exist
+    (date(2026, 3, 8), time(2, 30), NY, utc(2026, 3, 8, 7, 0)),
+    (date(2026, 3, 8), time(2, 0), NY, utc(2026, 3, 8, 7, 0)),
+    (date(2026, 3, 8), time(2, 5), NY, utc(2026, 3, 8, 7, 0)),  # the search ends near 07:00:01
+    (date(2026, 3, 29), time(1, 30), LISBON, utc(2026, 3, 29, 1, 0)),
+    (date(2026, 3, 29), time(1, 59, 59), LISBON, utc(2026, 3, 29, 1, 0)),
+    # fall back: 01:00-02:00 happens twice; the first time counts
+    (date(2026, 11, 1), time(1, 30), NY, utc(2026, 11, 1, 5, 30)),
+    (date(2026, 10, 25), time(1, 30), LISBON, utc(2026, 10, 25, 0, 30)),
+    # and the hours on either side of the changes
+    (date(2026, 3, 8), time(3, 0), NY, utc(2026, 3, 8, 7, 0)),
+    (date(2026, 3, 8), time(1, 59), NY, utc(2026, 3, 8, 6, 59)),
+    (date(2026, 11, 1), time(2, 0), NY, utc(2026, 11, 1, 7, 0)),
+    (date(2026, 1, 5), time(8, 0), NY, utc(2026, 1, 5, 13, 0)),
+], ids=["ny-gap", "ny-gap-start", "ny-gap-02:05", "lisbon-gap", "lisbon-gap-end", "ny-fold",
+        "lisbon-fold", "ny-after-gap", "ny-before-gap", "ny-after-fold", "ny-plain"])
+def test_first_instant_at_a_wall_time_to_the_second_in_utc(
+        day: date, wall: time, zone: ZoneInfo, expected: datetime, machine_zone: str) -> None:
+    # When
+    found = first_instant(day, wall, zone)
+    # Then: exactly that instant, in UTC, whatever the machine's zone
+    assert found == expected
+    assert found.tzinfo is UTC
+
+
+@pytest.mark.parametrize(("at", "start", "end", "zone", "expected"), [
+    # asked before the spring-forward gap: the window opens at the jump (03:00 EDT)
+    (utc(2026, 3, 8, 5, 0), "02:30", "04:00", NY, utc(2026, 3, 8, 7, 0)),
+    (utc(2026, 3, 29, 0, 30), "01:30", "05:00", LISBON, utc(2026, 3, 29, 1, 0)),
+    # a window wholly inside the gap opens the next day
+    (utc(2026, 3, 8, 5, 0), "02:15", "02:45", NY, utc(2026, 3, 9, 6, 15)),
+    # asked before the repeated hour: the first 01:30 (EDT, WEST), not the second
+    (utc(2026, 11, 1, 4, 0), "01:30", "04:00", NY, utc(2026, 11, 1, 5, 30)),
+    (utc(2026, 10, 24, 23, 0), "01:30", "05:00", LISBON, utc(2026, 10, 25, 0, 30)),
+], ids=["ny-gap", "lisbon-gap", "ny-inside-gap", "ny-fold", "lisbon-fold"])
+def test_next_open_asked_before_a_clock_change(at: datetime, start: str, end: str,
+                                               zone: ZoneInfo, expected: datetime,
+                                               machine_zone: str) -> None:
+    # When / Then
+    assert window(start, end).next_open(at, zone) == expected
+
+
+def test_a_one_day_window_lost_in_the_gap_opens_a_week_later() -> None:
+    # Given Sundays 02:00-02:30 in New York, asked on Friday 6 March 2026: on Sunday 8 March
+    # those times do not exist
+    sundays = window("02:00", "02:30", ["sun"])
+    # When / Then: Sunday 15 March 02:00 EDT
+    assert sundays.next_open(utc(2026, 3, 6, 17, 0), NY) == utc(2026, 3, 15, 6, 0)
+
+
+def test_a_window_ending_at_24_00_round_trips_and_runs_to_midnight() -> None:
+    # Given
+    raw = {"start": "20:00", "end": "24:00", "weekdays": ["mon"]}
+    # When
+    late = SendWindow.from_dict(raw)
+    # Then
+    assert late == SendWindow(time(20), time.max, frozenset({0}))
+    assert late.as_dict() == raw
+    last_moment = datetime(2026, 1, 5, 23, 59, 59, 999_999, tzinfo=NY)  # a Monday
+    assert late.contains(last_moment, NY)
+    assert not late.contains(last_moment + timedelta(microseconds=1), NY)
+
+
+@pytest.mark.parametrize("text", ["0800", "08", "08:00:00", "08:00:00.000", "T0800", "0800Z",
+                                  "08+01", "08.00", "8:00", "08:0", "24:01", "23:60", "", " 08:00",
+                                  "\u0660\u0668:\u0660\u0660"])  # Arabic-Indic digits
+def test_a_window_edge_is_exactly_hh_mm(text: str) -> None:
+    # When / Then
+    with pytest.raises(ValueError, match="is not HH:MM"):
+        SendWindow.from_dict({"start": text, "end": "24:00"})
+
+
+@pytest.mark.parametrize(("text", "parsed"), [
+    ("00:00", time(0)), ("08:30", time(8, 30)), ("19:05", time(19, 5)), ("23:59", time(23, 59))])
+def test_hh_mm_is_read_as_hours_and_minutes(text: str, parsed: time) -> None:
+    # When / Then
+    assert SendWindow.from_dict({"start": text, "end": "24:00"}).start == parsed
+
+
+@pytest.mark.parametrize(("start", "end", "days", "message"), [
+    (time(9), time(9), EVERY_DAY, "a send window must start before it ends"),
+    (time(9), time(10), frozenset(), "a send window needs at least one weekday"),
+])
+def test_a_bad_window_says_why(start: time, end: time, days: frozenset[int],
+                               message: str) -> None:
+    # When / Then
+    with pytest.raises(ValueError) as refused:
+        SendWindow(start, end, days)
+    assert str(refused.value) == message
+
+
+def test_due_at_says_what_is_wrong() -> None:
+    # When / Then
+    with pytest.raises(ValueError) as naive:
+        due_at(datetime(2026, 1, 5, 9, 0), 0)
+    assert str(naive.value) == "previous_at must be timezone-aware"
+    with pytest.raises(ValueError) as too_long:
+        due_at(utc(2026, 1, 5, 9, 0), MAX_DELAY_MINUTES + 1)
+    assert str(too_long.value) == f"delay_minutes must be within 0..{MAX_DELAY_MINUTES}"
+
+
+@pytest.mark.parametrize(("channel", "given_window", "expected"), [
+    ("sms", None, SMS_HOURS),
+    ("sms", SendWindow(time(0), time.max), SMS_HOURS),
+    ("sms", SendWindow(time(6), time(10), frozenset({5})), SendWindow(time(8), time(10),
+                                                                     frozenset({5}))),
+    ("sms", SendWindow(time(20), time(23)), SendWindow(time(20), time(21))),
+    ("sms", SendWindow(time(21), time(23), frozenset({0})), SendWindow(time(8), time(21),
+                                                                      frozenset({0}))),
+    ("sms", SendWindow(time(5), time(8)), SMS_HOURS),
+    ("sms", SendWindow(time(9), time(17)), SendWindow(time(9), time(17))),
+    ("email", None, None),
+    ("email", SendWindow(time(0), time.max), SendWindow(time(0), time.max)),
+    ("in_app", SendWindow(time(22), time(23)), SendWindow(time(22), time(23))),
+], ids=["sms-none", "sms-all-day", "sms-early", "sms-late", "sms-from-21", "sms-to-08",
+        "sms-inside", "email-none", "email-all-day", "in-app-night"])
+def test_allowed_window_keeps_a_text_to_the_sms_hours(channel: str,
+                                                      given_window: SendWindow | None,
+                                                      expected: SendWindow | None) -> None:
+    # When / Then
+    assert allowed_window(channel, given_window) == expected
+
+
+@pytest.mark.parametrize(("given_window", "inside"), [
+    (SendWindow(time(8), time(21)), True), (SendWindow(time(12), time(13)), True),
+    (SendWindow(time(7, 59), time(12)), False), (SendWindow(time(12), time(21, 1)), False),
+    (SendWindow(time(0), time.max), False)])
+def test_within_sms_hours(given_window: SendWindow, inside: bool) -> None:
+    assert within_sms_hours(given_window) is inside

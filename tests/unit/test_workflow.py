@@ -509,3 +509,26 @@ def test_replaying_the_catalogue_rebuilds_the_same_catalogue() -> None:
     replayed = given(*catalog.collect_events())
     # Then
     assert state(replayed) == state(catalog)
+
+
+@pytest.mark.parametrize(("definition", "field"), [
+    (dict(DEFINITION, send_windows={"sms": {"start": "00:00", "end": "24:00",
+                                            "weekdays": ["mon"]}}), "sendWindows.sms"),
+    (dict(DEFINITION, business_days_only=True, send_windows={
+        "email": {"start": "09:00", "end": "17:00", "weekdays": ["sat"]}}),
+     "sendWindows.email.weekdays"),
+    (dict(DEFINITION, steps=[STEPS[1], dict(STEPS[0], conditions=[
+        {"kind": "previous_email_not_opened"}])]), "steps[1].conditions[0].kind"),
+], ids=["all-day-sms", "business-days-weekend", "no-earlier-email"])
+def test_publish_refuses_a_draft_saved_under_older_rules(definition: dict[str, Any],
+                                                         field: str) -> None:
+    # Given a draft that older rules let through
+    workflow = given(Workflow.Created(originator_id=UUID(int=1), originator_version=1,
+                                      timestamp=Workflow.Created.create_timestamp(),
+                                      originator_topic=Workflow.TOPIC, agent_id="agent-1",
+                                      name="Hot leads", definition=definition))
+    # When / Then
+    with pytest.raises(InvalidValue) as refused:
+        workflow.publish(template_channels=TEMPLATES, now=T0)
+    assert refused.value.field == field
+    assert then(workflow) == []
