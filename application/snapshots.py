@@ -48,7 +48,11 @@ def _modules_used(name: str, root: str, found: dict[str, bytes]) -> None:
     """``name``'s source and that of every module of package ``root`` it imports, deeply."""
     source = Path(str(sys.modules[name].__file__)).read_bytes()
     found[name] = source
-    for node in ast.walk(ast.parse(source)):
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):  # compiled only: its bytes still tell one build apart
+        return
+    for node in ast.walk(tree):
         imported = ([a.name for a in node.names] if isinstance(node, ast.Import)
                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
         for used in imported:
