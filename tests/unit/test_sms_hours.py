@@ -148,7 +148,7 @@ def test_a_text_frozen_with_an_all_day_window_is_scheduled_inside_the_sms_hours(
     execution = start([text()], ny(6, 0, 24))
     # Then the text is due at 08:00
     assert then(execution)[1] == scheduled(0, ny(6, 8), (
-        "0 min after the previous step, moved to the send window opening Tue 08:00 "
+        "right after the start, moved to the send window opening Tue 08:00 "
         "America/New_York (outside 08:00-21:00)"))
 
 
@@ -190,7 +190,7 @@ def test_a_shift_on_resume_that_falls_after_21_00_moves_to_the_next_morning() ->
     execution.resume("shift", ny(5, 20, 30))
     # Then
     assert then(execution)[1] == scheduled(
-        0, ny(6, 8), "shifted by 0d 1h 30m spent paused, moved to its send window")
+        0, ny(6, 8), "shifted by 90 min spent paused, moved to its send window")
 
 
 def dead_lettered(execution: WorkflowExecution) -> None:
@@ -220,7 +220,7 @@ def test_a_restart_at_night_waits_for_the_morning() -> None:
     execution.restart("new listing", ny(5, 22))
     # Then step one is due at 08:00
     assert then(execution)[1] == scheduled(0, ny(6, 8), (
-        "restarted, 0 min after the previous step, moved to the send window opening Tue 08:00 "
+        "restarted, right after the start, moved to the send window opening Tue 08:00 "
         "America/New_York (outside 08:00-21:00)"))
 
 
