@@ -27,6 +27,7 @@ from adapters.template_limits import (
     current,
     describe,
     measure,
+    sized,
 )
 
 DROPPED_FILTERS = frozenset({"attr", "pprint", "xmlattr"})
@@ -157,7 +158,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
     def call(self, context: Context, obj: Any, /,  # type: ignore[override]
              *args: Any, **kwargs: Any) -> Any:
         budget = current()
-        budget.spend(_allowed_call(obj, args, kwargs))
+        budget.spend(sized(_allowed_call(obj, args, kwargs)))  # the arguments, together
         result = context.call(obj, *args, **kwargs)
         budget.make(measure(result))
         return result

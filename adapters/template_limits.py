@@ -121,7 +121,7 @@ def measure(value: Any, data_only: bool = True) -> int:
     """Characters and items in ``value``, through nested containers; refuses more than
     ``MAX_VALUE``, a number above ``MAX_INT_BITS``, and (``data_only``) anything but data."""
     if type(value) is str:
-        return _sized(len(value))
+        return sized(len(value))
     total, stack = 0, [value]
     while stack:
         total += _weight(stack.pop(), stack, data_only)
@@ -160,7 +160,8 @@ def _items(container: Any) -> Any:
     return container
 
 
-def _sized(size: int) -> int:
+def sized(size: int) -> int:
+    """``size``, if it is at most ``MAX_VALUE``."""
     if size > MAX_VALUE:
         raise too_big()
     return size
@@ -209,7 +210,7 @@ def check_repeat(left: Any, right: Any) -> None:
     """``'ab' * n``, ``[x] * n``, either way round."""
     seq, n = (left, right) if isinstance(right, int) else (right, left)
     if isinstance(n, int) and isinstance(seq, str | list | tuple) and n > 0:
-        _sized(measure(seq) * n)
+        sized(measure(seq) * n)
 
 
 def check_width(width: Any) -> None:
@@ -223,12 +224,12 @@ def check_replace(s: Any, old: Any, new: Any, count: Any = -1) -> None:
         times = s.count(old)
         if isinstance(count, int) and count >= 0:
             times = min(times, count)
-        _sized(len(s) + times * (len(new) - len(old)))
+        sized(len(s) + times * (len(new) - len(old)))
 
 
 def check_join(separator: Any, items: Any) -> None:
     if isinstance(separator, str) and hasattr(items, "__len__"):
-        _sized(measure(items) + len(separator) * max(len(items) - 1, 0))
+        sized(measure(items) + len(separator) * max(len(items) - 1, 0))
 
 
 _FLAGS = re.compile(r"[-+ #0]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?")
@@ -246,7 +247,7 @@ def check_printf(fmt: str, args: Any) -> None:
             arg = positional[n] if n < len(positional) else None
             n += 1
         size += width + precision + measure(arg)
-    _sized(size)
+    sized(size)
 
 
 def _printf_fields(fmt: str) -> list[tuple[str | None, int, int]]:
