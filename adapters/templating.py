@@ -1,46 +1,32 @@
-"""Jinja2 in a sandbox: templates agents write cannot reach Python, and unknown variables fail."""
+"""Jinja2 in a sandbox: templates agents write cannot reach Python, cannot hold the process (every
+render is bounded in CPU time and memory: see ``template_limits``), and unknown variables fail.
+A preference the lead lacks is a missing value, told apart from a mistake (``MissingValue``)."""
 
 from __future__ import annotations
 
-import operator
-from numbers import Number
-from typing import Any
+import contextlib
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from jinja2 import StrictUndefined, Template, TemplateError, UndefinedError, meta
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import Template, TemplateError, UndefinedError, meta, nodes
 
-from application.errors import Invalid
+from adapters.template_env import MissingValueError, OpenMapping, Sandbox
+from adapters.template_limits import CPU_SECONDS, Budget, metered, unmeter
+from application.errors import Invalid, MissingValue
 from application.ports import TemplateRenderer
-from domain.personalisation import sample_context
+from domain.personalisation import OPEN_MAPPINGS, VARIABLES, sample_context
 
 MAX_OUTPUT = 50_000
-MAX_POWER = 64
 CACHE_SIZE = 1000
-
-
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """No mutation of the context, and no arithmetic that can build a huge value."""
-
-    intercepted_binops = frozenset(["*", "**"])
-
-    def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
-        if operator_name == "**":
-            if isinstance(right, Number) and abs(right) > MAX_POWER:  # type: ignore[arg-type]
-                raise SecurityError(f"exponent above {MAX_POWER}")
-            return operator.pow(left, right)
-        if isinstance(left, int) and not isinstance(right, int):
-            left, right = right, left
-        if isinstance(left, (str, list, tuple)) and isinstance(right, int) \
-                and len(left) * right > MAX_OUTPUT:
-            raise SecurityError(f"repetition above {MAX_OUTPUT} items")
-        return operator.mul(left, right)
+T = TypeVar("T")
+_ADDRESS = re.compile(r" (?:object )?at 0x[0-9a-fA-F]+")
 
 
 class JinjaRenderer(TemplateRenderer):
-    def __init__(self) -> None:
-        self.env = _Sandbox(undefined=StrictUndefined, autoescape=False, trim_blocks=True,
-                            lstrip_blocks=True, keep_trailing_newline=True)
+    def __init__(self, cpu_seconds: float = CPU_SECONDS) -> None:
+        self.env = Sandbox()
+        self.cpu_seconds = cpu_seconds
         self._cache: dict[str, Template] = {}
 
     def _compiled(self, text: str) -> Template:
@@ -49,28 +35,101 @@ class JinjaRenderer(TemplateRenderer):
         if found is None:
             if len(self._cache) >= CACHE_SIZE:
                 self._cache.pop(next(iter(self._cache)))
-            found = self._cache[text] = self.env.from_string(text)
+            found = self._cache[text] = self._metered(
+                lambda: self.env.from_string(self.env.guarded(self.env.parse(text))))
         return found
 
+    def _metered(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on a fresh budget (compiling runs filters on constants, ahead)."""
+        token = metered(Budget(self.cpu_seconds))
+        try:
+            return work()
+        finally:
+            unmeter(token)
+
     def check(self, text: str, field: str) -> None:
+        """Refuse bad syntax, unknown variables, and a template that cannot render for the
+        sample lead. A preference the sample lacks is no mistake: any key may be used."""
         try:
             parsed = self.env.parse(text)
+            # compiles, so finds unknown filters; and runs filters on constants
+            names = self._metered(lambda: meta.find_undeclared_variables(parsed))
         except TemplateError as e:
             raise Invalid(field, f"template syntax error: {e.message}") from None
-        unknown = meta.find_undeclared_variables(parsed) - set(sample_context())
+        except RecursionError:
+            raise Invalid(field, "template syntax error: nested too deeply") from None
+        if any(parsed.find_all((nodes.Extends, nodes.Include, nodes.Import,
+                                nodes.FromImport))):
+            raise Invalid(field, "a template cannot extend, include or import another")
+        unknown = sorted((names - _roots()) | _unknown_fields(parsed))
         if unknown:
-            raise Invalid(field, f"unknown variable(s): {', '.join(sorted(unknown))}")
-        self.render(text, sample_context(), field)
+            raise Invalid(field, f"unknown variable(s): {', '.join(unknown)}; the variables "
+                                 f"are {', '.join(VARIABLES)}")
+        with contextlib.suppress(MissingValue):  # a preference the sample lead lacks
+            self.render(text, sample_context(), field)
 
     def render(self, text: str, context: dict[str, Any], field: str = "template") -> str:
+        template = self._template(text, field)
         try:
-            out = self._compiled(text).render(context)
+            out = self._metered(lambda: template.render(_opened(context)))
+        except MissingValueError as e:
+            raise MissingValue(field, e.message or "a value is missing") from None
         except UndefinedError as e:
-            raise Invalid(field, f"undefined variable: {e.message}") from None
+            raise Invalid(field, f"undefined variable: {_clean(e.message)}") from None
         except TemplateError as e:
-            raise Invalid(field, f"cannot render: {e.message or e}") from None
+            raise Invalid(field, f"cannot render: {_clean(e.message or str(e))}") from None
         except Exception as e:
-            raise Invalid(field, f"cannot render: {type(e).__name__}: {e}") from None
+            raise Invalid(field, f"cannot render: {type(e).__name__}: {_clean(str(e))}") from None
         if len(out) > MAX_OUTPUT:
             raise Invalid(field, f"renders to more than {MAX_OUTPUT} characters")
         return out
+
+    def _template(self, text: str, field: str) -> Template:
+        try:
+            return self._compiled(text)
+        except TemplateError as e:
+            raise Invalid(field, f"template syntax error: {_clean(e.message or str(e))}") from None
+        except (RecursionError, SyntaxError):
+            raise Invalid(field, "template syntax error: nested too deeply") from None
+
+
+def _clean(message: str | None) -> str:
+    """An error's message without memory addresses (Python puts them in some descriptions)."""
+    return _ADDRESS.sub("", message or "")
+
+
+def _roots() -> set[str]:
+    return {name.split(".")[0] for name in VARIABLES}
+
+
+def _unknown_fields(parsed: nodes.Template) -> set[str]:
+    """``lead.nmae``-like uses of a variable's fields that ``VARIABLES`` does not list (a
+    variable the template assigns itself is its own business)."""
+    own = {n.name for n in parsed.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    unknown = set()
+    node: Any
+    for node in parsed.find_all((nodes.Getattr, nodes.Getitem)):
+        root = node.node
+        if not isinstance(root, nodes.Name) or root.name not in _roots() - own:
+            continue
+        key = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        path = f"{root.name}.{key}"
+        if isinstance(key, str) and not any(v == path or v.startswith(path + ".")
+                                            for v in VARIABLES):
+            unknown.add(path)
+    return unknown
+
+
+def _opened(context: dict[str, Any]) -> dict[str, Any]:
+    """The context with its open mappings (a lead's preferences) marked as such."""
+    for path, noun in OPEN_MAPPINGS.items():
+        context = _open(context, path, noun)
+    return context
+
+
+def _open(context: dict[str, Any], path: tuple[str, ...], noun: str) -> dict[str, Any]:
+    inner = context.get(path[0])
+    if not isinstance(inner, dict):
+        return context
+    opened = _open(inner, path[1:], noun) if len(path) > 1 else OpenMapping.of(inner, noun)
+    return {**context, path[0]: opened}

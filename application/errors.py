@@ -55,6 +55,11 @@ class Refused(ApplicationError):
         self.details = details
 
 
+class MissingValue(Invalid):
+    """The template uses, without a default, a value this lead does not have (a preference):
+    not a mistake in the template, so a send skips the step, naming the value."""
+
+
 class Conflict(ApplicationError):
     """Others kept changing the same aggregate; the command gave up after retrying."""
 

@@ -13,7 +13,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from application.app import FollowUp
-from application.errors import Invalid, NotFound, PermanentSendError, SendError
+from application.errors import Invalid, MissingValue, NotFound, PermanentSendError, SendError
 from application.ports import ChannelSender, OutgoingMessage
 from domain import ids
 from domain.conditions import Engagement, skip_reason
@@ -25,6 +25,9 @@ from domain.template import Template
 from domain.workflow import PublishedWorkflows
 
 log = logging.getLogger(__name__)
+
+#: A message's subject (None for channels without one) and body.
+Content = tuple[str | None, str]
 
 RECORD_RETRIES = 8
 #: A dispatch with no outcome after this long means its sender died (sends time out far sooner).
@@ -203,6 +206,10 @@ class StepSender:
         if execution.defer_quiet_hours(step_no, now):  # a text is never sent 21:00-08:00
             return Prepared(execution, None, message_id, step_no, lead, "quiet-hours", now)
         skip = self._skip_reason(execution, step_no, lead)
+        try:
+            content = None if skip else self._content(execution.step(step_no), lead)
+        except MissingValue as e:  # the lead lacks a value the template prints without default
+            skip = e.reason
         if skip is not None:
             execution.skip(step_no, skip, now, score=lead.score)
             return Prepared(execution, None, message_id, step_no, lead, "skipped", now)
@@ -211,7 +218,7 @@ class StepSender:
         message = (self._message(message_id) if execution.step(step_no)["attempts"]
                    else None)
         execution.dispatch(step_no, message_id, now)
-        return Prepared(execution, message, message_id, step_no, lead, "send", now)
+        return Prepared(execution, message, message_id, step_no, lead, "send", now, content)
 
     def _deliver(self, p: Prepared) -> Result:
         if p.execution.in_quiet_hours(p.step_no, self.app.clock.now()):
@@ -287,15 +294,29 @@ class StepSender:
         """The step's message if an earlier attempt recorded one."""
         return self.app.message(message_id) if self.app.exists(message_id) else None
 
-    def _render(self, p: Prepared) -> OutgoingMessage:
-        lead = p.lead
-        template = self._template(UUID(str(p.execution.step(p.step_no)["template_id"])))
+    def _content(self, step: dict[str, Any], lead: Lead) -> Content | None:
+        """The step's subject and body for the lead, rendered before the claim; None if they
+        cannot render (the send then fails for good, saying why). A value the lead lacks
+        raises ``MissingValue``."""
+        try:
+            return self._rendered(self._template(UUID(str(step["template_id"]))), lead)
+        except MissingValue:
+            raise
+        except (Invalid, NotFound):
+            return None
+
+    def _rendered(self, template: Template, lead: Lead) -> Content:
         renderer = self.app.renderer
         assert renderer is not None
         context = context_for(lead)
+        subject = renderer.render(template.subject, context) if template.subject else None
+        return subject, renderer.render(template.body, context)
+
+    def _render(self, p: Prepared) -> OutgoingMessage:
+        lead = p.lead
+        template = self._template(UUID(str(p.execution.step(p.step_no)["template_id"])))
         try:
-            subject = renderer.render(template.subject, context) if template.subject else None
-            body = renderer.render(template.body, context)
+            subject, body = p.content or self._rendered(template, lead)
         except Invalid as e:
             raise PermanentSendError(f"template {template.id} cannot render: {e}") from e
         return OutgoingMessage(message_id=p.message_id, lead_id=lead.id, channel=p.channel,
@@ -344,6 +365,8 @@ class Prepared:
     lead: Lead
     outcome: str
     at: datetime
+    #: The subject and body, when they were rendered as the step was claimed
+    content: Content | None = None
 
     @property
     def channel(self) -> str:

@@ -9,13 +9,13 @@ from uuid import UUID
 
 from application.core import Core
 from application.enrolment import live_groups, try_enrol
-from application.errors import Invalid, NotFound, Refused
+from application.errors import Invalid, MissingValue, NotFound, Refused
 from application.holds import release_held
 from domain.definition import execution_steps
 from domain.errors import DomainError
 from domain.execution import WorkflowExecution
 from domain.lead import Lead
-from domain.personalisation import sample_context
+from domain.personalisation import context_for, sample_context
 from domain.template import Template
 from domain.workflow import Workflow, check_runnable
 
@@ -41,12 +41,18 @@ class WorkflowUseCases(Core):
     def template(self, template_id: UUID) -> Template:
         return self.load(Template, template_id)
 
-    def preview(self, template_id: UUID, context: dict[str, Any] | None = None) -> dict[str, Any]:
+    def preview(self, template_id: UUID, lead_id: UUID | None = None) -> dict[str, Any]:
+        """The template rendered for the lead (the sample lead without one); if the lead lacks
+        a value the template prints without a default, no text but why the step is skipped."""
         template = self.template(template_id)
         assert self.renderer is not None
-        ctx = context or sample_context()
-        subject = self.renderer.render(template.subject, ctx) if template.subject else None
-        return {"subject": subject, "body": self.renderer.render(template.body, ctx)}
+        ctx = context_for(self.load(Lead, lead_id)) if lead_id else sample_context()
+        try:
+            subject = self.renderer.render(template.subject, ctx) if template.subject else None
+            body = self.renderer.render(template.body, ctx)
+        except MissingValue as e:
+            return {"subject": None, "body": None, "skipped": e.reason}
+        return {"subject": subject, "body": body, "skipped": None}
 
     # Definitions -----------------------------------------------------------
 

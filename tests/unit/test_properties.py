@@ -591,10 +591,15 @@ def test_sandbox_escapes_never_run(text: str) -> None:
     assert spy.calls == []
 
 
-def test_the_spy_notes_a_call_the_sandbox_allows() -> None:
+def test_the_spy_notes_calls_but_a_template_cannot_call_an_object_that_is_not_data() -> None:
+    # Only the methods of data (text, lists, mappings) and a few functions may be called
     spy = Spy()
-    assert RENDERER.render("{{ spy.public() }}", {"spy": spy}) == "public"
-    assert spy.calls == ["public"]
+    with pytest.raises(Invalid) as refused:
+        RENDERER.render("{{ spy.public() }}", {"spy": spy})
+    assert "the method 'public' cannot be called" in refused.value.reason
+    assert spy.calls == []
+    spy.public()
+    assert spy.calls == ["public"], "the spy notes a call, so the tests above would see one"
 
 
 @MODERATE

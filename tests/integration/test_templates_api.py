@@ -1,0 +1,104 @@
+"""Templates over HTTP: preview for a real lead, the variables list, and a costly template
+refused while the API goes on answering."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from fastapi.testclient import TestClient
+
+from adapters.bootstrap import Runtime
+from adapters.settings import Settings
+from api.main import create_app
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    runtime = Runtime(Settings(data_dir=tmp_path))
+    yield TestClient(create_app(runtime))
+    runtime.stop()
+
+
+def template(client: TestClient, body: str) -> Any:
+    return client.post("/api/templates", json={"name": "t", "channel": "email",
+                                               "subject": "Hi {{ lead.first_name }}",
+                                               "body": body})
+
+
+def lead(client: TestClient, preferences: dict[str, Any]) -> str:
+    created = client.post("/api/leads", json={"agentId": "a1", "name": "Ana Lima",
+                                              "email": "ana@example.com",
+                                              "preferences": preferences})
+    return str(created.json()["id"])
+
+
+def test_preview_renders_for_the_lead_asked_for(client: TestClient) -> None:
+    saved = template(client, "Homes in {{ lead.preferences.area }}")
+    assert saved.status_code == 201
+    preview = f"/api/templates/{saved.json()['id']}/preview"
+    # Without a lead, the sample lead; with one, hers
+    assert client.get(preview).json() == {"subject": "Hi Sample", "body": "Homes in Downtown",
+                                          "skipped": None}
+    uptown = lead(client, {"area": "Uptown"})
+    assert client.get(preview, params={"leadId": uptown}).json() == {
+        "subject": "Hi Ana", "body": "Homes in Uptown", "skipped": None}
+    # A lead without the area: the step would be skipped, and the preview says why
+    nowhere = lead(client, {})
+    assert client.get(preview, params={"leadId": nowhere}).json() == {
+        "subject": None, "body": None,
+        "skipped": "the lead has no preference 'area' and the template gives no default"}
+
+
+def test_preview_for_an_unknown_lead_is_404_and_for_a_bad_id_422(client: TestClient) -> None:
+    saved = template(client, "Hi")
+    preview = f"/api/templates/{saved.json()['id']}/preview"
+    assert client.get(preview, params={"leadId": str(uuid4())}).status_code == 404
+    refused = client.get(preview, params={"leadId": "nope"})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["query", "leadId"]
+
+
+def test_a_template_may_use_any_preference_key(client: TestClient) -> None:
+    # The sample lead has no "pool": the template is still saved (leads differ in their keys)
+    assert template(client, "With a {{ lead.preferences.pool }}").status_code == 201
+    refused = template(client, "{{ lead.nmae }}")
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "body"]
+
+
+def test_the_variables_a_template_may_use_are_listed(client: TestClient) -> None:
+    listed = client.get("/api/templates/variables")
+    assert listed.status_code == 200
+    names = [v["name"] for v in listed.json()]
+    assert names == ["lead.name", "lead.first_name", "lead.timeline",
+                     "lead.preferences.<key>", "agent.id"]
+    assert all(v["description"] for v in listed.json())
+
+
+COSTLY = ["{{ (((9**64)**64)**64)**64 }}",
+          "{% for i in range(1000) %}{% for j in range(1000) %}{{ j }}{% endfor %}{% endfor %}",
+          "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+          "{{ f(40) }}"]
+
+
+def test_costly_templates_are_refused_while_the_api_answers_other_requests(
+        client: TestClient) -> None:
+    # Given costly templates being saved, each in its own thread
+    saved: dict[str, Any] = {}
+    savers = [threading.Thread(target=lambda t=text: saved.update({t: template(client, t)}))
+              for text in COSTLY]
+    for saver in savers:
+        saver.start()
+    # When another request comes in meanwhile, it is answered
+    assert client.get("/health").status_code == 200
+    for saver in savers:
+        saver.join(timeout=60)
+    # Then every costly template was refused, naming the field
+    for text in COSTLY:
+        assert saved[text].status_code == 422, text
+        assert saved[text].json()["detail"][0]["loc"] == ["body", "body"]
