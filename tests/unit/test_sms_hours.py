@@ -445,3 +445,26 @@ def test_a_text_after_an_email_or_a_migration_keeps_to_the_hours(
     # Then the text is due inside the hours
     [due] = scheduled_texts(list(execution.collect_events()), execution)
     assert allowed(due, zone), due.astimezone(ZoneInfo(zone))
+
+
+@settings(max_examples=200, deadline=None)
+@given_examples(data=st.data(), zone=st.sampled_from(ZONES), window=FROZEN_WINDOWS,
+                delay=st.integers(0, 3 * 1440), stale_for=st.integers(120, 3 * 86400))
+def test_a_stale_text_is_sent_again_only_inside_08_21_lead_local(
+        data: st.DataObject, zone: str, window: dict[str, Any] | None, delay: int,
+        stale_for: int) -> None:
+    # Given a text dispatched when due, whose sender died
+    execution = start([text(delay, window)], data.draw(instants(zone)), zone)
+    due = execution.next_due_at()
+    assert due is not None
+    execution.dispatch(0, msg(0), due)
+    execution.collect_events()
+    # When a sender finds it stale, any time later
+    now = due + timedelta(seconds=stale_for)
+    # Then it is moved inside the hours, or dispatched again inside them
+    if execution.defer_quiet_hours(0, now):
+        moved = execution.next_due_at()
+        assert moved is not None and moved > now and allowed(moved, zone)
+    else:
+        execution.redispatch(0, now, timedelta(minutes=2))
+        assert allowed(now, zone), now.astimezone(ZoneInfo(zone))
