@@ -3,7 +3,8 @@
 The properties run in real IANA zones with daylight saving (and Sao Paulo, which has had none
 since 2019) over 2026-2027, with extra weight on the days the clocks change. Their windows
 start and end outside 01:00-04:00 local, the hours that are skipped or repeated on those days
-in these zones; windows whose edges fall in those hours are in ``known_bugs.py``.
+in these zones; windows whose edges fall in those hours have given/when/then tests of their own
+(a window spanning the gap or the repeated hour, one lost in the gap).
 """
 
 from __future__ import annotations
