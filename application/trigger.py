@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Recording
@@ -20,7 +21,7 @@ from application.ports import DueSchedule
 from domain.definition import STORED_ON_REGISTRATION
 from domain.execution import WorkflowExecution
 from domain.lead import Lead
-from domain.scoring import MIN_SCORE, crossed_upward
+from domain.scoring import crossed_upward
 
 TRIGGER_RETRIES = 8
 log = logging.getLogger(__name__)
@@ -90,29 +91,30 @@ class TriggerPolicy(Consumer):
 
     def _decide_registration(self, event: Lead.Created) -> list[object]:
         """A lead registered with a score at or above a live threshold counts as crossing it,
-        for the workflows whose trigger says so (``on_registration: start``)."""
-        if event.score <= MIN_SCORE:
-            return []  # no threshold is that low
-        lead = self.app.lead(event.originator_id)
-        version = lead.version
+        for the workflows whose trigger says so (``on_registration: start``). The lead is read
+        only when one does (most registrations start nothing)."""
         catalog = self.app.catalog()
+        # Created carries no time of ours: its library timestamp (the system clock) says when
+        # the lead was registered, so which versions were live then
+        live = [(workflow_id, version) for workflow_id, version
+                in catalog.live_at(event.timestamp, include_held=True)
+                if _starts_on_registration(version["trigger"], event.score)]
+        if not live:
+            return []
+        lead = self.app.lead(event.originator_id)
+        before = lead.version
         taken = live_groups(self.app, lead)
         crossing = {"kind": "registration", "lead_version": event.originator_version,
                     "new": event.score}
         starts = []
-        # Created carries no time of ours: its library timestamp (the system clock) says when
-        # the lead was registered, so which versions were live then
-        for workflow_id, live in catalog.live_at(event.timestamp, include_held=True):
-            trigger = live["trigger"]
-            if (trigger.get("on_registration", STORED_ON_REGISTRATION) != "start"
-                    or event.score < trigger["score_threshold"]):
-                continue
-            execution = try_enrol(self.app, lead, self.app.workflow(workflow_id), live["number"],
-                                  f"registered@{event.originator_version}", crossing, taken,
-                                  self.app.clock.now(), held=catalog.is_held(workflow_id))
+        for workflow_id, version in live:
+            execution = try_enrol(self.app, lead, self.app.workflow(workflow_id),
+                                  version["number"], f"registered@{event.originator_version}",
+                                  crossing, taken, self.app.clock.now(),
+                                  held=catalog.is_held(workflow_id))
             if execution is not None:
                 starts.append(execution)
-        return [lead, *starts] if lead.version != version else []
+        return [lead, *starts] if lead.version != before else []
 
     def _offer(self, recordings: list[Recording[UUID]]) -> None:
         if self.schedule is None:
@@ -137,3 +139,9 @@ class TriggerPolicy(Consumer):
     def _track(self, position: int) -> None:
         with contextlib.suppress(IntegrityError):  # already at or past it
             self.app.recorder.insert_tracking(Tracking(self.name, position))  # type: ignore[attr-defined]
+
+
+def _starts_on_registration(trigger: dict[str, Any], score: int) -> bool:
+    """Whether a lead registered with ``score`` crosses this trigger by registering."""
+    return (trigger.get("on_registration", STORED_ON_REGISTRATION) == "start"
+            and score >= trigger["score_threshold"])

@@ -213,7 +213,9 @@ class Bench:
                                        body="Hello {{ lead.name }}, {{ lead.timeline }}")
         windows = ({"email": {"start": window_start, "end": "24:00"}} if window_start else {})
         workflow = app.create_workflow(agent_id=agent, name="bench", definition={
-            "trigger": {"score_threshold": 80}, "send_windows": windows,
+            # leads are enrolled as they are registered (see enrol), not by the trigger
+            "trigger": {"score_threshold": 80, "on_registration": "ignore"},
+            "send_windows": windows,
             "steps": [{"channel": "email", "template_id": str(template), "delay_minutes": 0}]
             * steps})
         app.publish_workflow(workflow)
