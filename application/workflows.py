@@ -11,7 +11,7 @@ from application.core import Core
 from application.enrolment import live_groups, try_enrol
 from application.errors import Invalid, MissingValue, NotFound, Refused
 from application.holds import release_held
-from application.views import (
+from application.workflow_views import (
     MoveBlocker,
     NotMoved,
     Preview,

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from adapters.settings import Settings
 from api.main import create_app
 from application.errors import Refused
-from application.views import MoveBlocker
+from application.workflow_views import MoveBlocker
 from domain.lead import Lead
 from domain.message import Message
 from domain.workflow import Workflow

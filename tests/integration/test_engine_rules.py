@@ -10,7 +10,7 @@ from uuid import UUID
 import pytest
 
 from application.errors import Invalid
-from application.views import PublishResult
+from application.workflow_views import PublishResult
 from domain.execution import WorkflowExecution
 from domain.workflow import Workflow
 from tests.integration.helpers import Harness, executions_of
