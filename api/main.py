@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
@@ -11,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.bounds import MAX_BODY_BYTES
+from api.deps import Runtime
 from api.routers import (
     dead_letters,
     executions,
@@ -22,7 +21,7 @@ from api.routers import (
 )
 
 
-def create_app(runtime: Any) -> FastAPI:
+def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="followup", version="0.1.0",
                   description="Event-sourced follow-up workflows for real-estate agents")
     app.state.runtime = runtime

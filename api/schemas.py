@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -19,9 +20,52 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from api.bounds import JsonBounds, check_body, check_storable, check_visible
+from application.workflows import MIGRATIONS
+from domain import channels, definition, execution, lead, workflow
+from domain.scoring import MAX_SCORE, MIN_SCORE
+from domain.template import MAX_BODY, MAX_SUBJECT
+from domain.timing import MAX_DELAY_MINUTES, SMS_HOURS, SMS_QUIET, WEEKDAYS
 
-Channel = Literal["email", "sms", "in_app"]
-ExecutionStatus = Literal["active", "paused", "completed", "cancelled"]
+SMS_FROM, SMS_TO = f"{SMS_HOURS.start:%H:%M}", f"{SMS_HOURS.end:%H:%M}"
+
+
+def one_of(values: Iterable[str]) -> Any:
+    """The domain's own values as a ``Literal``: the API never restates them, and its OpenAPI
+    lists them as an enum."""
+    return Literal[tuple(values)]
+
+
+# The allowed values of each choice, from the domain (mypy sees plain strings).
+if TYPE_CHECKING:
+    Channel = str
+    ExecutionStatus = str
+    StepStatus = str
+    LeadStatus = str
+    Weekday = str
+    Operator = str
+    ReentryMode = str
+    TriggerType = str
+    OnRegistration = str
+    StepCondition = str
+    ResumePolicy = str
+    Migration = str
+    Unit = str
+    WorkflowState = str
+else:
+    Channel = one_of(c.value for c in channels.Channel)
+    ExecutionStatus = one_of(s.value for s in execution.ExecutionStatus)
+    StepStatus = one_of(s.value for s in execution.StepStatus)
+    LeadStatus = one_of(s.value for s in lead.LeadStatus)
+    Weekday = one_of(WEEKDAYS)
+    Operator = one_of(definition.PREFERENCE_OPERATORS)
+    ReentryMode = one_of(definition.REENTRY_MODES)
+    TriggerType = one_of(definition.TRIGGER_TYPES)
+    OnRegistration = one_of(definition.ON_REGISTRATION)
+    StepCondition = one_of(definition.STEP_CONDITIONS)
+    ResumePolicy = one_of(execution.RESUME_POLICIES)
+    Migration = one_of(MIGRATIONS)
+    Unit = one_of(definition.UNITS)
+    WorkflowState = one_of(workflow.STATES)
 
 # Types for request fields: JSON numbers and booleans only (never ``true`` for a number, nor
 # ``"50"``), names that show something, and free-form JSON kept within what every store and
@@ -41,7 +85,8 @@ ConditionValue = Annotated[Any, AfterValidator(JsonBounds(depth=4, items=100, st
 class Schema(BaseModel):
     """A response body."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True,
+                              from_attributes=True)
 
 
 class Command(Schema):
@@ -71,7 +116,7 @@ class LeadCreate(Command):
                                           "per object or list, strings of 1000 characters, "
                                           "integers within ±(2**53 - 1), 16 KiB encoded")
     timeline: str | None = Field(default=None, max_length=200)
-    score: Whole = Field(default=0, ge=0, le=100)
+    score: Whole = Field(default=0, ge=MIN_SCORE, le=MAX_SCORE)
     external_id: str | None = Field(default=None, max_length=200,
                                     description="the CRM's id: registering it again with the same "
                                                 "data answers the existing lead (200), with "
@@ -91,7 +136,7 @@ class LeadPublic(Schema):
     preferences: dict[str, Any]
     timeline: str | None
     score: int
-    status: str
+    status: LeadStatus
     source: str | None
     move_by: str | None
     opted_out: list[str]
@@ -99,7 +144,7 @@ class LeadPublic(Schema):
 
 
 class ScoreChange(Command):
-    score: Whole = Field(ge=0, le=100)
+    score: Whole = Field(ge=MIN_SCORE, le=MAX_SCORE)
     reason: str = Field(default="lead scoring", max_length=200)
     event_id: str | None = Field(default=None, min_length=1, max_length=200,
                                  description="the scoring system's id of this update: a "
@@ -110,13 +155,41 @@ class ScoreChange(Command):
 
 
 class StatusChange(Command):
-    status: Literal["new", "contacted", "qualified", "nurturing", "negotiating", "closed", "lost"]
+    status: LeadStatus
     reason: str = Field(default="agent", max_length=200)
     resume: Flag = Field(default=False, description="leaving closed or lost: resume the "
                                                     "executions it paused, in the same command")
-    policy: Literal["shift", "skip_overdue"] = Field(
+    policy: ResumePolicy = Field(
         default="shift", description="with resume, their overdue steps: shift the schedule by "
                                      "the time paused, or skip them")
+
+
+class ScoreResult(Schema):
+    lead_id: UUID
+    old: int
+    new: int
+    applied: bool
+    reason: str | None = Field(description="why it was not applied (a repeat, an older "
+                                           "update, the same score)")
+
+
+class StatusResult(Schema):
+    lead_id: UUID
+    status: LeadStatus
+    paused_executions: list[UUID]
+    resumable_executions: list[UUID]
+    resumed_executions: list[UUID]
+
+
+class WindowOut(Schema):
+    start: str
+    end: str
+    weekdays: list[Weekday]
+
+
+class StepConditionOut(Schema):
+    kind: StepCondition
+    value: int | None = None
 
 
 class StepPublic(Schema):
@@ -124,14 +197,27 @@ class StepPublic(Schema):
     channel: Channel
     template_id: str
     delay_minutes: int
-    status: str
+    status: StepStatus
     due_at: datetime | None = None
     sent_at: datetime | None = None
     attempts: int = 0
     message_id: UUID | None = None
     note: str | None = Field(default=None, description="why it failed or was skipped")
-    window: dict[str, Any] | None = None
-    conditions: list[dict[str, Any]] = Field(default_factory=list)
+    window: WindowOut | None = None
+    conditions: list[StepConditionOut] = Field(default_factory=list)
+
+
+class EntryPublic(Schema):
+    """What started the execution: a score crossing, a registration or a backfill, and the
+    trigger it met."""
+
+    kind: str
+    new: int | None = Field(description="the score that started it")
+    old: int | None = Field(description="the score before, for a crossing")
+    lead_version: int | None
+    score_threshold: int | None
+    exclusive_group: str | None
+    priority: int | None
 
 
 class ExecutionPublic(Schema):
@@ -144,7 +230,7 @@ class ExecutionPublic(Schema):
     current_step: int = Field(description="the number (from 1) of the step it is at")
     round: int
     timezone: str
-    trigger: dict[str, Any]
+    trigger: EntryPublic
     started_at: datetime
     completed_at: datetime | None
     dead_letter_step: int | None = Field(
@@ -179,8 +265,8 @@ class Inbox(Schema):
 class TemplateCreate(Command):
     name: Name = Field(min_length=1, max_length=200)
     channel: Channel
-    subject: str | None = Field(default=None, max_length=200)
-    body: str = Field(min_length=1, max_length=20_000)
+    subject: str | None = Field(default=None, max_length=MAX_SUBJECT)
+    body: str = Field(min_length=1, max_length=MAX_BODY)
 
 
 class TemplatePublic(Schema):
@@ -191,51 +277,58 @@ class TemplatePublic(Schema):
     body: str
 
 
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-ALL_DAYS: list[Weekday] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+class TemplateVariable(Schema):
+    name: str
+    description: str
+
+
+class PreviewPublic(Schema):
+    subject: str | None
+    body: str | None
+    skipped: str | None = Field(description="why a send to this lead would skip the step")
 
 
 class ConditionIn(Command):
     """A rule on the lead: ``source``, ``move_within_days``, ``score`` or ``preferences.<key>``."""
 
     field: str = Field(min_length=1, max_length=100)
-    op: Literal["eq", "ne", "in", "gte", "lte"]
+    op: Operator
     value: ConditionValue
 
 
 class ReentryIn(Command):
-    mode: Literal["never", "after_end", "after_days"] = "after_end"
-    days: Whole | None = Field(default=None, ge=1, le=3650)
+    mode: ReentryMode = "after_end"
+    days: Whole | None = Field(default=None, ge=1, le=definition.MAX_REENTRY_DAYS)
 
 
 class TriggerIn(Command):
     id: str | None = Field(default=None, min_length=1, max_length=100,
                            description="the client's own id, kept and answered")
-    score_threshold: Whole = Field(ge=1, le=100)
-    trigger_type: Literal["immediate", "delayed"] = "immediate"
-    delay_minutes: Whole = Field(default=0, ge=0, le=525_600,
+    score_threshold: Whole = Field(ge=MIN_SCORE + 1, le=MAX_SCORE)
+    trigger_type: TriggerType = "immediate"
+    delay_minutes: Whole = Field(default=0, ge=0, le=MAX_DELAY_MINUTES,
                                  description="for a delayed trigger: wait before step one")
     conditions: list[ConditionIn] = Field(default_factory=list, max_length=20)
     reentry: ReentryIn = Field(default_factory=ReentryIn)
-    hysteresis: Whole = Field(default=0, ge=0, le=100,
+    hysteresis: Whole = Field(default=0, ge=0, le=MAX_SCORE,
                               description="points the score must fall below the threshold "
                                           "before a new crossing counts")
-    priority: Whole = Field(default=0, ge=-1000, le=1000)
+    priority: Whole = Field(default=0, ge=-definition.MAX_PRIORITY, le=definition.MAX_PRIORITY)
     exclusive_group: str | None = Field(default=None, max_length=100)
-    on_registration: Literal["start", "ignore"] = Field(
+    on_registration: OnRegistration = Field(
         default="start", description="leads registered with a score already at or above the "
                                      "threshold: start the workflow for them (it counts as a "
                                      "crossing), or ignore them")
 
 
 class Delay(Command):
-    amount: Whole = Field(ge=0, le=525_600)
-    unit: Literal["minutes", "hours", "days"]
+    amount: Whole = Field(ge=0, le=MAX_DELAY_MINUTES)
+    unit: Unit
 
 
 class StepConditionIn(Command):
-    kind: Literal["previous_email_not_opened", "in_app_not_read", "score_at_least"]
-    value: Whole | None = Field(default=None, ge=0, le=100)
+    kind: StepCondition
+    value: Whole | None = Field(default=None, ge=MIN_SCORE, le=MAX_SCORE)
 
 
 class StepIn(Command):
@@ -246,7 +339,7 @@ class StepIn(Command):
                                              "answers number them 1..n in that order")
     channel: Channel
     template_id: UUID
-    delay_minutes: Whole | None = Field(default=None, ge=0, le=525_600)
+    delay_minutes: Whole | None = Field(default=None, ge=0, le=MAX_DELAY_MINUTES)
     delay: Delay | None = Field(default=None, description="alternative to delayMinutes")
     conditions: list[StepConditionIn] = Field(default_factory=list, max_length=10)
 
@@ -255,9 +348,10 @@ class StepIn(Command):
         if self.delay is not None and self.delay_minutes is not None:
             raise ValueError("give delayMinutes or delay, not both")
         if self.delay is not None:
-            minutes = self.delay.amount * {"minutes": 1, "hours": 60, "days": 1440}[self.delay.unit]
-            if minutes > 525_600:
-                raise ValueError("a delay is at most 365 days")
+            minutes = self.delay.amount * definition.UNITS[self.delay.unit]
+            if minutes > MAX_DELAY_MINUTES:
+                days = MAX_DELAY_MINUTES // definition.UNITS["days"]
+                raise ValueError(f"a delay is at most {days} days")
             self.delay_minutes, self.delay = minutes, None
         self.delay_minutes = self.delay_minutes or 0
         return self
@@ -266,23 +360,22 @@ class StepIn(Command):
 class WindowIn(Command):
     start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, local time")
     end: str = Field(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$", description="HH:MM or 24:00")
-    weekdays: list[Weekday] = Field(default_factory=lambda: list(ALL_DAYS), min_length=1,
-                                    max_length=7)
+    weekdays: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1,
+                                    max_length=len(WEEKDAYS))
 
 
 class DefinitionIn(Command):
     trigger: TriggerIn
     steps: list[StepIn] = Field(default_factory=list, max_length=50)
     send_windows: dict[Channel, WindowIn] = Field(
-        default_factory=dict, description="per channel; sms inside 08:00-21:00")
+        default_factory=dict, description=f"per channel; sms inside {SMS_FROM}-{SMS_TO}")
     business_days_only: Flag = False
 
     @model_validator(mode="after")
     def _sms_hours(self) -> DefinitionIn:
         sms = self.send_windows.get("sms")  # HH:MM strings order as the times do
-        if sms is not None and not (sms.start >= "08:00" and sms.end <= "21:00"):
-            raise ValueError("sendWindows.sms must lie inside 08:00-21:00 (SMS is never sent "
-                             "21:00-08:00 in the lead's time zone)")
+        if sms is not None and not (sms.start >= SMS_FROM and sms.end <= SMS_TO):
+            raise ValueError(f"sendWindows.sms must lie inside {SMS_FROM}-{SMS_TO} ({SMS_QUIET})")
         return self
 
     def definition(self) -> dict[str, Any]:
@@ -304,7 +397,39 @@ class StepOut(Schema):
     channel: Channel
     template_id: str
     delay_minutes: int
-    conditions: list[dict[str, Any]]
+    conditions: list[StepConditionOut]
+
+
+class ConditionOut(Schema):
+    field: str
+    op: Operator
+    value: Any = Field(description="the value compared with, as given")
+
+
+class ReentryOut(Schema):
+    mode: ReentryMode
+    days: int | None
+
+
+class TriggerOut(Schema):
+    id: str | None = Field(default=None, description="the client's id, if it gave one")
+    score_threshold: int
+    trigger_type: TriggerType
+    delay_minutes: int
+    conditions: list[ConditionOut]
+    reentry: ReentryOut
+    hysteresis: int
+    priority: int
+    exclusive_group: str | None
+    on_registration: OnRegistration
+
+
+class DefinitionOut(Schema):
+    trigger: TriggerOut
+    steps: list[StepOut]
+    send_windows: dict[Channel, WindowOut] = Field(description="per channel (the keys are "
+                                                               "channel names)")
+    business_days_only: bool
 
 
 class VersionPublic(Schema):
@@ -313,29 +438,57 @@ class VersionPublic(Schema):
     restored_from: int | None
 
 
+class VersionDetail(VersionPublic):
+    definition: DefinitionOut
+
+
 class WorkflowPublic(Schema):
     id: UUID
     agent_id: str
     name: str
-    status: Literal["draft", "published", "paused"]
-    trigger: dict[str, Any]
+    status: WorkflowState
+    trigger: TriggerOut
     steps: list[StepOut]
-    send_windows: dict[str, dict[str, Any]]
+    send_windows: dict[Channel, WindowOut] = Field(description="per channel (the keys are "
+                                                               "channel names)")
     business_days_only: bool
     draft_changed: bool
     versions: list[VersionPublic]
 
 
+class DraftProblem(Schema):
+    field: str
+    reason: str
+
+
+class MoveBlocker(Schema):
+    execution_id: UUID
+    lead_id: UUID
+    current_step: int = Field(description="the step it is at (from 1)")
+    reason: str
+
+
+class PublishPreview(Schema):
+    next_version: int
+    draft_changed: bool
+    problem: DraftProblem | None = Field(description="why the draft cannot run, if it cannot")
+    backfill_candidates: int = Field(description="leads already at or above the threshold")
+    running_executions: dict[str, int] = Field(description="running executions by version "
+                                                           "number")
+    move_blocked_by: list[MoveBlocker] = Field(description="running executions that could "
+                                                           "not move to the new version")
+
+
 class PublishIn(Command):
     backfill: Flag = Field(default=False, description="also start it for leads already above "
                                                       "the threshold")
-    migrate: Literal["keep", "move"] = Field(default="keep", description="running executions "
-                                             "stay on their version, or move at their next step")
+    migrate: Migration = Field(default="keep", description="running executions "
+                               "stay on their version, or move at their next step")
 
 
 class RollbackIn(Command):
     version: Whole = Field(ge=1, le=1_000_000)
-    migrate: Literal["keep", "move"] = "keep"
+    migrate: Migration = "keep"
 
 
 class ReasonIn(Command):
@@ -343,7 +496,7 @@ class ReasonIn(Command):
 
 
 class ResumeIn(Command):
-    policy: Literal["shift", "skip_overdue"] = Field(
+    policy: ResumePolicy = Field(
         default="shift", description="overdue steps: shift the schedule by the time paused, "
                                      "or skip them")
 

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from application.core import Core
 from application.errors import Invalid, NotFound
+from application.views import ExecutionView, ReplayRefusal, ReplayReport
 from domain.errors import InvalidState
 from domain.execution import WorkflowExecution
 from domain.lead import Lead
@@ -15,26 +16,23 @@ from domain.message import Message
 
 
 class ExecutionUseCases(Core):
-    def execution(self, execution_id: UUID) -> WorkflowExecution:
-        return self.load(WorkflowExecution, execution_id)
-
-    def message(self, message_id: UUID) -> Message:
-        return self.load(Message, message_id)
+    def execution(self, execution_id: UUID) -> ExecutionView:
+        return ExecutionView.of(self.load(WorkflowExecution, execution_id))
 
     def _override(self, execution_id: UUID,
-                  change: Callable[[WorkflowExecution], Any]) -> WorkflowExecution:
-        def command() -> WorkflowExecution:
+                  change: Callable[[WorkflowExecution], Any]) -> ExecutionView:
+        def command() -> ExecutionView:
             execution = self.load(WorkflowExecution, execution_id)
             change(execution)
             self.save(execution)
-            return execution
+            return ExecutionView.of(execution)
 
         return self.retrying(command)
 
-    def pause_execution(self, execution_id: UUID, reason: str) -> WorkflowExecution:
+    def pause_execution(self, execution_id: UUID, reason: str) -> ExecutionView:
         return self._override(execution_id, lambda x: x.pause(reason, self.clock.now()))
 
-    def resume_execution(self, execution_id: UUID, policy: str) -> WorkflowExecution:
+    def resume_execution(self, execution_id: UUID, policy: str) -> ExecutionView:
         def resume(execution: WorkflowExecution) -> None:
             lead = self.load(Lead, execution.lead_id)
             if lead.is_stopped:
@@ -43,7 +41,7 @@ class ExecutionUseCases(Core):
 
         return self._override(execution_id, resume)
 
-    def replay_dead_letter(self, execution_id: UUID) -> WorkflowExecution:
+    def replay_dead_letter(self, execution_id: UUID) -> ExecutionView:
         """Send the execution's dead-lettered step again, with a fresh set of attempts."""
         def replay(execution: WorkflowExecution) -> None:
             lead = self.load(Lead, execution.lead_id)
@@ -55,34 +53,35 @@ class ExecutionUseCases(Core):
 
     def replay_dead_letters(self, *, agent_id: str | None = None,
                             workflow_id: UUID | None = None,
-                            limit: int = 1000) -> dict[str, Any]:
+                            limit: int = 1000) -> ReplayReport:
         """Replay what the dead-letter list holds (all, or one agent's or workflow's), oldest
         first. Each replay is its own command: one that is refused (the lead was closed since,
         say) is reported with its reason and the rest go on."""
         if self.directory is None:
             raise InvalidState("directory", "the dead-letter list needs the directory read model")
-        replayed: list[str] = []
-        refused: list[dict[str, str]] = []
+        replayed: list[UUID] = []
+        refused: list[ReplayRefusal] = []
         for entry in self.directory.dead_letters(agent_id=agent_id, workflow_id=workflow_id,
                                                  limit=limit):
+            execution_id = UUID(entry["execution_id"])
             try:
-                self.replay_dead_letter(UUID(entry["execution_id"]))
-                replayed.append(entry["execution_id"])
+                self.replay_dead_letter(execution_id)
+                replayed.append(execution_id)
             except (Invalid, NotFound) as e:
-                refused.append({"executionId": entry["execution_id"], "reason": str(e)})
-        return {"replayed": replayed, "refused": refused}
+                refused.append(ReplayRefusal(execution_id=execution_id, reason=str(e)))
+        return ReplayReport(replayed=replayed, refused=refused)
 
-    def skip_step(self, execution_id: UUID, reason: str) -> WorkflowExecution:
+    def skip_step(self, execution_id: UUID, reason: str) -> ExecutionView:
         return self._override(execution_id, lambda x: x.skip(x.current_step, reason,
                                                                self.clock.now()))
 
-    def send_now(self, execution_id: UUID) -> WorkflowExecution:
+    def send_now(self, execution_id: UUID) -> ExecutionView:
         return self._override(execution_id, lambda x: x.send_now(self.clock.now()))
 
-    def cancel_execution(self, execution_id: UUID, reason: str) -> WorkflowExecution:
+    def cancel_execution(self, execution_id: UUID, reason: str) -> ExecutionView:
         return self._override(execution_id, lambda x: x.cancel(reason, self.clock.now()))
 
-    def restart_execution(self, execution_id: UUID, reason: str) -> WorkflowExecution:
+    def restart_execution(self, execution_id: UUID, reason: str) -> ExecutionView:
         def restart(execution: WorkflowExecution) -> None:
             lead = self.load(Lead, execution.lead_id)
             if lead.is_stopped:

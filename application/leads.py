@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 from application.core import Core
 from application.errors import Refused
+from application.views import ExecutionView, LeadView, ScoreResult, StatusResult
 from domain import ids
 from domain.execution import WorkflowExecution
 from domain.lead import Lead
@@ -70,28 +71,28 @@ class LeadUseCases(Core):
 
     def change_score(self, lead_id: UUID, score: int, reason: str, *,
                      event_id: str | None = None,
-                     occurred_at: datetime | None = None) -> dict[str, Any]:
+                     occurred_at: datetime | None = None) -> ScoreResult:
         """Apply a scoring update; the answer says whether it was applied, and if not why (a
         repeated ``event_id``, an update older than the last applied, the same score)."""
-        def command() -> dict[str, Any]:
+        def command() -> ScoreResult:
             lead = self.load(Lead, lead_id)
             old = lead.score
             why = lead.change_score(score, reason, self.clock.now(), event_id=event_id,
                                     occurred_at=occurred_at)
             if lead.pending_events:
                 self.save(lead)
-            return {"leadId": str(lead_id), "old": old, "new": lead.score,
-                    "applied": why is None, "reason": why}
+            return ScoreResult(lead_id=lead_id, old=old, new=lead.score, applied=why is None,
+                               reason=why)
 
         return self.retrying(command)
 
     def change_status(self, lead_id: UUID, status: str, reason: str, *, resume: bool = False,
-                      policy: str = "shift") -> dict[str, Any]:
+                      policy: str = "shift") -> StatusResult:
         """Change the status. A stopping status pauses every active execution in the same
         commit. Leaving one lists the executions it had paused, as resumable; with ``resume``
         they are resumed in the same commit (``policy`` for their overdue steps)."""
 
-        def command() -> dict[str, Any]:
+        def command() -> StatusResult:
             lead = self.load(Lead, lead_id)
             was_stopped = lead.is_stopped
             lead.change_status(status, reason)
@@ -104,10 +105,11 @@ class LeadUseCases(Core):
             for x in held if resume else []:
                 x.resume(policy, now)
             self.save(lead, *paused, *held)
-            return {"leadId": str(lead_id), "status": lead.status,
-                    "pausedExecutions": [str(x.id) for x in paused],
-                    "resumableExecutions": [] if resume else [str(x.id) for x in held],
-                    "resumedExecutions": [str(x.id) for x in held] if resume else []}
+            held_ids = [x.id for x in held]
+            return StatusResult(lead_id=lead_id, status=lead.status,
+                                paused_executions=[x.id for x in paused],
+                                resumable_executions=[] if resume else held_ids,
+                                resumed_executions=held_ids if resume else [])
 
         return self.retrying(command)
 
@@ -125,11 +127,12 @@ class LeadUseCases(Core):
 
         return self.retrying(command)
 
-    def lead(self, lead_id: UUID) -> Lead:
-        return self.load(Lead, lead_id)
+    def lead(self, lead_id: UUID) -> LeadView:
+        return LeadView.of(self.load(Lead, lead_id))
 
-    def lead_executions(self, lead_id: UUID) -> list[WorkflowExecution]:
+    def lead_executions(self, lead_id: UUID) -> list[ExecutionView]:
         """Every execution of the lead, earlier runs of a re-entered workflow included, in
         the order they started."""
         lead = self.load(Lead, lead_id)
-        return [self.load(WorkflowExecution, e) for e in lead.all_execution_ids()]
+        return [ExecutionView.of(self.load(WorkflowExecution, e))
+                for e in lead.all_execution_ids()]

@@ -22,7 +22,7 @@ from domain.lead import Lead
 from domain.message import Message
 from domain.personalisation import context_for
 from domain.template import Template
-from domain.workflow import PublishedWorkflows
+from domain.workflow import PublishedWorkflows, Workflow
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,8 @@ class StepSender:
         renderer = self.app.renderer
         ready = 0
         for workflow_id, live in catalog.live_at(self.app.clock.now()):
-            steps = self.app.workflow(workflow_id).frozen(live["number"])["definition"]["steps"]
+            workflow = self.app.load(Workflow, workflow_id)
+            steps = workflow.frozen(live["number"])["definition"]["steps"]
             for step in steps:
                 if ready >= max_templates:
                     return ready
@@ -186,7 +187,7 @@ class StepSender:
         ``loaded`` and ``leads`` are what a batch read already (a missing one is read here)."""
         if loaded is None:
             try:
-                loaded = self.app.execution(execution_id)
+                loaded = self.app.load(WorkflowExecution, execution_id)
             except NotFound:
                 return "unknown"
         execution = loaded
@@ -198,7 +199,7 @@ class StepSender:
         # index offers it again after the lease meanwhile)
         if held and not execution.hold(step_no, HELD, now):
             return "held"
-        lead = (leads or {}).get(execution.lead_id) or self.app.lead(execution.lead_id)
+        lead = (leads or {}).get(execution.lead_id) or self.app.load(Lead, execution.lead_id)
         message_id = ids.message_id(execution.id, step_no, execution.workflow_version,
                                     execution.round)
         if held:
@@ -262,8 +263,8 @@ class StepSender:
                   if "in_app_not_read" in kinds else None)
         facts = Engagement(
             score=lead.score, opted_out=frozenset(lead.opted_out),
-            previous_email_opened=self.app.message(email).opened if email else None,
-            in_app_read=self.app.message(in_app).read if in_app else None)
+            previous_email_opened=self.app.load(Message, email).opened if email else None,
+            in_app_read=self.app.load(Message, in_app).read if in_app else None)
         return skip_reason(execution.step(step_no), facts)
 
     def _recover(self, execution: WorkflowExecution, now: datetime) -> Prepared | str:
@@ -273,7 +274,7 @@ class StepSender:
             return "not-due"
         step = execution.step(step_no)
         message_id = UUID(str(step["message_id"]))
-        lead = self.app.lead(execution.lead_id)
+        lead = self.app.load(Lead, execution.lead_id)
         p = Prepared(execution, self._message(message_id), message_id, step_no, lead, "send",
                      step["dispatched_at"])
         if self.channels[p.channel].idempotent and execution.is_active:
@@ -292,7 +293,7 @@ class StepSender:
 
     def _message(self, message_id: UUID) -> Message | None:
         """The step's message if an earlier attempt recorded one."""
-        return self.app.message(message_id) if self.app.exists(message_id) else None
+        return self.app.load(Message, message_id) if self.app.exists(message_id) else None
 
     def _content(self, step: dict[str, Any], lead: Lead) -> Content | None:
         """The step's subject and body for the lead, rendered before the claim; None if they
@@ -334,14 +335,15 @@ class StepSender:
         # Templates never change once saved (a new revision is a new template), so cache them.
         found = self._templates.get(template_id)
         if found is None:
-            found = self._templates[template_id] = self.app.template(template_id)
+            found = self._templates[template_id] = self.app.load(Template, template_id)
         return found
 
     def _record(self, p: Prepared, result: Result) -> None:
         """Record the outcome, reloading when another writer (a pause, say) got there first."""
         for _ in range(RECORD_RETRIES):
-            reloaded = Prepared(self.app.execution(p.execution.id), self._message(p.message_id),
-                                p.message_id, p.step_no, p.lead, p.outcome, p.at)
+            reloaded = Prepared(self.app.load(WorkflowExecution, p.execution.id),
+                                self._message(p.message_id), p.message_id, p.step_no, p.lead,
+                                p.outcome, p.at)
             self._apply(reloaded, result, self.app.clock.now())
             try:
                 self.app.save(*reloaded.aggregates)

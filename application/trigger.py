@@ -22,6 +22,7 @@ from domain.definition import STORED_ON_REGISTRATION
 from domain.execution import WorkflowExecution
 from domain.lead import Lead
 from domain.scoring import crossed_upward
+from domain.workflow import Workflow
 
 TRIGGER_RETRIES = 8
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class TriggerPolicy(Consumer):
         """The lead (enrolled, or with the refusals recorded) and the executions to start; empty
         when nothing is recorded. Every workflow of the lead's agent whose threshold the score
         crossed upward either starts or records why not, a paused one included."""
-        lead = self.app.lead(event.originator_id)
+        lead = self.app.load(Lead, event.originator_id)
         version = lead.version
         catalog = self.app.catalog()
         taken = live_groups(self.app, lead)
@@ -82,7 +83,8 @@ class TriggerPolicy(Consumer):
         for workflow_id, live in catalog.live_at(event.at, include_held=True):
             if not crossed_upward(event.old, event.new, live["trigger"]["score_threshold"]):
                 continue
-            execution = try_enrol(self.app, lead, self.app.workflow(workflow_id), live["number"],
+            workflow = self.app.load(Workflow, workflow_id)
+            execution = try_enrol(self.app, lead, workflow, live["number"],
                                   f"score@{event.originator_version}", crossing, taken,
                                   self.app.clock.now(), held=catalog.is_held(workflow_id))
             if execution is not None:
@@ -101,14 +103,14 @@ class TriggerPolicy(Consumer):
                 if _starts_on_registration(version["trigger"], event.score)]
         if not live:
             return []
-        lead = self.app.lead(event.originator_id)
+        lead = self.app.load(Lead, event.originator_id)
         before = lead.version
         taken = live_groups(self.app, lead)
         crossing = {"kind": "registration", "lead_version": event.originator_version,
                     "new": event.score}
         starts = []
         for workflow_id, version in live:
-            execution = try_enrol(self.app, lead, self.app.workflow(workflow_id),
+            execution = try_enrol(self.app, lead, self.app.load(Workflow, workflow_id),
                                   version["number"], f"registered@{event.originator_version}",
                                   crossing, taken, self.app.clock.now(),
                                   held=catalog.is_held(workflow_id))

@@ -11,6 +11,17 @@ from application.core import Core
 from application.enrolment import live_groups, try_enrol
 from application.errors import Invalid, MissingValue, NotFound, Refused
 from application.holds import release_held
+from application.workflow_views import (
+    MoveBlocker,
+    NotMoved,
+    Preview,
+    Problem,
+    PublishPreview,
+    PublishResult,
+    TemplateView,
+    VersionView,
+    WorkflowView,
+)
 from domain.definition import execution_steps
 from domain.errors import DomainError
 from domain.execution import WorkflowExecution
@@ -20,6 +31,12 @@ from domain.template import Template
 from domain.workflow import Workflow, check_runnable
 
 MIGRATIONS = ("keep", "move")
+
+
+def _detail(blocker: MoveBlocker) -> dict[str, Any]:
+    """A blocker in a refusal's details (an error body: plain JSON, the API's names)."""
+    return {"executionId": str(blocker.execution_id), "leadId": str(blocker.lead_id),
+            "currentStep": blocker.current_step, "reason": blocker.reason}
 
 
 class WorkflowUseCases(Core):
@@ -38,21 +55,21 @@ class WorkflowUseCases(Core):
 
         return self.retrying(command)
 
-    def template(self, template_id: UUID) -> Template:
-        return self.load(Template, template_id)
+    def template(self, template_id: UUID) -> TemplateView:
+        return TemplateView.of(self.load(Template, template_id))
 
-    def preview(self, template_id: UUID, lead_id: UUID | None = None) -> dict[str, Any]:
+    def preview(self, template_id: UUID, lead_id: UUID | None = None) -> Preview:
         """The template rendered for the lead (the sample lead without one); if the lead lacks
         a value the template prints without a default, no text but why the step is skipped."""
-        template = self.template(template_id)
+        template = self.load(Template, template_id)
         assert self.renderer is not None
         ctx = context_for(self.load(Lead, lead_id)) if lead_id else sample_context()
         try:
             subject = self.renderer.render(template.subject, ctx) if template.subject else None
             body = self.renderer.render(template.body, ctx)
         except MissingValue as e:
-            return {"subject": None, "body": None, "skipped": e.reason}
-        return {"subject": subject, "body": body, "skipped": None}
+            return Preview(subject=None, body=None, skipped=e.reason)
+        return Preview(subject=subject, body=body, skipped=None)
 
     # Definitions -----------------------------------------------------------
 
@@ -65,56 +82,56 @@ class WorkflowUseCases(Core):
         return self.retrying(command)
 
     def edit_workflow(self, workflow_id: UUID, *, name: str,
-                      definition: dict[str, Any]) -> Workflow:
-        def command() -> Workflow:
+                      definition: dict[str, Any]) -> WorkflowView:
+        def command() -> WorkflowView:
             workflow = self.load(Workflow, workflow_id)
             workflow.edit(name=name, definition=definition)
             self.save(workflow)
-            return workflow
+            return WorkflowView.of(workflow)
 
         return self.retrying(command)
 
-    def workflow(self, workflow_id: UUID) -> Workflow:
-        return self.load(Workflow, workflow_id)
+    def workflow(self, workflow_id: UUID) -> WorkflowView:
+        return WorkflowView.of(self.load(Workflow, workflow_id))
 
-    def workflow_version(self, workflow_id: UUID, number: int) -> dict[str, Any]:
+    def workflow_version(self, workflow_id: UUID, number: int) -> VersionView:
         """One published version, as frozen."""
         workflow = self.load(Workflow, workflow_id)
         if not 1 <= number <= len(workflow.versions):
             raise NotFound(f"Workflow {workflow_id} version", str(number))
-        return workflow.frozen(number)
+        return VersionView.of(workflow.frozen(number))
 
     def _template_channels(self, workflow: Workflow) -> dict[str, str | None]:
         channels: dict[str, str | None] = {}
         for step in workflow.draft["steps"]:
             try:
-                channels[step["template_id"]] = self.template(UUID(step["template_id"])).channel
+                template = self.load(Template, UUID(step["template_id"]))
+                channels[step["template_id"]] = template.channel
             except NotFound:
                 channels[step["template_id"]] = None
         return channels
 
     # Publishing ------------------------------------------------------------
 
-    def publish_preview(self, workflow_id: UUID) -> dict[str, Any]:
+    def publish_preview(self, workflow_id: UUID) -> PublishPreview:
         """What publishing the draft now would do, before the agent confirms."""
         workflow = self.load(Workflow, workflow_id)
         problem = None
         try:
             check_runnable(workflow.draft, self._template_channels(workflow))
         except DomainError as e:
-            problem = {"field": e.field, "reason": e.reason}
+            problem = Problem(field=e.field, reason=e.reason)
         running = self._running(workflow_id)
         number = len(workflow.versions) + 1
-        return {"nextVersion": number, "draftChanged": workflow.draft_differs,
-                "problem": problem,
-                "backfillCandidates": len(self._backfill_candidates(workflow)),
-                "runningExecutions": {str(v): n for v, n in sorted(Counter(running.values())
-                                                                   .items())},
-                "moveBlockedBy": self._move_blockers(workflow_id, number,
-                                                     execution_steps(workflow.draft))}
+        return PublishPreview(
+            next_version=number, draft_changed=workflow.draft_differs, problem=problem,
+            backfill_candidates=len(self._backfill_candidates(workflow)),
+            running_executions={str(v): n for v, n in sorted(Counter(running.values()).items())},
+            move_blocked_by=self._move_blockers(workflow_id, number,
+                                                execution_steps(workflow.draft)))
 
     def publish_workflow(self, workflow_id: UUID, *, backfill: bool = False,
-                         migrate: str = "keep") -> dict[str, Any]:
+                         migrate: str = "keep") -> PublishResult:
         """Freeze the draft as a numbered version and list it in the live catalogue, atomically;
         then, if asked, start it for leads already above the threshold and move running
         executions onto it from their next step.
@@ -126,12 +143,12 @@ class WorkflowUseCases(Core):
         return self._go_live(workflow_id, None, backfill, migrate)
 
     def rollback_workflow(self, workflow_id: UUID, number: int, *,
-                          migrate: str = "keep") -> dict[str, Any]:
+                          migrate: str = "keep") -> PublishResult:
         """Publish an earlier version again as the newest."""
         return self._go_live(workflow_id, number, False, migrate)
 
     def _go_live(self, workflow_id: UUID, restore: int | None, backfill: bool,
-                 migrate: str) -> dict[str, Any]:
+                 migrate: str) -> PublishResult:
         if migrate not in MIGRATIONS:
             raise Invalid("migrate", f"use one of {', '.join(MIGRATIONS)}")
 
@@ -155,8 +172,8 @@ class WorkflowUseCases(Core):
         workflow = self.load(Workflow, workflow_id)
         started = self._backfill(workflow, number) if backfill else 0
         moved, not_moved = self._migrate(workflow, number) if migrate == "move" else (0, [])
-        return {"workflowId": str(workflow_id), "version": number, "backfilled": started,
-                "migrated": moved, "notMoved": not_moved}
+        return PublishResult(workflow_id=workflow_id, version=number, backfilled=started,
+                             migrated=moved, not_moved=not_moved)
 
     def _refuse_blocked_moves(self, workflow: Workflow, number: int) -> None:
         steps = execution_steps(workflow.frozen(number)["definition"])
@@ -165,18 +182,18 @@ class WorkflowUseCases(Core):
             raise Refused(f"{len(blocked)} running execution(s) have reached a step version "
                           f"{number} does not have, so they cannot move to it; nothing was "
                           "published (publish with migrate: keep, or cancel those executions)",
-                          moveBlockedBy=blocked)
+                          moveBlockedBy=[_detail(b) for b in blocked])
 
     def _move_blockers(self, workflow_id: UUID, number: int,
-                       steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                       steps: list[dict[str, Any]]) -> list[MoveBlocker]:
         """The running executions on older versions that could not follow ``steps``."""
         older = [e for e, version in self._running(workflow_id).items() if version < number]
         blocked = []
         for x in self.load_many(WorkflowExecution, older).values():
             reason = x.move_blocked(steps) if x.is_live and x.workflow_version < number else None
             if reason is not None:
-                blocked.append({"executionId": str(x.id), "leadId": str(x.lead_id),
-                                "currentStep": x.current_step + 1, "reason": reason})
+                blocked.append(MoveBlocker(execution_id=x.id, lead_id=x.lead_id,
+                                           current_step=x.current_step + 1, reason=reason))
         return blocked
 
     def _running(self, workflow_id: UUID) -> dict[UUID, int]:
@@ -210,11 +227,11 @@ class WorkflowUseCases(Core):
             started += self.retrying(command)
         return started
 
-    def _migrate(self, workflow: Workflow, number: int) -> tuple[int, list[dict[str, str]]]:
+    def _migrate(self, workflow: Workflow, number: int) -> tuple[int, list[NotMoved]]:
         """Move each running execution of an older version; one that moved on since the check
         to a step the version lacks stays where it is, listed with the reason."""
         steps = execution_steps(workflow.frozen(number)["definition"])
-        moved, not_moved = 0, []
+        moved, not_moved = 0, list[NotMoved]()
         for execution_id, version in self._running(workflow.id).items():
             if version >= number:
                 continue
@@ -228,12 +245,12 @@ class WorkflowUseCases(Core):
             try:
                 moved += self.retrying(command)
             except Invalid as e:
-                not_moved.append({"executionId": str(execution_id), "reason": e.reason})
+                not_moved.append(NotMoved(execution_id=execution_id, reason=e.reason))
         return moved, not_moved
 
     # Pausing ---------------------------------------------------------------
 
-    def hold_workflow(self, workflow_id: UUID, held: bool, reason: str) -> Workflow:
+    def hold_workflow(self, workflow_id: UUID, held: bool, reason: str) -> WorkflowView:
         """Pause (no new entries, no sends) or resume a whole workflow."""
 
         def command() -> Workflow:
@@ -249,4 +266,4 @@ class WorkflowUseCases(Core):
         workflow = self.retrying(command)
         if not held:
             release_held(self, workflow_id)
-        return workflow
+        return WorkflowView.of(workflow)

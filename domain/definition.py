@@ -36,6 +36,10 @@ STEP_CONDITIONS = ("previous_email_not_opened", "in_app_not_read", "score_at_lea
 #: The channel of the earlier step a step condition looks at.
 LOOKS_AT = {"previous_email_not_opened": "email", "in_app_not_read": "in_app"}
 UNITS = {"minutes": 1, "hours": 60, "days": 1440}
+#: The longest wait a re-entry after some days may ask for.
+MAX_REENTRY_DAYS = 3650
+#: A trigger's priority lies within -MAX_PRIORITY..MAX_PRIORITY.
+MAX_PRIORITY = 1000
 
 
 def _int(value: Any, field: str, low: int, high: int) -> int:
@@ -153,7 +157,7 @@ def check_trigger(raw: dict[str, Any]) -> dict[str, Any]:
         raise InvalidValue(f"{field}.reentry.mode", f"use one of {', '.join(REENTRY_MODES)}")
     days = None
     if reentry["mode"] == "after_days":
-        days = _int(reentry.get("days"), f"{field}.reentry.days", 1, 3650)
+        days = _int(reentry.get("days"), f"{field}.reentry.days", 1, MAX_REENTRY_DAYS)
     hysteresis = _int(raw.get("hysteresis", 0), f"{field}.hysteresis", 0, threshold - 1)
     group = raw.get("exclusive_group")
     if group is not None and (not isinstance(group, str) or not group.strip()):
@@ -165,7 +169,8 @@ def check_trigger(raw: dict[str, Any]) -> dict[str, Any]:
                        for i, c in enumerate(raw.get("conditions") or [])],
         "reentry": {"mode": reentry["mode"], "days": days},
         "hysteresis": hysteresis,
-        "priority": _int(raw.get("priority", 0), f"{field}.priority", -1000, 1000),
+        "priority": _int(raw.get("priority", 0), f"{field}.priority", -MAX_PRIORITY,
+                         MAX_PRIORITY),
         "exclusive_group": group.strip() if group else None,
         "on_registration": _on_registration(raw.get("on_registration", "start")),
     }

@@ -12,6 +12,9 @@ from domain.definition import check_definition
 from domain.errors import InvalidState, InvalidValue
 from domain.ids import CATALOG_ID
 
+#: What a workflow is in: never published, published (running), or paused by its agent.
+STATES = ("draft", "published", "paused")
+
 
 class Workflow(Aggregate):
     """Drafts are edited freely; publishing freezes an immutable numbered version."""
@@ -65,6 +68,10 @@ class Workflow(Aggregate):
         return cls(agent_id=agent_id, name=name.strip(), definition=check_definition(definition))
 
     # Queries ---------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        return STATES[2] if self.paused else STATES[1] if self.versions else STATES[0]
 
     @property
     def latest(self) -> dict[str, Any] | None:

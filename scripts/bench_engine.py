@@ -48,6 +48,7 @@ from application.enrolment import try_enrol  # noqa: E402
 from application.ports import DueChange  # noqa: E402
 from domain.lead import Lead  # noqa: E402
 from domain.priority import lane  # noqa: E402
+from domain.workflow import Workflow  # noqa: E402
 from projections.due_steps import DueStepsProjection  # noqa: E402
 from scheduler.due_index import RedisDueSchedule  # noqa: E402
 
@@ -219,7 +220,7 @@ class Bench:
             "steps": [{"channel": "email", "template_id": str(template), "delay_minutes": 0}]
             * steps})
         app.publish_workflow(workflow)
-        return app.workflow(workflow)
+        return app.load(Workflow, workflow)
 
     def enrol(self, workflow: Any, count: int) -> None:
         """Leads already above the threshold, each started in the workflow (50 per commit)."""
@@ -336,7 +337,7 @@ class Bench:
         while pending:
             for lead_id, t0 in list(pending.items()):
                 executions = app.lead_executions(uuid.UUID(lead_id))
-                message = executions[0].steps[0].get("message_id") if executions else None
+                message = executions[0].steps[0].message_id if executions else None
                 if message and str(message) in self.smtp.at:
                     accepted = self.smtp.at[str(message)]
                     events = list(app.events.get(executions[0].id))

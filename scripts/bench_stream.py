@@ -47,6 +47,7 @@ from domain import ids  # noqa: E402
 from domain.definition import execution_steps  # noqa: E402
 from domain.execution import WorkflowExecution  # noqa: E402
 from domain.lead import Lead  # noqa: E402
+from domain.workflow import Workflow  # noqa: E402
 
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 LENGTHS = (10, 1_000, 10_000)
@@ -89,7 +90,7 @@ def write_executions(app: FollowUp, lead_ids: list[UUID]) -> list[UUID]:
         "trigger": {"score_threshold": 80},
         "steps": [{"channel": "email", "template_id": str(template), "delay_minutes": 0}]})
     app.publish_workflow(workflow_id)
-    definition = app.workflow(workflow_id).frozen(1)["definition"]
+    definition = app.load(Workflow, workflow_id).frozen(1)["definition"]
     executions = [WorkflowExecution.start(
         execution_id=ids.execution_id(lead_id, workflow_id, "bench"), lead_id=lead_id,
         workflow_id=workflow_id, workflow_version=1, steps=execution_steps(definition),

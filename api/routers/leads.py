@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response, status
@@ -18,38 +17,12 @@ from api.schemas import (
     LeadCreate,
     LeadPublic,
     ScoreChange,
+    ScoreResult,
     StatusChange,
-    StepPublic,
+    StatusResult,
 )
-from domain.execution import WorkflowExecution
-from domain.lead import Lead
 
 router = APIRouter(prefix="/api/leads", tags=["leads"])
-
-
-def lead_public(lead: Lead) -> LeadPublic:
-    return LeadPublic(id=lead.id, agent_id=lead.agent_id, name=lead.name, email=lead.email,
-                      phone=lead.phone, timezone=lead.timezone, preferences=lead.preferences,
-                      timeline=lead.timeline, score=lead.score, status=lead.status,
-                      source=lead.source, move_by=lead.move_by, opted_out=lead.opted_out,
-                      version=lead.version)
-
-
-def execution_public(x: WorkflowExecution) -> ExecutionPublic:
-    steps = [StepPublic(sequence=i + 1, channel=s["channel"], template_id=s["template_id"],
-                        delay_minutes=s["delay_minutes"], status=s["status"],
-                        due_at=s.get("due_at"), sent_at=s.get("sent_at"),
-                        attempts=s["attempts"], note=s.get("failure"),
-                        message_id=s.get("message_id"),
-                        window=s.get("window"), conditions=s.get("conditions") or [])
-             for i, s in enumerate(x.steps)]
-    return ExecutionPublic(id=x.id, lead_id=x.lead_id, workflow_id=x.workflow_id,
-                           workflow_version=x.workflow_version, status=x.status,  # type: ignore[arg-type]
-                           status_reason=x.status_reason, current_step=x.current_step + 1,
-                           round=x.round, timezone=x.timezone, trigger=x.trigger,
-                           started_at=x.started_at, completed_at=x.completed_at,
-                           dead_letter_step=None if x.dead_letter is None else x.dead_letter + 1,
-                           steps=steps)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=CHANGE | BODY)
@@ -63,34 +36,34 @@ def register_lead(body: LeadCreate, app: AppDep, response: Response) -> LeadPubl
                                     source=body.source, move_by=body.move_by)
     if not created:
         response.status_code = status.HTTP_200_OK
-    return lead_public(app.lead(lead_id))
+    return LeadPublic.model_validate(app.lead(lead_id))
 
 
 @router.get("/{lead_id}", responses=FOUND)
 def get_lead(lead_id: UUID, app: AppDep) -> LeadPublic:
-    return lead_public(app.lead(lead_id))
+    return LeadPublic.model_validate(app.lead(lead_id))
 
 
 @router.post("/{lead_id}/score", responses=CHANGE_ONE)
-def change_score(lead_id: UUID, body: ScoreChange, app: AppDep) -> dict[str, Any]:
+def change_score(lead_id: UUID, body: ScoreChange, app: AppDep) -> ScoreResult:
     """Set the score. With the scoring system's ``eventId`` a repeat is answered
     ``applied: false`` and changes nothing; with ``occurredAt`` an update older than the last
     applied is recorded as ignored and the score stays."""
-    return app.change_score(lead_id, body.score, body.reason, event_id=body.event_id,
-                            occurred_at=body.occurred_at)
+    return ScoreResult.model_validate(app.change_score(
+        lead_id, body.score, body.reason, event_id=body.event_id, occurred_at=body.occurred_at))
 
 
 @router.post("/{lead_id}/status", responses=CHANGE_ONE)
-def change_status(lead_id: UUID, body: StatusChange, app: AppDep) -> dict[str, Any]:
+def change_status(lead_id: UUID, body: StatusChange, app: AppDep) -> StatusResult:
     """Change the status: closed or lost pauses the lead's executions; leaving them lists the
     paused ones as resumable, or with ``resume: true`` resumes them at once."""
-    return app.change_status(lead_id, body.status, body.reason, resume=body.resume,
-                             policy=body.policy)
+    return StatusResult.model_validate(app.change_status(
+        lead_id, body.status, body.reason, resume=body.resume, policy=body.policy))
 
 
 @router.get("/{lead_id}/executions", responses=FOUND)
 def lead_executions(lead_id: UUID, app: AppDep) -> list[ExecutionPublic]:
-    return [execution_public(x) for x in app.lead_executions(lead_id)]
+    return [ExecutionPublic.model_validate(x) for x in app.lead_executions(lead_id)]
 
 
 @router.get("/{lead_id}/history", responses=FOUND)
@@ -113,7 +86,7 @@ def lead_inbox(lead_id: UUID, app: AppDep, runtime: RuntimeDep) -> Inbox:
 def set_consent(lead_id: UUID, body: ConsentIn, app: AppDep) -> LeadPublic:
     """Opt the lead out of a channel (its steps are then skipped, and the log says so), or in."""
     app.set_consent(lead_id, body.channel, body.allowed, body.reason)
-    return lead_public(app.lead(lead_id))
+    return LeadPublic.model_validate(app.lead(lead_id))
 
 
 @router.post("/{lead_id}/inbox/{message_id}/read", status_code=204,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, status
@@ -12,81 +11,47 @@ from api.errors import BODY, CHANGE, CHANGE_ONE, FOUND
 from api.schemas import (
     Published,
     PublishIn,
+    PublishPreview,
     ReasonIn,
     RollbackIn,
-    StepOut,
-    VersionPublic,
+    VersionDetail,
     WorkflowCreate,
     WorkflowEdit,
     WorkflowPublic,
 )
-from domain.workflow import Workflow
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"])
-
-
-def _camel(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {_key(k): _camel(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_camel(v) for v in value]
-    return value
-
-
-def _key(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def workflow_public(w: Workflow) -> WorkflowPublic:
-    draft = w.draft
-    state: Literal["draft", "published", "paused"] = (
-        "paused" if w.paused else "published" if w.versions else "draft")
-    return WorkflowPublic(
-        id=w.id, agent_id=w.agent_id, name=w.name, status=state,
-        trigger=_camel(draft["trigger"]),
-        steps=[StepOut(id=s.get("id"), sequence=i + 1, channel=s["channel"],
-                       template_id=s["template_id"],
-                       delay_minutes=s["delay_minutes"], conditions=s["conditions"])
-               for i, s in enumerate(draft["steps"])],
-        send_windows=draft["send_windows"], business_days_only=draft["business_days_only"],
-        draft_changed=w.draft_differs,
-        versions=[VersionPublic(number=v["number"], published_at=v["published_at"],
-                                restored_from=v["restored_from"]) for v in w.versions])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=CHANGE | BODY)
 def create_workflow(body: WorkflowCreate, app: AppDep) -> WorkflowPublic:
     workflow_id = app.create_workflow(agent_id=body.agent_id, name=body.name,
                                       definition=body.definition())
-    return workflow_public(app.workflow(workflow_id))
+    return WorkflowPublic.model_validate(app.workflow(workflow_id))
 
 
 @router.get("/{workflow_id}", responses=FOUND)
 def get_workflow(workflow_id: UUID, app: AppDep) -> WorkflowPublic:
-    return workflow_public(app.workflow(workflow_id))
+    return WorkflowPublic.model_validate(app.workflow(workflow_id))
 
 
 @router.put("/{workflow_id}", responses=CHANGE_ONE)
 def edit_workflow(workflow_id: UUID, body: WorkflowEdit, app: AppDep) -> WorkflowPublic:
     """Edit the draft; published versions and running executions do not change."""
-    return workflow_public(app.edit_workflow(workflow_id, name=body.name,
-                                             definition=body.definition()))
+    return WorkflowPublic.model_validate(app.edit_workflow(workflow_id, name=body.name,
+                                                           definition=body.definition()))
 
 
 @router.get("/{workflow_id}/versions/{number}", responses=FOUND)
-def get_version(workflow_id: UUID, number: int, app: AppDep) -> dict[str, Any]:
-    version = app.workflow_version(workflow_id, number)
-    return {"number": version["number"], "publishedAt": version["published_at"],
-            "restoredFrom": version["restored_from"],
-            "definition": _camel(version["definition"])}
+def get_version(workflow_id: UUID, number: int, app: AppDep) -> VersionDetail:
+    return VersionDetail.model_validate(app.workflow_version(workflow_id, number))
 
 
 @router.get("/{workflow_id}/publish-preview", responses=FOUND)
-def publish_preview(workflow_id: UUID, app: AppDep) -> dict[str, Any]:
+def publish_preview(workflow_id: UUID, app: AppDep) -> PublishPreview:
     """Before publishing: the next version number, whether the draft can run, how many leads
     are already above the threshold, and how many executions run on each older version."""
-    return app.publish_preview(workflow_id)
+    return PublishPreview.model_validate(app.publish_preview(workflow_id))
 
 
 @router.post("/{workflow_id}/publish", responses=CHANGE_ONE)
@@ -108,9 +73,9 @@ def pause_workflow(workflow_id: UUID, app: AppDep, body: ReasonIn | None = None
                    ) -> WorkflowPublic:
     """No new entries and no sends until resumed; running executions keep their place."""
     reason = (body or ReasonIn()).reason
-    return workflow_public(app.hold_workflow(workflow_id, True, reason))
+    return WorkflowPublic.model_validate(app.hold_workflow(workflow_id, True, reason))
 
 
 @router.post("/{workflow_id}/resume", responses=FOUND | CHANGE)
 def resume_workflow(workflow_id: UUID, app: AppDep) -> WorkflowPublic:
-    return workflow_public(app.hold_workflow(workflow_id, False, "resumed"))
+    return WorkflowPublic.model_validate(app.hold_workflow(workflow_id, False, "resumed"))

@@ -11,6 +11,7 @@ from application.app import FollowUp
 from application.errors import PermanentSendError, TransientSendError
 from application.ports import ChannelSender, OutgoingMessage
 from domain.execution import WorkflowExecution
+from domain.lead import Lead
 from tests.conftest import FakeClock
 
 
@@ -97,7 +98,7 @@ class Harness:
         before sending: her id and the execution as it was before the claim."""
         lead = self.crossing()
         self.settle()
-        [execution] = self.rt.app.lead_executions(lead)
+        [execution] = executions_of(self.rt.app, lead)
         self.dispatch_without_sending(execution.id)
         return lead, execution
 
@@ -118,3 +119,8 @@ class Harness:
                     for m in self.rt.schedule.claim(now_ms, 100, 60_000)]
         self.settle()
         return outcomes
+
+
+def executions_of(app: FollowUp, lead_id: UUID) -> list[WorkflowExecution]:
+    """Every execution of the lead, as aggregates (the use case answers read types)."""
+    return [app.load(WorkflowExecution, e) for e in app.load(Lead, lead_id).all_execution_ids()]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from tests.integration.helpers import Harness
+from domain.workflow import Workflow
+from tests.integration.helpers import Harness, executions_of
 
 
 def seed(h: Harness) -> dict[str, str]:
@@ -16,8 +17,8 @@ def seed(h: Harness) -> dict[str, str]:
     h.send_due()
     h.clock.advance(days=1)
     h.send_due()
-    [execution] = h.rt.app.lead_executions(lead)
-    workflow = h.rt.app.workflow(execution.workflow_id)
+    [execution] = executions_of(h.rt.app, lead)
+    workflow = h.rt.app.load(Workflow, execution.workflow_id)
     in_app = execution.steps[2]["message_id"]
     assert in_app is not None, "the in-app step was sent"
     return {"lead_id": str(lead), "workflow_id": str(workflow.id),

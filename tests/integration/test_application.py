@@ -17,9 +17,11 @@ from application.follower import Follower, Item, LocalWaiter
 from application.ports import OutgoingMessage
 from application.sending import StepSender
 from application.trigger import TriggerPolicy
-from domain.execution import MAX_SEND_ATTEMPTS
+from application.views import ReplayRefusal, ReplayReport
+from domain.execution import MAX_SEND_ATTEMPTS, WorkflowExecution
+from domain.lead import Lead
 from tests.conftest import FakeClock
-from tests.integration.helpers import Harness, register_ana, three_step_workflow
+from tests.integration.helpers import Harness, executions_of, register_ana, three_step_workflow
 
 
 class ApplicationScenarios:
@@ -44,7 +46,7 @@ class ApplicationScenarios:
         app.change_score(lead, 85, "viewed a listing")
         assert h.send_due() == ["sent"]
         # Then one execution exists, the email is personalised, the SMS is due 60 min later
-        [execution] = app.lead_executions(lead)
+        [execution] = executions_of(app, lead)
         [email] = h.channel.sent
         assert (email.channel, email.recipient) == ("email", "ana@example.com")
         assert email.subject == "Ana, new listings"
@@ -88,7 +90,7 @@ class ApplicationScenarios:
         # When the trigger applies the crossing, and the feeder has not run
         trigger.catch_up()
         # Then the first step is in the index already, due now, and the claim loop was woken
-        [execution] = h.rt.app.lead_executions(lead)
+        [execution] = executions_of(h.rt.app, lead)
         now_ms = int(h.clock.now().timestamp() * 1000)
         assert h.rt.schedule.due_at(str(execution.id)) == now_ms and woken == [1]
         assert h.rt.schedule.position() < h.rt.app.recorder.max_notification_id()
@@ -110,7 +112,7 @@ class ApplicationScenarios:
         app.change_score(below, 79, "scoring")
         app.change_score(above, 95, "scoring")  # already above: no crossing
         h.settle()
-        assert app.lead_executions(below) == [] and app.lead_executions(above) == []
+        assert executions_of(app, below) == [] and executions_of(app, above) == []
 
     def test_a_workflow_published_after_the_crossing_does_not_start_for_it(
             self, h: Harness) -> None:
@@ -120,7 +122,7 @@ class ApplicationScenarios:
         h.clock.advance(minutes=1)
         three_step_workflow(app)  # the trigger sees the crossing only now, late
         h.settle()
-        assert app.lead_executions(lead) == []
+        assert executions_of(app, lead) == []
 
     def test_trigger_is_exactly_once_across_restarts_replays_and_re_crossings(
             self, h: Harness) -> None:
@@ -140,18 +142,18 @@ class ApplicationScenarios:
         h.rt.app.change_score(lead, 90, "up again")
         h.settle()
         # Then there is still exactly one execution
-        assert len(h.rt.app.lead_executions(lead)) == 1
+        assert len(executions_of(h.rt.app, lead)) == 1
 
     def test_lost_lead_pauses_and_nothing_more_is_sent(self, h: Harness) -> None:
         app = h.rt.app
         lead = h.crossing()
         h.send_due()
-        [execution] = app.lead_executions(lead)
+        [execution] = executions_of(app, lead)
         # When the lead is lost
         result = app.change_status(lead, "lost", "bought elsewhere")
         # Then the execution is paused in the same commit, with the reason
-        assert result["pausedExecutions"] == [str(execution.id)]
-        [execution] = app.lead_executions(lead)
+        assert result.paused_executions == [execution.id]
+        [execution] = executions_of(app, lead)
         assert execution.status == "paused"
         assert "lost" in (execution.status_reason or "")
         # And when its next step's time comes, nothing is sent and nothing is due
@@ -172,7 +174,7 @@ class ApplicationScenarios:
         assert h.send_due() == ["sent"]
         h.clock.advance(minutes=1440)
         assert h.send_due() == ["sent"]
-        [execution] = app.lead_executions(lead)
+        [execution] = executions_of(app, lead)
         assert execution.status == "completed" and execution.completed_at == h.clock.now()
         assert [m.channel for m in h.channel.sent] == ["email", "sms", "in_app"]
         [item] = h.rt.messages.inbox(str(lead))
@@ -183,7 +185,7 @@ class ApplicationScenarios:
         h.channel.fail_next(permanent=False)
         lead = h.crossing()
         assert h.send_due() == ["failed"]
-        [execution] = app.lead_executions(lead)
+        [execution] = executions_of(app, lead)
         assert execution.steps[0]["status"] == "scheduled"
         assert execution.steps[0]["due_at"] > h.clock.now()
         h.clock.advance(minutes=5)
@@ -191,7 +193,7 @@ class ApplicationScenarios:
         h.channel.fail_next(permanent=True)
         h.clock.advance(minutes=60)
         assert h.send_due() == ["failed"]
-        [execution] = app.lead_executions(lead)
+        [execution] = executions_of(app, lead)
         assert execution.steps[1]["status"] == "failed"
         assert execution.steps[2]["status"] == "scheduled"
 
@@ -204,7 +206,7 @@ class ApplicationScenarios:
             assert h.send_due() == ["failed"]
             h.clock.advance(hours=2)  # past any backoff
         # The step is held: nothing is due, the index no longer holds it, the list shows it
-        [execution] = app.lead_executions(lead)
+        [execution] = executions_of(app, lead)
         assert execution.status == "paused" and execution.dead_letter == 0
         assert h.send_due() == []
         assert h.rt.schedule.due_at(str(execution.id)) is None
@@ -216,10 +218,10 @@ class ApplicationScenarios:
         assert any("dead-lettered after 5 attempts (busy)" in s for s in summaries)
         # When the agent replays everything listed (after the outage)
         report = app.replay_dead_letters(agent_id="agent-1")
-        assert report == {"replayed": [str(execution.id)], "refused": []}
+        assert report == ReplayReport(replayed=[execution.id], refused=[])
         assert h.send_due() == ["sent"]
         # Then the step went out once, the sequence goes on, and the list is empty again
-        [execution] = app.lead_executions(lead)
+        [execution] = executions_of(app, lead)
         assert execution.steps[0]["status"] == "sent" and execution.current_step == 1
         assert len(h.channel.sent) == 1
         assert h.rt.directory.dead_letters() == []
@@ -233,12 +235,13 @@ class ApplicationScenarios:
             h.clock.advance(hours=2)
         app.change_status(lead, "lost", "bought elsewhere")
         h.settle()
-        [execution] = app.lead_executions(lead)
+        [execution] = executions_of(app, lead)
         report = app.replay_dead_letters()
-        assert report["replayed"] == []
-        assert report["refused"] == [{"executionId": str(execution.id),
-                                      "reason": "status: the lead is lost; reopen it first"}]
-        assert app.execution(execution.id).dead_letter == 0  # still held, nothing changed
+        assert report.replayed == []
+        assert report.refused == [ReplayRefusal(execution.id,
+                                                "status: the lead is lost; reopen it first")]
+        # still held, nothing changed
+        assert app.load(WorkflowExecution, execution.id).dead_letter == 0
 
     def test_when_steps_pile_up_live_crossings_then_higher_scores_go_first(
             self, h: Harness) -> None:
@@ -255,7 +258,7 @@ class ApplicationScenarios:
         fresh = register_ana(app)
         app.change_score(fresh, 81, "asked for a call")  # a live crossing, due last of all
         h.settle()
-        [x_cooled], [x_hot], [x_fresh] = (app.lead_executions(x) for x in (cooled, hot, fresh))
+        [x_cooled], [x_hot], [x_fresh] = (executions_of(app, x) for x in (cooled, hot, fresh))
         now_ms = int(h.clock.now().timestamp() * 1000)
         claimed = [h.rt.schedule.claim(now_ms, 1, 60_000)[0] for _ in range(3)]
         assert claimed == [str(x_fresh.id), str(x_hot.id), str(x_cooled.id)]
@@ -268,20 +271,21 @@ class ApplicationScenarios:
         app = h.rt.app
         leads = [h.crossing()] + [register_ana(app) for _ in range(3)]
         assert h.send_due() == ["sent"]
-        [execution] = app.lead_executions(leads[0])
+        [execution] = executions_of(app, leads[0])
         asked = [*leads, leads[1], uuid4(), execution.id]
         found = app.load_many(Lead, asked)
         assert list(found) == leads  # the missing id and the execution are left out
         for lead_id, lead in found.items():
-            assert vars(lead) == vars(app.lead(lead_id))
+            assert vars(lead) == vars(app.load(Lead, lead_id))
         [(ident, again)] = app.load_many(WorkflowExecution, [execution.id, leads[1]]).items()
-        assert ident == execution.id and vars(again) == vars(app.execution(execution.id))
+        assert ident == execution.id
+        assert vars(again) == vars(app.load(WorkflowExecution, execution.id))
 
     def test_a_lost_index_is_restored_from_the_due_steps_read_model(self, h: Harness) -> None:
         app = h.rt.app
         lead = h.crossing()
         assert h.send_due() == ["sent"]  # step 1 sent; step 2 due in an hour
-        [execution] = app.lead_executions(lead)
+        [execution] = executions_of(app, lead)
         member = str(execution.id)
         due, position = h.rt.schedule.due_at(member), h.rt.schedule.position()
         assert due is not None and position > 0
@@ -300,8 +304,9 @@ class ApplicationScenarios:
         app = h.rt.app
         lead = h.crossing()
         h.settle()
-        [execution] = app.lead_executions(lead)
-        stale = app.execution(execution.id)  # loaded by a second sender before the first sends
+        [execution] = executions_of(app, lead)
+        # loaded by a second sender before the first sends
+        stale = app.load(WorkflowExecution, execution.id)
         assert h.rt.sender.send_due(execution.id) == "sent"
         assert h.rt.sender.send_due(execution.id) == "not-due"
         stale.dispatch(0, uuid4(), h.clock.now())
@@ -321,7 +326,7 @@ class ApplicationScenarios:
         for lead in leads:
             app.change_score(lead, 85, "viewed a listing")
         h.settle()
-        ids = [app.lead_executions(lead)[0].id for lead in leads]
+        ids = [executions_of(app, lead)[0].id for lead in leads]
         seconds = [0.0]
         accept = h.channel.send
 
@@ -348,7 +353,7 @@ class ApplicationScenarios:
             if last < 10:
                 assert at[ids[last], "step_sent"] < at[ids[last + 1], "step_dispatched"]
         assert (ids[11], "step_dispatched") not in at
-        assert app.execution(ids[11]).steps[0]["status"] == "scheduled"
+        assert app.load(WorkflowExecution, ids[11]).steps[0]["status"] == "scheduled"
         assert h.rt.sender.send_due(ids[11]) == "sent" and len(h.channel.sent) == 12
 
     def test_a_sender_that_died_mid_send_is_resolved_without_sending_twice(
@@ -363,7 +368,7 @@ class ApplicationScenarios:
         h.clock.advance(minutes=2)
         assert h.rt.sender.send_due(execution.id) == "unknown"
         assert h.channel.sent == []
-        [execution] = app.lead_executions(lead)
+        [execution] = executions_of(app, lead)
         assert execution.steps[0]["status"] == "unknown"
         assert execution.steps[1]["status"] == "scheduled"
         h.settle()
@@ -387,7 +392,7 @@ class ApplicationScenarios:
         # Then once the dispatch is stale (and its lease over) it is resolved, never resent
         h.clock.advance(minutes=3)
         assert h.send_due() == ["unknown"]
-        [execution] = app.lead_executions(lead)
+        [execution] = executions_of(app, lead)
         assert execution.steps[0]["status"] == "unknown"
         assert execution.steps[1]["status"] == "scheduled"
         assert h.channel.sent == []
@@ -403,12 +408,12 @@ class ApplicationScenarios:
         # When the dispatch is stale: settled as unknown, never resent, and off the index
         h.clock.advance(minutes=3)
         assert h.send_due() == ["unknown"]
-        assert app.execution(execution.id).steps[0]["status"] == "unknown"
+        assert app.load(WorkflowExecution, execution.id).steps[0]["status"] == "unknown"
         assert h.rt.schedule.due_at(member) is None and h.channel.sent == []
         # A cancel with nothing in flight leaves nothing in the index either
         other = h.crossing()
         h.settle()
-        second = app.lead_executions(other)[0]
+        second = executions_of(app, other)[0]
         app.cancel_execution(second.id, "agent's call")
         h.settle()
         assert h.rt.schedule.due_at(str(second.id)) is None
@@ -419,7 +424,7 @@ class ApplicationScenarios:
         lead, execution = h.stranded_dispatch()
         h.clock.advance(minutes=3)
         assert h.rt.sender.send_due(execution.id) == "sent"
-        [execution] = app.lead_executions(lead)
+        [execution] = executions_of(app, lead)
         assert execution.steps[0]["status"] == "sent" and execution.steps[0]["attempts"] == 2
         assert len(h.channel.sent) == 1
 
@@ -476,7 +481,7 @@ class ApplicationScenarios:
             app.publish_workflow(workflow)
         assert e.value.field == "steps[0].templateId"
         assert app.recorder.max_notification_id() == before
-        assert app.lead(lead).score == 50
+        assert app.load(Lead, lead).score == 50
 
 
 class TestOnSQLite(ApplicationScenarios):

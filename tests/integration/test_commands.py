@@ -14,6 +14,10 @@ from fastapi.testclient import TestClient
 from adapters.settings import Settings
 from api.main import create_app
 from application.errors import Refused
+from application.workflow_views import MoveBlocker
+from domain.lead import Lead
+from domain.message import Message
+from domain.workflow import Workflow
 from tests.conftest import FakeClock
 from tests.integration.helpers import Harness
 from tests.integration.test_engine_rules import executions, lead, publish, templates
@@ -24,7 +28,7 @@ def three_emails(h: Harness) -> UUID:
 
 
 def shorten(h: Harness, workflow: UUID, keep: int) -> None:
-    draft = h.rt.app.workflow(workflow).draft
+    draft = h.rt.app.load(Workflow, workflow).draft
     draft["steps"] = draft["steps"][:keep]
     h.rt.app.edit_workflow(workflow, name="shorter", definition=draft)
 
@@ -60,7 +64,7 @@ def test_a_move_that_one_execution_blocks_is_refused_and_changes_nothing(h: Harn
         h.rt.app.publish_workflow(workflow, backfill=True, migrate="move")
     # Then nothing at all is recorded (no version, no move, no backfill), and Ana is named
     assert h.rt.app.recorder.max_notification_id() == before
-    assert h.rt.app.workflow(workflow).versions[-1]["number"] == 1
+    assert h.rt.app.load(Workflow, workflow).versions[-1]["number"] == 1
     [blocking] = refused.value.details["moveBlockedBy"]
     assert (blocking["leadId"], blocking["currentStep"]) == (str(ana), 3)
 
@@ -70,9 +74,9 @@ def test_the_preview_names_the_executions_that_would_block_a_move(h: Harness) ->
     shorten(h, workflow, 2)
     h.settle()
     [x] = executions(h, ana)
-    [blocking] = h.rt.app.publish_preview(workflow)["moveBlockedBy"]
-    assert blocking == {"executionId": str(x.id), "leadId": str(ana), "currentStep": 3,
-                        "reason": "it has reached step 3 and the new version has 2 steps"}
+    [blocking] = h.rt.app.publish_preview(workflow).move_blocked_by
+    assert blocking == MoveBlocker(execution_id=x.id, lead_id=ana, current_step=3,
+                                   reason="it has reached step 3 and the new version has 2 steps")
 
 
 def test_an_execution_that_moves_on_after_the_check_stays_and_is_listed(h: Harness) -> None:
@@ -83,12 +87,12 @@ def test_an_execution_that_moves_on_after_the_check_stays_and_is_listed(h: Harne
     h.rt.app.publish_workflow(workflow)
     app = h.rt.app
     # When the move runs
-    moved, not_moved = app._migrate(app.workflow(workflow), 2)
+    moved, not_moved = app._migrate(app.load(Workflow, workflow), 2)
     # Then Bea moves, and Ana stays on version 1, listed with the reason
     [x] = executions(h, ana)
     assert moved == 1 and x.workflow_version == 1
-    assert not_moved == [{"executionId": str(x.id), "reason": not_moved[0]["reason"]}]
-    assert "reached step 3" in not_moved[0]["reason"]
+    assert [n.execution_id for n in not_moved] == [x.id]
+    assert "reached step 3" in not_moved[0].reason
 
 
 def test_a_move_nothing_blocks_reports_no_one_left_behind(h: Harness) -> None:
@@ -98,9 +102,9 @@ def test_a_move_nothing_blocks_reports_no_one_left_behind(h: Harness) -> None:
     h.settle()
     shorten(h, workflow, 2)
     h.settle()
-    assert h.rt.app.publish_preview(workflow)["moveBlockedBy"] == []
-    result: dict[str, Any] = h.rt.app.publish_workflow(workflow, migrate="move")
-    assert (result["migrated"], result["notMoved"]) == (1, [])
+    assert h.rt.app.publish_preview(workflow).move_blocked_by == []
+    result = h.rt.app.publish_workflow(workflow, migrate="move")
+    assert (result.migrated, result.not_moved) == (1, [])
 
 
 def test_a_refused_move_answers_409_naming_the_executions(tmp_path: Path) -> None:
@@ -181,7 +185,7 @@ def test_a_repeated_or_late_score_update_neither_moves_the_score_back_nor_fires_
                             "reason": "duplicate eventId"}
     assert h.rt.app.recorder.max_notification_id() == after_late
     assert len({x.id for x in executions(h, ana)}) == 1
-    assert h.rt.app.lead(ana).score == 85
+    assert h.rt.app.load(Lead, ana).score == 85
 
 
 def test_a_naive_occurred_at_is_refused_naming_the_field(h: Harness) -> None:
@@ -190,7 +194,7 @@ def test_a_naive_occurred_at_is_refused_naming_the_field(h: Harness) -> None:
     response = client.post(f"/api/leads/{ana}/score",
                            json={"score": 60, "occurredAt": "2026-11-25T09:00:00"})
     assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "occurredAt"
-    assert h.rt.app.lead(ana).score == 50
+    assert h.rt.app.load(Lead, ana).score == 50
 
 
 # Engagement by channel, and the inbox's read state --------------------------------------------
@@ -225,7 +229,7 @@ def test_reads_are_in_app_only_opens_email_only_and_the_inbox_counts_unread(h: H
     read_at = datetime.fromisoformat(inbox["items"][0]["readAt"])
     assert inbox["unread"] == 0 and read_at == h.clock.now()
     client.get(f"/t/o/{email}.gif")
-    assert h.rt.app.message(email).opened
+    assert h.rt.app.load(Message, email).opened
 
 
 # Reopening a lead, and leads registered above a threshold -------------------------------------
@@ -243,14 +247,14 @@ def test_reopening_with_resume_resumes_what_the_status_paused_in_the_same_comman
     by_hand = next(x for w, x in paused.items() if w != by_status)
     h.rt.app.pause_execution(by_hand.id, "agent is calling her")
     lost = h.rt.app.change_status(ana, "lost", "went quiet")
-    assert lost["pausedExecutions"] == [str(paused[by_status].id)]
+    assert lost.paused_executions == [paused[by_status].id]
     h.clock.advance(hours=2)
     # When she is reopened with resume
     reopened = h.rt.app.change_status(ana, "nurturing", "called back", resume=True,
                                       policy="skip_overdue")
     # Then what the status paused is resumed (its overdue step skipped), the other stays
-    assert reopened["resumedExecutions"] == [str(paused[by_status].id)]
-    assert reopened["resumableExecutions"] == []
+    assert reopened.resumed_executions == [paused[by_status].id]
+    assert reopened.resumable_executions == []
     now = {x.workflow_id: x for x in executions(h, ana)}
     assert now[by_status].status == "active" and now[by_hand.workflow_id].status == "paused"
     assert now[by_status].steps[1]["status"] == "skipped"
@@ -264,7 +268,7 @@ def test_reopening_without_resume_lists_what_may_be_resumed(h: Harness) -> None:
     [x] = executions(h, ana)
     h.rt.app.change_status(ana, "closed", "bought elsewhere")
     reopened = h.rt.app.change_status(ana, "negotiating", "deal fell through")
-    assert (reopened["resumableExecutions"], reopened["resumedExecutions"]) == ([str(x.id)], [])
+    assert (reopened.resumable_executions, reopened.resumed_executions) == ([x.id], [])
     assert executions(h, ana)[0].status == "paused"
 
 
@@ -364,4 +368,4 @@ def test_steps_without_ids_keep_answering_as_before(h: Harness) -> None:
     email = templates(h)["email"]
     created = seed_workflow(client, [{"channel": "email", "templateId": email}]).json()
     assert [(s["id"], s["sequence"]) for s in created["steps"]] == [(None, 1)]
-    assert "id" not in h.rt.app.workflow(UUID(created["id"])).draft["steps"][0]
+    assert "id" not in h.rt.app.load(Workflow, UUID(created["id"])).draft["steps"][0]

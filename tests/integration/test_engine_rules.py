@@ -10,7 +10,10 @@ from uuid import UUID
 import pytest
 
 from application.errors import Invalid
-from tests.integration.helpers import Harness
+from application.workflow_views import PublishResult
+from domain.execution import WorkflowExecution
+from domain.workflow import Workflow
+from tests.integration.helpers import Harness, executions_of
 
 
 def templates(h: Harness) -> dict[str, str]:
@@ -46,7 +49,7 @@ def lead(h: Harness, score: int = 50, **extra: Any) -> UUID:
 
 def executions(h: Harness, lead_id: UUID) -> list[Any]:
     h.settle()
-    return h.rt.app.lead_executions(lead_id)
+    return executions_of(h.rt.app, lead_id)
 
 
 def history(h: Harness, lead_id: UUID) -> list[str]:
@@ -159,11 +162,11 @@ def test_publishing_starts_existing_leads_only_when_asked_and_shows_the_count(
     quiet = app.create_workflow(agent_id="agent-1", name="q", definition=definition)
     loud = app.create_workflow(agent_id="agent-1", name="l", definition=definition)
     h.settle()
-    assert app.publish_preview(loud)["backfillCandidates"] == 2
-    assert app.publish_workflow(quiet)["backfilled"] == 0
-    assert app.publish_workflow(loud, backfill=True)["backfilled"] == 2
+    assert app.publish_preview(loud).backfill_candidates == 2
+    assert app.publish_workflow(quiet).backfilled == 0
+    assert app.publish_workflow(loud, backfill=True).backfilled == 2
     assert [len(executions(h, x)) for x in above] == [1, 1]
-    assert app.publish_workflow(loud, backfill=True)["backfilled"] == 0  # never twice
+    assert app.publish_workflow(loud, backfill=True).backfilled == 0  # never twice
 
 
 def test_publish_refuses_a_workflow_that_cannot_run(h: Harness) -> None:
@@ -175,7 +178,8 @@ def test_publish_refuses_a_workflow_that_cannot_run(h: Harness) -> None:
         "trigger": {"score_threshold": 50},
         "steps": [{"channel": "sms", "template_id": ids["email"], "delay_minutes": 0}]})
     for workflow, field in ((empty, "steps"), (wrong, "steps[0].templateId")):
-        assert app.publish_preview(workflow)["problem"]["field"] == field
+        problem = app.publish_preview(workflow).problem
+        assert problem is not None and problem.field == field
         with pytest.raises(Invalid) as e:
             app.publish_workflow(workflow)
         assert e.value.field == field
@@ -239,7 +243,8 @@ def test_resume_shifts_the_schedule_by_the_time_paused(h: Harness) -> None:
     h.rt.app.pause_execution(x.id, "on holiday")
     h.clock.advance(hours=3)
     assert h.send_due() == []
-    x = h.rt.app.resume_execution(x.id, "shift")
+    h.rt.app.resume_execution(x.id, "shift")
+    x = h.rt.app.load(WorkflowExecution, x.id)
     assert x.steps[1]["due_at"] == due + timedelta(hours=3)
 
 
@@ -251,7 +256,8 @@ def test_resume_can_skip_what_is_overdue(h: Harness) -> None:
     [x] = executions(h, ana)
     h.rt.app.pause_execution(x.id, "call first")
     h.clock.advance(hours=3)
-    x = h.rt.app.resume_execution(x.id, "skip_overdue")
+    h.rt.app.resume_execution(x.id, "skip_overdue")
+    x = h.rt.app.load(WorkflowExecution, x.id)
     assert [s["status"] for s in x.steps] == ["sent", "skipped", "scheduled"]
     assert any("skipped: overdue when resumed" in s for s in history(h, ana))
     assert "Execution resumed (overdue steps skipped)" in history(h, ana)
@@ -263,18 +269,21 @@ def test_agent_overrides_skip_send_now_cancel_and_restart(h: Harness) -> None:
     h.rt.app.change_score(ana, 85, "up")
     h.send_due()
     [x] = executions(h, ana)
-    x = h.rt.app.skip_step(x.id, "already called")
+    h.rt.app.skip_step(x.id, "already called")
+    x = h.rt.app.load(WorkflowExecution, x.id)
     assert x.steps[1]["status"] == "skipped" and x.current_step == 2
     h.rt.app.send_now(x.id)
     assert h.send_due() == ["sent"]
-    x = h.rt.app.execution(x.id)
+    x = h.rt.app.load(WorkflowExecution, x.id)
     assert x.status == "completed"
-    x = h.rt.app.restart_execution(x.id, "new listing came up")
+    h.rt.app.restart_execution(x.id, "new listing came up")
+    x = h.rt.app.load(WorkflowExecution, x.id)
     assert x.status == "active" and x.round == 2
     assert h.send_due() == ["sent"]
     assert [m.channel for m in h.channel.sent] == ["email", "in_app", "email"]
     assert len({m.message_id for m in h.channel.sent}) == 3  # a restart sends new messages
-    x = h.rt.app.cancel_execution(x.id, "agent took over")
+    h.rt.app.cancel_execution(x.id, "agent took over")
+    x = h.rt.app.load(WorkflowExecution, x.id)
     assert x.status == "cancelled"
     h.settle()
     assert h.rt.schedule.due_at(str(x.id)) is None
@@ -291,7 +300,7 @@ def test_a_reopened_lead_can_resume_its_executions(h: Harness) -> None:
         h.rt.app.resume_execution(x.id, "shift")
     assert e.value.field == "status"
     reopened = h.rt.app.change_status(ana, "nurturing", "called back")
-    assert reopened["resumableExecutions"] == [str(x.id)]
+    assert reopened.resumable_executions == [x.id]
     assert h.rt.app.resume_execution(x.id, "shift").status == "active"
 
 
@@ -343,22 +352,22 @@ def test_running_executions_keep_their_version_or_move_at_their_next_step(h: Har
     for one in (kept, moved):
         app.change_score(one, 85, "up")
     h.send_due()
-    draft = app.workflow(workflow).draft
+    draft = app.load(Workflow, workflow).draft
     draft["steps"][1]["channel"] = "sms"
     draft["steps"][1]["template_id"] = templates(h)["sms"]
     app.edit_workflow(workflow, name="w2", definition=draft)
     h.settle()
-    assert app.publish_preview(workflow)["runningExecutions"] == {"1": 2}
+    assert app.publish_preview(workflow).running_executions == {"1": 2}
     app.publish_workflow(workflow)  # keep: both stay on version 1
     assert {x.workflow_version for one in (kept, moved) for x in executions(h, one)} == {1}
     draft["steps"][2]["delay_minutes"] = 5
     app.edit_workflow(workflow, name="w3", definition=draft)
     result = app.publish_workflow(workflow, migrate="move")
-    assert result == {"workflowId": str(workflow), "version": 3, "backfilled": 0, "migrated": 2,
-                      "notMoved": []}
+    assert result == PublishResult(workflow_id=workflow, version=3, backfilled=0, migrated=2,
+                                   not_moved=[])
     [x] = executions(h, moved)
     assert x.workflow_version == 3 and x.steps[2]["delay_minutes"] == 5
     assert x.steps[1]["channel"] == "email"  # the step already scheduled is kept
     rolled = app.rollback_workflow(workflow, 1)
-    assert rolled["version"] == 4
-    assert app.workflow(workflow).frozen(4)["restored_from"] == 1
+    assert rolled.version == 4
+    assert app.load(Workflow, workflow).frozen(4)["restored_from"] == 1

@@ -25,7 +25,7 @@ from domain import ids
 from projections.base import positions
 from projections.directory import DirectoryProjection, leads
 from tests.conftest import FakeClock
-from tests.integration.helpers import Harness, register_ana, three_step_workflow
+from tests.integration.helpers import Harness, executions_of, register_ana, three_step_workflow
 
 
 def notification_of(h: Harness | Runtime, originator: UUID, topic: str) -> int:
@@ -151,7 +151,7 @@ def test_a_trigger_that_cannot_apply_a_crossing_holds_there_and_skips_none(
     h.settle()
     # Then the trigger stopped right before the first crossing and applied nothing after it
     crossing = notification_of(h, first, "followup.lead.score_changed")
-    assert h.rt.app.lead_executions(first) == [] and h.rt.app.lead_executions(second) == []
+    assert executions_of(h.rt.app, first) == [] and executions_of(h.rt.app, second) == []
     failing = running(h, "trigger")["failing"]
     assert failing["eventId"] == crossing and failing["error"] == "KeyError"
     assert failing["originatorId"] == str(first)
@@ -159,7 +159,7 @@ def test_a_trigger_that_cannot_apply_a_crossing_holds_there_and_skips_none(
     # When the cause is gone, both crossings start their executions, in order
     bad.clear()
     h.settle()
-    assert len(h.rt.app.lead_executions(first)) == len(h.rt.app.lead_executions(second)) == 1
+    assert len(executions_of(h.rt.app, first)) == len(executions_of(h.rt.app, second)) == 1
     assert running(h, "trigger")["failing"] is None and h.rt.health()["followers"]["ok"]
 
 

@@ -11,7 +11,7 @@ import pytest
 from adapters.bootstrap import Runtime
 from adapters.settings import Settings
 from tests.conftest import REDIS_URL, SmtpInbox
-from tests.integration.helpers import register_ana, three_step_workflow
+from tests.integration.helpers import executions_of, register_ana, three_step_workflow
 
 
 def eventually(check: Callable[[], object], timeout: float = 20.0) -> object:
@@ -49,7 +49,7 @@ def test_score_change_reaches_the_smtp_server_through_dramatiq(
     assert received["to"] == ["ana@example.com"]
     assert message["Subject"] == "Ana, new listings"  # type: ignore[index]
     assert "Ana Lima" in message.get_content()  # type: ignore[attr-defined]
-    executions = eventually(lambda: [x for x in app.lead_executions(lead)
+    executions = eventually(lambda: [x for x in executions_of(app, lead)
                                      if x.steps[0]["status"] == "sent"])
     [execution] = executions  # type: ignore[misc]
     message_id = execution.steps[0]["message_id"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from application.app import FollowUp
-from tests.integration.helpers import Harness
+from tests.integration.helpers import Harness, executions_of
 
 
 def area_workflow(app: FollowUp) -> None:
@@ -38,7 +38,7 @@ def test_a_lead_without_a_printed_preference_skips_the_step_and_gets_the_default
     app.change_score(ana, 85, "viewed a listing")
     assert h.send_due() == ["skipped"]
     # Then the email step is skipped, naming the preference, and the SMS is scheduled
-    [execution] = app.lead_executions(ana)
+    [execution] = executions_of(app, ana)
     assert execution.steps[0]["status"] == "skipped"
     assert execution.steps[0]["failure"] == ("the lead has no preference 'area' and the "
                                              "template gives no default")

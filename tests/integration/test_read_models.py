@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from domain.workflow import Workflow
 from projections.base import positions
 from projections.directory import dead_letters, held_steps
 from projections.lead_history import history, subjects, workflow_names
 from projections.messages import messages
-from tests.integration.helpers import Harness, register_ana
+from tests.integration.helpers import Harness, executions_of, register_ana
 
 
 def stored_positions(h: Harness) -> dict[str, int]:
@@ -76,11 +77,12 @@ def test_refusals_holds_releases_and_names_rebuild_identically(h: Harness) -> No
     app = h.rt.app
     lead = h.crossing()
     h.send_due()
-    workflow_id = app.lead_executions(lead)[0].workflow_id
+    workflow_id = executions_of(app, lead)[0].workflow_id
     app.hold_workflow(workflow_id, True, "holiday")
     h.clock.advance(minutes=61)
     assert h.send_due() == ["held"]
-    app.edit_workflow(workflow_id, name="Hot leads", definition=app.workflow(workflow_id).draft)
+    draft = app.load(Workflow, workflow_id).draft
+    app.edit_workflow(workflow_id, name="Hot leads", definition=draft)
     app.publish_workflow(workflow_id)
     app.hold_workflow(workflow_id, False, "resumed")
     assert h.send_due() == ["sent"]

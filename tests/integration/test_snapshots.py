@@ -78,7 +78,7 @@ def test_a_lead_is_snapshotted_every_interval_and_loads_as_the_log_rebuilds_it(
     assert snapshot_versions(app, Lead, long) == [5, 10]
     assert snapshot_versions(app, Lead, short) == []
     # And a load, alone or in a batch, rebuilds what the full replay of the log rebuilds
-    assert vars(app.lead(long)) == full_replay(app, long)
+    assert vars(app.load(Lead, long)) == full_replay(app, long)
     batch = app.load_many(Lead, [short, long, uuid4()])
     assert list(batch) == [short, long]
     assert [vars(x) for x in batch.values()] == [full_replay(app, short), full_replay(app, long)]
@@ -92,11 +92,11 @@ def test_a_load_starts_from_the_newest_snapshot_and_reads_only_the_events_after_
     app = rt.app
     # Given a lead of 12 events whose newest snapshot (version 12) says another name
     lead_id, other = lead_with_events(app, 12), lead_with_events(app, 2)
-    file_snapshot(app, app.lead(lead_id), name="Named by the snapshot")
+    file_snapshot(app, app.load(Lead, lead_id), name="Named by the snapshot")
     # When its score changes once more
     app.change_score(lead_id, 77, "replied")
     # Then a load, alone or in a batch, is that snapshot and the one event after it
-    for lead in (app.lead(lead_id), app.load_many(Lead, [other, lead_id])[lead_id]):
+    for lead in (app.load(Lead, lead_id), app.load_many(Lead, [other, lead_id])[lead_id]):
         assert (lead.name, lead.score, lead.version) == ("Named by the snapshot", 77, 13)
 
 
@@ -108,12 +108,12 @@ def test_a_snapshot_other_code_took_is_never_used_and_a_long_replay_is_snapshott
     with monkeypatch.context() as older_code:
         older_code.setattr(snapshots, "code_fingerprint", lambda kind: "older code")
         lead_id, other = lead_with_events(app, 8), lead_with_events(app, 2)
-        lead = app.lead(lead_id)
+        lead = app.load(Lead, lead_id)
         del lead.opted_out
         file_snapshot(app, lead)
         assert snapshot_versions(app, Lead, lead_id) == [5, 8]
     # When today's code loads it
-    found = app.lead(lead_id)
+    found = app.load(Lead, lead_id)
     # Then it replays the log, attribute and all
     assert vars(found) == full_replay(app, lead_id) and found.opted_out == []
     # And that long replay left a snapshot of today's code, which the next loads start from
@@ -129,7 +129,7 @@ def test_the_snapshot_table_can_be_emptied_at_any_time(rt: Runtime) -> None:
     forget_snapshots(rt)
     # Then the leads load as the log rebuilds them, and the long one is snapshotted again
     assert vars(app.load_many(Lead, [lead_id, other])[lead_id]) == full_replay(app, lead_id)
-    assert vars(app.lead(lead_id)) == full_replay(app, lead_id)
+    assert vars(app.load(Lead, lead_id)) == full_replay(app, lead_id)
     assert snapshot_versions(app, Lead, lead_id) == [12]
 
 
@@ -161,7 +161,7 @@ def test_streams_from_before_snapshots_are_snapshotted_when_first_read(
         assert [vars(x) for x in found.values()] == [full_replay(now.app, i) for i in found]
         assert snapshot_versions(now.app, Lead, long) == [7]
         assert snapshot_versions(now.app, Lead, short) == []
-        assert vars(now.app.lead(long)) == full_replay(now.app, long)
+        assert vars(now.app.load(Lead, long)) == full_replay(now.app, long)
     finally:
         now.stop()
 
@@ -192,14 +192,14 @@ def test_a_snapshot_table_dropped_while_running_fails_nothing_and_comes_back_at_
     forget_snapshots(rt, drop=True)
     # When its score changes twice (the save reaching 10 cannot keep its snapshot)
     for score in (70, 75):
-        assert app.change_score(lead_id, score, "viewed")["new"] == score
+        assert app.change_score(lead_id, score, "viewed").new == score
     # Then loads, alone and in a batch, read the log in full
-    assert vars(app.lead(lead_id)) == full_replay(app, lead_id)
+    assert vars(app.load(Lead, lead_id)) == full_replay(app, lead_id)
     assert vars(app.load_many(Lead, [lead_id, other])[lead_id]) == full_replay(app, lead_id)
     # And a process started now has the table again, and snapshots the lead as it reads it
     again = Runtime(rt.settings, clock=clock)
     try:
-        assert vars(again.app.lead(lead_id)) == full_replay(app, lead_id)
+        assert vars(again.app.load(Lead, lead_id)) == full_replay(app, lead_id)
         assert snapshot_versions(again.app, Lead, lead_id) == [10]
     finally:
         again.stop()

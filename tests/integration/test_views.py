@@ -14,8 +14,10 @@ from fastapi.testclient import TestClient
 
 from adapters.settings import Settings
 from api.main import create_app
+from domain.lead import Lead
+from domain.workflow import Workflow
 from tests.conftest import FakeClock
-from tests.integration.helpers import Harness, register_ana
+from tests.integration.helpers import Harness, executions_of, register_ana
 
 
 @pytest.fixture
@@ -202,10 +204,10 @@ def test_a_workflow_of_another_agent_is_no_refusal(h: Harness) -> None:
     # Given a workflow of another agent, and Ana's crossing of its threshold
     workflow(h, agent="agent-2")
     lead = register_ana(h.rt.app)
-    before = h.rt.app.lead(lead).version
+    before = h.rt.app.load(Lead, lead).version
     up_down_up(h, lead, 85)
     # Then nothing is recorded on the lead beyond the score change
-    assert refusals(h, lead) == [] and h.rt.app.lead(lead).version == before + 1
+    assert refusals(h, lead) == [] and h.rt.app.load(Lead, lead).version == before + 1
 
 
 def test_a_backfill_at_publish_records_whom_it_did_not_start(h: Harness) -> None:
@@ -215,11 +217,11 @@ def test_a_backfill_at_publish_records_whom_it_did_not_start(h: Harness) -> None
     up_down_up(h, lead, 85)
     # When version 2 is published with a backfill of the leads above the threshold
     h.rt.app.edit_workflow(found, name="Hot lead", definition={
-        **h.rt.app.workflow(found).draft, "trigger": {
-            **h.rt.app.workflow(found).draft["trigger"], "score_threshold": 70}})
+        **h.rt.app.load(Workflow, found).draft, "trigger": {
+            **h.rt.app.load(Workflow, found).draft["trigger"], "score_threshold": 70}})
     report = h.rt.app.publish_workflow(found, backfill=True)
     # Then she is not started again, and her history says why
-    assert report["backfilled"] == 0
+    assert report.backfilled == 0
     assert ("Did not start “Hot lead” v2 at publish (backfill): the lead is already in this "
             "workflow") in history(h, lead)
     [refused] = refusals(h, lead)
@@ -251,7 +253,7 @@ def test_a_step_due_while_its_workflow_is_paused_is_held_once_and_released_at_re
     # Then the history says once that it is held
     summaries = history(h, lead)
     assert summaries.count("step 2 (SMS) held: “Hot lead” v1 is paused") == 1
-    [execution] = h.rt.app.lead_executions(lead)
+    [execution] = executions_of(h.rt.app, lead)
     assert not due_now(h, execution.id)  # leased: it would wait for the lease to end
     # When the workflow resumes
     h.rt.app.hold_workflow(found, False, "resumed")
@@ -270,7 +272,7 @@ def test_a_send_now_during_the_pause_is_held_and_goes_at_the_resume(h: Harness) 
     up_down_up(h, lead, 85)
     assert h.send_due() == ["sent"]
     h.rt.app.hold_workflow(found, True, "agent on holiday")
-    [execution] = h.rt.app.lead_executions(lead)
+    [execution] = executions_of(h.rt.app, lead)
     # When the agent asks to send it now
     h.rt.app.send_now(execution.id)
     # Then it is held, and says so
@@ -296,7 +298,7 @@ def test_the_history_names_workflows_and_reads_as_the_agent_would_say_it(h: Harn
     up_down_up(h, lead, 85)
     # When her first email goes, the agent pauses and resumes her run, and she buys a home
     assert h.send_due() == ["sent"]
-    [execution] = h.rt.app.lead_executions(lead)
+    [execution] = executions_of(h.rt.app, lead)
     h.rt.app.pause_execution(execution.id, "call first")
     h.rt.app.resume_execution(execution.id, "shift")
     h.rt.app.pause_execution(execution.id, "agent")
@@ -322,7 +324,7 @@ def test_the_history_names_workflows_and_reads_as_the_agent_would_say_it(h: Harn
     assert "Paused: lead status became closed: bought" in summaries
     # And no entry shows an id
     assert [s for s in summaries if UUID_TEXT.search(s)] == []
-    assert h.rt.app.workflow(found).name == "Hot lead"
+    assert h.rt.app.load(Workflow, found).name == "Hot lead"
 
 
 def test_a_renamed_workflow_keeps_the_name_each_version_was_published_under(
@@ -332,7 +334,7 @@ def test_a_renamed_workflow_keeps_the_name_each_version_was_published_under(
     lead = register_ana(h.rt.app)
     up_down_up(h, lead, 85)
     # When the workflow is renamed and published again, and she re-enters on version 2
-    draft = h.rt.app.workflow(found).draft
+    draft = h.rt.app.load(Workflow, found).draft
     h.rt.app.edit_workflow(found, name="Very hot lead", definition=draft)
     h.rt.app.publish_workflow(found)
     assert h.send_due() == ["sent"]  # version 1's one step: that run completes
@@ -353,7 +355,7 @@ def test_a_batch_of_sends_records_each_hold_once(h: Harness) -> None:
     assert h.send_due() == ["sent", "sent"]
     h.rt.app.hold_workflow(found, True, "agent on holiday")
     h.clock.advance(minutes=61)
-    executions = [h.rt.app.lead_executions(lead)[0].id for lead in leads]
+    executions = [executions_of(h.rt.app, lead)[0].id for lead in leads]
     # When a worker takes them as one batch, twice (the lease brought them back)
     assert h.rt.sender.send_batch(executions) == ["held", "held"]
     assert h.rt.sender.send_batch(executions) == ["held", "held"]
@@ -373,6 +375,6 @@ def test_a_backfill_into_a_paused_workflow_starts_nobody_and_says_why(h: Harness
     # When version 2 is published with a backfill
     report = h.rt.app.publish_workflow(found, backfill=True)
     # Then she is not started, and her history says the workflow is paused
-    assert report["backfilled"] == 0 and h.rt.app.lead_executions(lead) == []
+    assert report.backfilled == 0 and executions_of(h.rt.app, lead) == []
     assert ("Did not start “Hot lead” v2 at publish (backfill): the workflow is paused"
             in history(h, lead))
