@@ -334,7 +334,7 @@ class Bench:
         while pending:
             for lead_id, t0 in list(pending.items()):
                 executions = app.lead_executions(uuid.UUID(lead_id))
-                message = executions[0].steps[0].get("message_id") if executions else None
+                message = executions[0].steps[0].message_id if executions else None
                 if message and str(message) in self.smtp.at:
                     accepted = self.smtp.at[str(message)]
                     events = list(app.events.get(executions[0].id))

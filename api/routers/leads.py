@@ -36,12 +36,13 @@ def lead_public(lead: Lead) -> LeadPublic:
 
 
 def execution_public(x: WorkflowExecution) -> ExecutionPublic:
-    steps = [StepPublic(sequence=i + 1, channel=s["channel"], template_id=s["template_id"],
-                        delay_minutes=s["delay_minutes"], status=s["status"],
-                        due_at=s.get("due_at"), sent_at=s.get("sent_at"),
-                        attempts=s["attempts"], note=s.get("failure"),
-                        message_id=s.get("message_id"),
-                        window=s.get("window"), conditions=s.get("conditions") or [])
+    steps = [StepPublic(sequence=i + 1, channel=s.channel,  # type: ignore[arg-type]
+                        template_id=s.template_id,
+                        delay_minutes=s.delay_minutes, status=s.status,
+                        due_at=s.due_at, sent_at=s.sent_at,
+                        attempts=s.attempts, note=s.failure,
+                        message_id=s.message_id,
+                        window=s.window, conditions=s.conditions)
              for i, s in enumerate(x.steps)]
     return ExecutionPublic(id=x.id, lead_id=x.lead_id, workflow_id=x.workflow_id,
                            workflow_version=x.workflow_version, status=x.status,  # type: ignore[arg-type]
