@@ -106,7 +106,7 @@ class StepDecider:
         ``loaded`` and ``leads`` are what a batch read already (a missing one is read here)."""
         if loaded is None:
             try:
-                loaded = self.app.execution(execution_id)
+                loaded = self.app.load(WorkflowExecution, execution_id)
             except NotFound:
                 return Outcome.UNKNOWN
         step_no = loaded.due_step(now)
@@ -121,7 +121,7 @@ class StepDecider:
         # index offers it again after the lease meanwhile)
         if held and not execution.hold(step_no, HELD, now):
             return Outcome.HELD
-        lead = leads.get(execution.lead_id) or self.app.lead(execution.lead_id)
+        lead = leads.get(execution.lead_id) or self.app.load(Lead, execution.lead_id)
         message_id = ids.message_id(execution.id, step_no, execution.workflow_version,
                                     execution.round)
 
@@ -159,8 +159,8 @@ class StepDecider:
                   if "in_app_not_read" in kinds else None)
         facts = Engagement(
             score=lead.score, opted_out=frozenset(lead.opted_out),
-            previous_email_opened=self.app.message(email).opened if email else None,
-            in_app_read=self.app.message(in_app).read if in_app else None)
+            previous_email_opened=self.app.load(Message, email).opened if email else None,
+            in_app_read=self.app.load(Message, in_app).read if in_app else None)
         return skip_reason(step.spec(), facts)
 
     def recover(self, execution: WorkflowExecution, now: datetime) -> Prepared | Outcome:
@@ -170,7 +170,7 @@ class StepDecider:
             return Outcome.NOT_DUE
         step = execution.step(step_no)
         assert step.message_id is not None and step.dispatched_at is not None
-        lead = self.app.lead(execution.lead_id)
+        lead = self.app.load(Lead, execution.lead_id)
         p = Prepared(execution, self.message(step.message_id), step.message_id, step_no, lead,
                      Outcome.SEND, step.dispatched_at)
         if self.channels[p.channel].idempotent and execution.is_active:
@@ -189,4 +189,4 @@ class StepDecider:
 
     def message(self, message_id: UUID) -> Message | None:
         """The step's message if an earlier attempt recorded one."""
-        return self.app.message(message_id) if self.app.exists(message_id) else None
+        return self.app.load(Message, message_id) if self.app.exists(message_id) else None

@@ -94,7 +94,7 @@ class Delivery:
         # Templates never change once saved (a new revision is a new template), so cache them.
         found = self.templates.get(template_id)
         if found is None:
-            found = self.templates[template_id] = self.app.template(template_id)
+            found = self.templates[template_id] = self.app.load(Template, template_id)
         return found
 
 

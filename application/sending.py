@@ -23,7 +23,7 @@ from application.send_decision import HELD, UNKNOWN, Outcome, Prepared, StepDeci
 from application.send_delivery import Delivery, Result, record_result
 from domain.execution import WorkflowExecution
 from domain.lead import Lead
-from domain.workflow import PublishedWorkflows
+from domain.workflow import PublishedWorkflows, Workflow
 
 __all__ = ["HELD", "UNKNOWN", "Outcome", "Prepared", "Result", "StepSender"]
 
@@ -87,7 +87,8 @@ class StepSender:
     def _live_steps(self) -> Iterator[dict[str, Any]]:
         """The steps of the workflow versions live now, as their definitions say them."""
         for workflow_id, live in self.app.catalog().live_at(self.app.clock.now()):
-            yield from self.app.workflow(workflow_id).frozen(live["number"])["definition"]["steps"]
+            workflow = self.app.load(Workflow, workflow_id)
+            yield from workflow.frozen(live["number"])["definition"]["steps"]
 
     def send_due(self, execution_id: UUID) -> Outcome:
         """Send the execution's due step if there is one; returns what happened."""
@@ -196,7 +197,7 @@ class StepSender:
     def _record(self, p: Prepared, result: Result) -> None:
         """Record the outcome, reloading when another writer (a pause, say) got there first."""
         def attempt() -> None:
-            reloaded = Prepared(self.app.execution(p.execution.id),
+            reloaded = Prepared(self.app.load(WorkflowExecution, p.execution.id),
                                 self.decider.message(p.message_id), p.message_id, p.step_no,
                                 p.lead, p.outcome, p.at)
             record_result(reloaded, result, self.app.clock.now())

@@ -4,6 +4,7 @@ error naming what was not done, and stops quietly when another runner did it."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -13,10 +14,15 @@ from application.errors import ApplicationError, OutcomeNotRecorded, TriggerNotA
 from application.follower import Item
 from application.sending import RECORD_RETRIES, Outcome
 from application.trigger import TRIGGER_RETRIES, TriggerPolicy
-from domain.execution import StepStatus
+from domain.execution import StepStatus, WorkflowExecution
 from domain.lead import Lead
 from tests.integration.helpers import Harness, register_ana, three_step_workflow
 
+
+def executions_of(h: Harness, lead_id: UUID) -> list[WorkflowExecution]:
+    """The lead's executions, as aggregates."""
+    return [h.rt.app.load(WorkflowExecution, e)
+            for e in h.rt.app.load(Lead, lead_id).all_execution_ids()]
 
 class AlwaysConflicting:
     """A save that another writer always got to first."""
@@ -34,7 +40,7 @@ def test_an_outcome_that_keeps_conflicting_gives_up_with_an_application_error(
     # Given Ana's email step claimed and sent by the provider
     lead = h.crossing()
     h.settle()
-    [execution] = h.rt.app.lead_executions(lead)
+    [execution] = executions_of(h, lead)
     sender = h.rt.sender
     prepared = sender._prepare(execution.id, h.clock.now(), h.rt.app.catalog())
     assert not isinstance(prepared, Outcome) and prepared.outcome == Outcome.SEND
@@ -50,7 +56,7 @@ def test_an_outcome_that_keeps_conflicting_gives_up_with_an_application_error(
     assert f"step 1 of {execution.id}" in str(raised.value)
     assert conflicting.calls == RECORD_RETRIES
     monkeypatch.undo()
-    assert h.rt.app.execution(execution.id).step(0).status == StepStatus.DISPATCHED
+    assert h.rt.app.load(WorkflowExecution, execution.id).step(0).status == StepStatus.DISPATCHED
 
 
 def score_change(h: Harness) -> Item:
