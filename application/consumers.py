@@ -8,6 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from application.errors import PositionMoved
+
+__all__ = ["Consumer", "Item", "PositionMoved"]
+
 
 @dataclass(frozen=True)
 class Item:
@@ -47,7 +51,3 @@ class Consumer(ABC):
                     last_position: int) -> None:
         """``apply`` for ``parts`` only (the others are held at an event they failed on)."""
         self.apply(items, last_position)
-
-
-class PositionMoved(Exception):
-    """Another runner (or a lost store) moved the consumer's position; read it again."""

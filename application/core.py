@@ -13,10 +13,11 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, PersistenceError, ProcessRecorder, Tracking
+from eventsourcing.persistence import PersistenceError, ProcessRecorder, Tracking
 
 from application.errors import Conflict, NotFound, refused
 from application.ports import Clock, Directory, Streams, SystemClock, TemplateRenderer
+from application.retrying import retry_conflicts
 from application.snapshots import DEFAULT_INTERVAL, SNAPSHOTTED, Snapshots
 from domain.errors import DomainError
 from domain.ids import CATALOG_ID
@@ -25,7 +26,6 @@ from domain.workflow import PublishedWorkflows
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
 
-CONFLICT_RETRIES = 8
 log = logging.getLogger(__name__)
 
 
@@ -157,15 +157,13 @@ class Core(Application[UUID]):
         return bool(list(self.events.get(ident, limit=1)))
 
     def retrying(self, command: Callable[[], T]) -> T:
-        """Run a load-decide-save command again (reloading) when another writer got there first."""
-        for _ in range(CONFLICT_RETRIES):
-            try:
-                return command()
-            except IntegrityError:
-                continue
-            except DomainError as e:
-                raise refused(e) from e
-        raise Conflict("the aggregate kept changing; try again")
+        """Run a load-decide-save command again (reloading) when another writer got there first;
+        a rule of the domain that refuses it is not retried."""
+        try:
+            return retry_conflicts(command, lambda: Conflict("the aggregate kept changing; "
+                                                             "try again"))
+        except DomainError as e:
+            raise refused(e) from e
 
     def catalog(self) -> PublishedWorkflows:
         """The catalogue as of now, to read only (never change it: it is shared).

@@ -64,6 +64,18 @@ class Conflict(ApplicationError):
     """Others kept changing the same aggregate; the command gave up after retrying."""
 
 
+class OutcomeNotRecorded(Conflict):
+    """A send's outcome could not be recorded: others kept changing its execution."""
+
+
+class TriggerNotApplied(Conflict):
+    """The trigger policy could not apply a lead's event: others kept changing the lead."""
+
+
+class PositionMoved(ApplicationError):
+    """Another runner (or a lost store) moved the consumer's position; read it again."""
+
+
 class SendError(ApplicationError):
     """A channel could not deliver a message."""
 

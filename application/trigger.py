@@ -16,8 +16,10 @@ from eventsourcing.utils import get_topic
 from application.app import FollowUp
 from application.due_feeder import due_change, urgent
 from application.enrolment import live_groups, try_enrol
+from application.errors import TriggerNotApplied
 from application.follower import Consumer, Item
 from application.ports import DueSchedule
+from application.retrying import retry_conflicts
 from domain.definition import STORED_ON_REGISTRATION
 from domain.execution import WorkflowExecution
 from domain.lead import Lead
@@ -54,20 +56,18 @@ class TriggerPolicy(Consumer):
 
     def _process(self, event: DomainEventProtocol, position: int) -> None:
         assert isinstance(event, Lead.ScoreChanged | Lead.Created)
-        for _ in range(TRIGGER_RETRIES):
-            started = (self._decide(event) if isinstance(event, Lead.ScoreChanged)
-                       else self._decide_registration(event))
-            try:
-                if started:
-                    recordings = self.app.save(*started, tracking=Tracking(self.name, position))
-                    self._offer(recordings)
-                else:
-                    self._track(position)
-                return
-            except IntegrityError:
-                if self.position() >= position:
-                    return  # another runner applied it
-        raise RuntimeError(f"trigger could not apply event at {position}")
+        retry_conflicts(lambda: self._process_once(event, position),
+                        lambda: TriggerNotApplied(f"trigger could not apply event at {position}"),
+                        tries=TRIGGER_RETRIES,
+                        settled=lambda: self.position() >= position)  # another runner applied it
+
+    def _process_once(self, event: Lead.ScoreChanged | Lead.Created, position: int) -> None:
+        started = (self._decide(event) if isinstance(event, Lead.ScoreChanged)
+                   else self._decide_registration(event))
+        if started:
+            self._offer(self.app.save(*started, tracking=Tracking(self.name, position)))
+        else:
+            self._track(position)
 
     def _decide(self, event: Lead.ScoreChanged) -> list[object]:
         """The lead (enrolled, or with the refusals recorded) and the executions to start; empty

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.execution import WorkflowExecution
+from domain.execution import StepState, WorkflowExecution
 from domain.lead import Lead
 
 
@@ -80,14 +80,12 @@ class StepView:
     conditions: list[StepConditionView]
 
     @classmethod
-    def of(cls, number: int, s: dict[str, Any]) -> StepView:
-        window = s.get("window")
-        return cls(sequence=number, channel=s["channel"], template_id=s["template_id"],
-                   delay_minutes=s["delay_minutes"], status=s["status"],
-                   due_at=s.get("due_at"), sent_at=s.get("sent_at"), attempts=s["attempts"],
-                   message_id=s.get("message_id"), note=s.get("failure"),
-                   window=WindowView.of(window) if window else None,
-                   conditions=[StepConditionView.of(c) for c in s.get("conditions") or []])
+    def of(cls, number: int, s: StepState) -> StepView:
+        return cls(sequence=number, channel=s.channel, template_id=s.template_id,
+                   delay_minutes=s.delay_minutes, status=s.status.value, due_at=s.due_at,
+                   sent_at=s.sent_at, attempts=s.attempts, message_id=s.message_id,
+                   note=s.failure, window=WindowView.of(s.window) if s.window else None,
+                   conditions=[StepConditionView.of(c) for c in s.conditions])
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -44,6 +45,42 @@ class StepStatus(StrEnum):
 
 
 DONE = frozenset({StepStatus.SENT, StepStatus.FAILED, StepStatus.SKIPPED, StepStatus.UNKNOWN})
+SPEC_KEYS = ("channel", "template_id", "delay_minutes", "conditions", "window")
+
+
+@dataclass(slots=True)
+class StepState:
+    """One step of an execution: what the frozen version says of it (channel, template, delay,
+    conditions, window) and how far it got. Only the execution's apply methods change it; the
+    events carry the spec as plain data (``spec()``)."""
+
+    channel: str
+    template_id: str
+    delay_minutes: int
+    conditions: list[dict[str, Any]] = field(default_factory=list)
+    window: dict[str, Any] | None = None
+    status: StepStatus = StepStatus.PENDING
+    attempts: int = 0
+    #: attempts allowed before the step is dead-lettered (a replay grants more)
+    attempt_limit: int = MAX_SEND_ATTEMPTS
+    due_at: datetime | None = None
+    message_id: UUID | None = None
+    dispatched_at: datetime | None = None
+    sent_at: datetime | None = None
+    failure: str | None = None  # why it failed, was skipped, or has no known outcome
+    permanent: bool = False  # whether the last failure was for good
+
+    @classmethod
+    def fresh(cls, spec: dict[str, Any]) -> StepState:
+        """The step as a version defines it, with nothing sent yet."""
+        return cls(spec["channel"], spec["template_id"], spec["delay_minutes"],
+                   spec.get("conditions") or [], spec.get("window"))
+
+    def spec(self) -> dict[str, Any]:
+        """What the version defines of the step, as the events carry it."""
+        return {"channel": self.channel, "template_id": self.template_id,
+                "delay_minutes": self.delay_minutes, "conditions": self.conditions,
+                "window": self.window}
 
 
 class WorkflowExecution(Aggregate):
@@ -226,7 +263,7 @@ class WorkflowExecution(Aggregate):
         """Active or paused: it still holds the lead's place in its workflow."""
         return self.status in (ExecutionStatus.ACTIVE.value, ExecutionStatus.PAUSED.value)
 
-    def step(self, step_no: int) -> dict[str, Any]:
+    def step(self, step_no: int) -> StepState:
         return self.steps[step_no]
 
     def due_step(self, now: datetime) -> int | None:
@@ -234,14 +271,15 @@ class WorkflowExecution(Aggregate):
         if not self.is_active:
             return None
         step = self.steps[self.current_step]
-        if step["status"] == StepStatus.SCHEDULED.value and step["due_at"] <= now:
+        if step.status == StepStatus.SCHEDULED and step.due_at is not None and step.due_at <= now:
             return self.current_step
         return None
 
     def stale_dispatch(self, now: datetime, timeout: timedelta) -> int | None:
         """The step dispatched longer than ``timeout`` ago with no outcome: its sender died."""
         step = self.steps[self.current_step]
-        if step["status"] == StepStatus.DISPATCHED.value and step["dispatched_at"] + timeout <= now:
+        if (step.status == StepStatus.DISPATCHED and step.dispatched_at is not None
+                and step.dispatched_at + timeout <= now):
             return self.current_step
         return None
 
@@ -249,14 +287,14 @@ class WorkflowExecution(Aggregate):
         if not self.is_active:
             return None
         step = self.steps[self.current_step]
-        return step["due_at"] if step["status"] == StepStatus.SCHEDULED.value else None
+        return step.due_at if step.status == StepStatus.SCHEDULED else None
 
     def earlier_message(self, step_no: int, channel: str) -> UUID | None:
         """The message of the nearest earlier step on ``channel`` that was sent."""
         for i in range(step_no - 1, -1, -1):
             step = self.steps[i]
-            if step["channel"] == channel and step["status"] == StepStatus.SENT.value:
-                return UUID(str(step["message_id"]))
+            if step.channel == channel and step.status == StepStatus.SENT:
+                return step.message_id
         return None
 
     # Sending ---------------------------------------------------------------
@@ -266,7 +304,7 @@ class WorkflowExecution(Aggregate):
         if self.due_step(now) != step_no:
             raise InvalidState("step", f"step {step_no + 1} is not due")
         self._refuse_quiet_hours(step_no, now)
-        attempt = self.steps[step_no]["attempts"] + 1
+        attempt = self.steps[step_no].attempts + 1
         self._dispatched(step_no=step_no, message_id=message_id, attempt=attempt, at=now)
         return attempt
 
@@ -276,14 +314,15 @@ class WorkflowExecution(Aggregate):
             raise InvalidState("step", f"step {step_no + 1} is not a stale dispatch")
         self._refuse_quiet_hours(step_no, now)
         step = self.steps[step_no]
-        attempt = step["attempts"] + 1
-        self._dispatched(step_no=step_no, message_id=step["message_id"], attempt=attempt, at=now)
-        return attempt
+        assert step.message_id is not None  # a dispatched step has its message
+        self._dispatched(step_no=step_no, message_id=step.message_id, attempt=step.attempts + 1,
+                         at=now)
+        return step.attempts
 
     def in_quiet_hours(self, step_no: int, now: datetime) -> bool:
         """Is ``step_no`` a text message, and ``now`` outside the hours one may go out (in the
         lead's time zone)?"""
-        return (self.steps[step_no]["channel"] == "sms"
+        return (self.steps[step_no].channel == "sms"
                 and not SMS_HOURS.contains(now, ZoneInfo(self.timezone)))
 
     def defer_quiet_hours(self, step_no: int, now: datetime) -> bool:
@@ -292,9 +331,9 @@ class WorkflowExecution(Aggregate):
         of being sent. Returns whether it was moved."""
         if not self.in_quiet_hours(step_no, now):
             return False
-        waiting = (StepStatus.SCHEDULED.value, StepStatus.DISPATCHED.value)
+        waiting = (StepStatus.SCHEDULED, StepStatus.DISPATCHED)
         if (not self.is_active or step_no != self.current_step
-                or self.steps[step_no]["status"] not in waiting):
+                or self.steps[step_no].status not in waiting):
             raise InvalidState("step", f"step {step_no + 1} is not waiting to be sent")
         due = (self._window(step_no) or SMS_HOURS).next_open(now, ZoneInfo(self.timezone))
         self._scheduled(step_no=step_no, due_at=due,
@@ -330,8 +369,7 @@ class WorkflowExecution(Aggregate):
         execution holds at the step until an agent replays it."""
         self._require(step_no, StepStatus.DISPATCHED)
         step = self.steps[step_no]
-        attempts = step["attempts"]
-        limit = step.get("attempt_limit", MAX_SEND_ATTEMPTS)
+        attempts, limit = step.attempts, step.attempt_limit
         tries = attempts - (limit - MAX_SEND_ATTEMPTS)  # since the last replay, if any
         self._failed(step_no=step_no, reason=reason, permanent=permanent, at=now)
         if permanent:
@@ -369,7 +407,7 @@ class WorkflowExecution(Aggregate):
             raise InvalidState("status", f"execution is {self.status}")
         self._require(self.current_step, StepStatus.SCHEDULED)
         due, reason = now, "sent now by the agent"
-        own = self.steps[self.current_step].get("window")
+        own = self.steps[self.current_step].window
         if self.in_quiet_hours(self.current_step, now):
             due = SMS_HOURS.next_open(now, ZoneInfo(self.timezone))
             reason += f", moved to {self._local(due)} ({SMS_QUIET})"
@@ -422,12 +460,12 @@ class WorkflowExecution(Aggregate):
         paused_at = self.paused_at or now
         self._resumed(policy=policy, at=now)
         step = self.steps[self.current_step]
-        if step["status"] == StepStatus.FAILED.value and not step.get("permanent", True):
+        if step.status == StepStatus.FAILED and not step.permanent:
             self._retry(self.current_step, now, "retry after resuming (it failed while paused)")
-        elif step["status"] in DONE:
+        elif step.status in DONE:
             self._move_on(self.current_step, now)
-        elif step["status"] == StepStatus.SCHEDULED.value:
-            due = step["due_at"]
+        elif step.status == StepStatus.SCHEDULED and step.due_at is not None:
+            due = step.due_at
             if policy == "skip_overdue" and due <= now:
                 self._skipped(step_no=self.current_step, reason="overdue when resumed", at=now)
                 self._move_on(self.current_step, now)
@@ -462,7 +500,7 @@ class WorkflowExecution(Aggregate):
         if not self.is_live:
             return False
         current = self.steps[self.current_step]
-        in_flight = self.current_step if current["status"] == StepStatus.DISPATCHED.value else None
+        in_flight = self.current_step if current.status == StepStatus.DISPATCHED else None
         self._cancelled(reason=reason, at=now, in_flight=in_flight)
         return True
 
@@ -471,12 +509,12 @@ class WorkflowExecution(Aggregate):
     def _require(self, step_no: int, status: StepStatus) -> None:
         if not 0 <= step_no < len(self.steps):
             raise InvalidValue("step", f"no step {step_no + 1}")
-        if self.steps[step_no]["status"] != status.value:
-            raise InvalidState("step", f"step {step_no + 1} is {self.steps[step_no]['status']}, "
-                                       f"not {status.value}")
+        if self.steps[step_no].status != status:
+            raise InvalidState("step", f"step {step_no + 1} is {self.steps[step_no].status}, "
+                                       f"not {status}")
 
     def _require_message(self, step_no: int, message_id: UUID) -> None:
-        if str(self.steps[step_no].get("message_id")) != str(message_id):
+        if self.steps[step_no].message_id != message_id:
             raise InvalidState("message", f"{message_id} is not step {step_no + 1}'s message")
 
     def _retry(self, step_no: int, earliest: datetime, reason: str,
@@ -491,8 +529,8 @@ class WorkflowExecution(Aggregate):
     def _window(self, step_no: int) -> SendWindow | None:
         """The step's frozen window; for a text, only its part inside the SMS hours."""
         step = self.steps[step_no]
-        raw = step.get("window")
-        return allowed_window(step["channel"], SendWindow.from_dict(raw) if raw else None)
+        raw = step.window
+        return allowed_window(step.channel, SendWindow.from_dict(raw) if raw else None)
 
     def _refuse_quiet_hours(self, step_no: int, now: datetime) -> None:
         if self.in_quiet_hours(step_no, now):
@@ -520,7 +558,7 @@ class WorkflowExecution(Aggregate):
               prefix: str = "", priority: int | None = None) -> dict[str, Any]:
         """When ``step_no`` falls due after ``previous_at``, why, and at what priority."""
         step = self.steps[step_no]
-        due = schedule(previous_at, step["delay_minutes"] + extra_minutes, self._window(step_no),
+        due = schedule(previous_at, step.delay_minutes + extra_minutes, self._window(step_no),
                        self.timezone, after="the start" if step_no == 0 else "the previous step")
         return {"step_no": step_no, "due_at": due.at, "reason": prefix + due.reason,
                 "priority": self.lead_score if priority is None else priority}
@@ -536,35 +574,48 @@ class WorkflowExecution(Aggregate):
             self.lead_score = priority
         self.current_step = step_no
         self.held_step = None
-        self.steps[step_no].update(status=StepStatus.SCHEDULED.value, due_at=due_at)
+        step = self.steps[step_no]
+        step.status = StepStatus.SCHEDULED
+        step.due_at = due_at
 
     @event(StepDispatched)
     def _dispatched(self, step_no: int, message_id: UUID, attempt: int, at: datetime) -> None:
         self.held_step = None
-        self.steps[step_no].update(status=StepStatus.DISPATCHED.value, attempts=attempt,
-                                   message_id=message_id, dispatched_at=at)
+        step = self.steps[step_no]
+        step.status = StepStatus.DISPATCHED
+        step.attempts = attempt
+        step.message_id = message_id
+        step.dispatched_at = at
 
     @event(StepSent)
     def _sent(self, step_no: int, message_id: UUID, sent_at: datetime, next_step: int | None,
               next_due_at: datetime | None, next_reason: str | None,
               next_priority: int | None) -> None:
-        self.steps[step_no].update(status=StepStatus.SENT.value, sent_at=sent_at)
+        step = self.steps[step_no]
+        step.status = StepStatus.SENT
+        step.sent_at = sent_at
         if next_step is not None and next_due_at is not None and next_priority is not None:
             self._set_due(next_step, next_due_at, next_priority)
 
     @event(StepFailed)
     def _failed(self, step_no: int, reason: str, permanent: bool, at: datetime) -> None:
-        self.steps[step_no].update(status=StepStatus.FAILED.value, failure=reason,
-                                   permanent=permanent)
+        step = self.steps[step_no]
+        step.status = StepStatus.FAILED
+        step.failure = reason
+        step.permanent = permanent
 
     @event(StepSkipped)
     def _skipped(self, step_no: int, reason: str, at: datetime) -> None:
         self.held_step = None
-        self.steps[step_no].update(status=StepStatus.SKIPPED.value, failure=reason)
+        step = self.steps[step_no]
+        step.status = StepStatus.SKIPPED
+        step.failure = reason
 
     @event(StepOutcomeUnknown)
     def _outcome_unknown(self, step_no: int, reason: str, at: datetime) -> None:
-        self.steps[step_no].update(status=StepStatus.UNKNOWN.value, failure=reason)
+        step = self.steps[step_no]
+        step.status = StepStatus.UNKNOWN
+        step.failure = reason
 
     @event(StepDeadLettered)
     def _dead_lettered(self, step_no: int, reason: str, attempts: int, at: datetime) -> None:
@@ -580,7 +631,7 @@ class WorkflowExecution(Aggregate):
         self.paused_at = None
         self.dead_letter = None
         step = self.steps[step_no]
-        step["attempt_limit"] = step["attempts"] + MAX_SEND_ATTEMPTS
+        step.attempt_limit = step.attempts + MAX_SEND_ATTEMPTS
 
     @event(StepHeld)
     def _held(self, step_no: int, reason: str, at: datetime) -> None:
@@ -610,7 +661,7 @@ class WorkflowExecution(Aggregate):
 
     @event(Restarted)
     def _restarted(self, reason: str, at: datetime) -> None:
-        self.steps = _fresh(self.steps)
+        self.steps = [StepState.fresh(s.spec()) for s in self.steps]
         self.round += 1
         self.status = ExecutionStatus.ACTIVE.value
         self.status_reason = None
@@ -634,13 +685,9 @@ class WorkflowExecution(Aggregate):
         self.completed_at = at
 
 
-SPEC_KEYS = ("channel", "template_id", "delay_minutes", "conditions", "window")
-
-
-def _fresh(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _fresh(steps: list[dict[str, Any]]) -> list[StepState]:
     """Steps as a version defines them, with nothing sent yet."""
-    return [{**{k: s.get(k) for k in SPEC_KEYS}, "status": StepStatus.PENDING.value,
-             "attempts": 0} for s in steps]
+    return [StepState.fresh(s) for s in steps]
 
 
 def _span(delta: timedelta) -> str:

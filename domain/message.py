@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -12,6 +13,14 @@ from domain.errors import InvalidState, InvalidValue
 ENGAGEMENTS = ("delivered", "opened", "clicked", "read")
 #: Engagements of one channel only: an email is opened (its pixel), an in-app message is read.
 CHANNEL_OF = {"opened": "email", "read": "in_app"}
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "queued"  # recorded before its outcome (a failed or unknown first attempt)
+    SENT = "sent"
+    FAILED = "failed"  # for good
+    RETRYING = "retrying"  # failed in a way that may pass: the step is tried again
+    UNKNOWN = "unknown"  # the sender stopped during the provider call
 
 
 class Message(Aggregate):
@@ -41,7 +50,7 @@ class Message(Aggregate):
         sent_at: datetime
 
         def apply(self, aggregate: Message) -> None:  # type: ignore[override]
-            aggregate.status = "sent"
+            aggregate.status = MessageStatus.SENT
             aggregate.provider_id = self.provider_id
 
     class Sent(Aggregate.Event):
@@ -82,7 +91,7 @@ class Message(Aggregate):
         self.step_no = step_no
         self.channel = channel
         self.template_id = template_id
-        self.status = "queued"
+        self.status = MessageStatus.QUEUED
         self.provider_id: str | None = None
         self.engagement: dict[str, datetime] = {}
 
@@ -111,7 +120,7 @@ class Message(Aggregate):
     @event(Sent)
     def _sent(self, provider_id: str, recipient: str, subject: str | None, body: str,
               sent_at: datetime) -> None:
-        self.status = "sent"
+        self.status = MessageStatus.SENT
         self.provider_id = provider_id
 
     def mark_failed(self, reason: str, permanent: bool, now: datetime) -> None:
@@ -119,14 +128,14 @@ class Message(Aggregate):
 
     @event(Failed)
     def _failed(self, reason: str, permanent: bool, at: datetime) -> None:
-        self.status = "failed" if permanent else "retrying"
+        self.status = MessageStatus.FAILED if permanent else MessageStatus.RETRYING
 
     def mark_unknown(self, reason: str, now: datetime) -> None:
         self._outcome_unknown(reason=reason, at=now)
 
     @event(OutcomeUnknown)
     def _outcome_unknown(self, reason: str, at: datetime) -> None:
-        self.status = "unknown"
+        self.status = MessageStatus.UNKNOWN
 
     def engage(self, kind: str, now: datetime, detail: str | None = None) -> bool:
         """Record the first delivery, open, click or read; repeats are not new facts."""
@@ -135,7 +144,7 @@ class Message(Aggregate):
         if not self.can_be(kind):
             raise InvalidState("kind", f"only {CHANNEL_OF[kind]} messages are {kind}; this one "
                                        f"is {self.channel}")
-        if self.status != "sent" or kind in self.engagement:
+        if self.status != MessageStatus.SENT or kind in self.engagement:
             return False
         self._engaged(kind=kind, at=now, detail=detail)
         return True

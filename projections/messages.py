@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 
 from application.follower import Item
-from domain.message import Message
+from domain.message import Message, MessageStatus
 from projections.base import Changes, SqlProjection, metadata
 
 messages = Table(
@@ -61,7 +61,7 @@ class MessagesProjection(SqlProjection):
                 rows.insert(ident, {
                     "message_id": ident, "lead_id": str(event.lead_id),
                     "execution_id": str(event.execution_id), "step_no": event.step_no,
-                    "channel": event.channel, "status": "queued",
+                    "channel": event.channel, "status": MessageStatus.QUEUED.value,
                     "queued_at": event.queued_at.isoformat(), "position": item.position,
                     **dict.fromkeys(NULLABLE), **_changes(event)})
             else:
@@ -91,7 +91,7 @@ class MessagesProjection(SqlProjection):
 
 def _in_inbox(lead_id: str) -> tuple[Any, ...]:
     return (messages.c.lead_id == lead_id, messages.c.channel == "in_app",
-            messages.c.status == "sent")
+            messages.c.status == MessageStatus.SENT.value)
 
 
 NULLABLE = ("recipient", "subject", "body", "provider_id", "failure", "sent_at", "delivered_at",
@@ -103,13 +103,14 @@ ENGAGED_COLUMNS = {"delivered": "delivered_at", "opened": "opened_at", "clicked"
 def _changes(event: Any) -> dict[str, Any]:
     """The columns an event sets beyond ``Created``'s."""
     if isinstance(event, Message.Sent | Message.CreatedSent):
-        return {"status": "sent", "recipient": event.recipient, "subject": event.subject,
-                "body": event.body, "provider_id": event.provider_id,
+        return {"status": MessageStatus.SENT.value, "recipient": event.recipient,
+                "subject": event.subject, "body": event.body, "provider_id": event.provider_id,
                 "sent_at": event.sent_at.isoformat()}
     if isinstance(event, Message.Engaged):
         return {ENGAGED_COLUMNS[event.kind]: event.at.isoformat()}
     if isinstance(event, Message.OutcomeUnknown):
-        return {"status": "unknown", "failure": event.reason}
+        return {"status": MessageStatus.UNKNOWN.value, "failure": event.reason}
     if isinstance(event, Message.Failed):
-        return {"status": "failed" if event.permanent else "retrying", "failure": event.reason}
+        failed = MessageStatus.FAILED if event.permanent else MessageStatus.RETRYING
+        return {"status": failed.value, "failure": event.reason}
     return {}

@@ -19,7 +19,7 @@ def seed(h: Harness) -> dict[str, str]:
     h.send_due()
     [execution] = executions_of(h.rt.app, lead)
     workflow = h.rt.app.load(Workflow, execution.workflow_id)
-    in_app = execution.steps[2]["message_id"]
+    in_app = execution.steps[2].message_id
     assert in_app is not None, "the in-app step was sent"
     return {"lead_id": str(lead), "workflow_id": str(workflow.id),
             "template_id": workflow.draft["steps"][0]["template_id"],

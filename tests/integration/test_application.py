@@ -52,9 +52,9 @@ class ApplicationScenarios:
         assert email.subject == "Ana, new listings"
         assert "Ana Lima" in email.body and "condo" in email.body
         assert "within 3 months" in email.body
-        sent_at = execution.steps[0]["sent_at"]
-        assert execution.steps[1]["status"] == "scheduled"
-        assert execution.steps[1]["due_at"] == sent_at + timedelta(minutes=60)
+        sent_at = execution.steps[0].sent_at
+        assert execution.steps[1].status == "scheduled"
+        assert execution.steps[1].due_at == sent_at + timedelta(minutes=60)
         assert execution.current_step == 1 and execution.status == "active"
 
     def test_a_worker_reads_and_compiles_the_live_workflows_templates_before_sending(
@@ -73,7 +73,7 @@ class ApplicationScenarios:
         # Then each provider (one fake behind the three channels here) opens a connection per
         # thread; the live workflow's templates are read and compiled; the paused one's are not
         assert worker.channel.opened == [4]
-        assert ready == 3 and len(sender._templates) == 3
+        assert ready == 3 and len(sender.delivery.templates) == 3
         assert len(renderer._cache) == 5  # the email's subject and body, the SMS, the in-app two
         # And a limit stops it early
         assert Harness(h.settings, h.clock).rt.sender.warm(max_templates=2) == 2
@@ -186,16 +186,16 @@ class ApplicationScenarios:
         lead = h.crossing()
         assert h.send_due() == ["failed"]
         [execution] = executions_of(app, lead)
-        assert execution.steps[0]["status"] == "scheduled"
-        assert execution.steps[0]["due_at"] > h.clock.now()
+        assert execution.steps[0].status == "scheduled"
+        assert execution.steps[0].due_at > h.clock.now()
         h.clock.advance(minutes=5)
         assert h.send_due() == ["sent"]
         h.channel.fail_next(permanent=True)
         h.clock.advance(minutes=60)
         assert h.send_due() == ["failed"]
         [execution] = executions_of(app, lead)
-        assert execution.steps[1]["status"] == "failed"
-        assert execution.steps[2]["status"] == "scheduled"
+        assert execution.steps[1].status == "failed"
+        assert execution.steps[2].status == "scheduled"
 
     def test_exhausted_retries_dead_letter_the_step_until_an_agent_replays_it(
             self, h: Harness) -> None:
@@ -222,7 +222,7 @@ class ApplicationScenarios:
         assert h.send_due() == ["sent"]
         # Then the step went out once, the sequence goes on, and the list is empty again
         [execution] = executions_of(app, lead)
-        assert execution.steps[0]["status"] == "sent" and execution.current_step == 1
+        assert execution.steps[0].status == "sent" and execution.current_step == 1
         assert len(h.channel.sent) == 1
         assert h.rt.directory.dead_letters() == []
 
@@ -353,7 +353,7 @@ class ApplicationScenarios:
             if last < 10:
                 assert at[ids[last], "step_sent"] < at[ids[last + 1], "step_dispatched"]
         assert (ids[11], "step_dispatched") not in at
-        assert app.load(WorkflowExecution, ids[11]).steps[0]["status"] == "scheduled"
+        assert app.load(WorkflowExecution, ids[11]).steps[0].status == "scheduled"
         assert h.rt.sender.send_due(ids[11]) == "sent" and len(h.channel.sent) == 12
 
     def test_a_sender_that_died_mid_send_is_resolved_without_sending_twice(
@@ -369,8 +369,8 @@ class ApplicationScenarios:
         assert h.rt.sender.send_due(execution.id) == "unknown"
         assert h.channel.sent == []
         [execution] = executions_of(app, lead)
-        assert execution.steps[0]["status"] == "unknown"
-        assert execution.steps[1]["status"] == "scheduled"
+        assert execution.steps[0].status == "unknown"
+        assert execution.steps[1].status == "scheduled"
         h.settle()
         summaries = [r["summary"] for r in h.rt.history.for_lead(str(lead))]
         assert any("outcome unknown" in s for s in summaries)
@@ -393,8 +393,8 @@ class ApplicationScenarios:
         h.clock.advance(minutes=3)
         assert h.send_due() == ["unknown"]
         [execution] = executions_of(app, lead)
-        assert execution.steps[0]["status"] == "unknown"
-        assert execution.steps[1]["status"] == "scheduled"
+        assert execution.steps[0].status == "unknown"
+        assert execution.steps[1].status == "scheduled"
         assert h.channel.sent == []
 
     def test_a_send_whose_sender_died_before_a_cancel_is_settled_and_leaves_the_index(
@@ -408,7 +408,7 @@ class ApplicationScenarios:
         # When the dispatch is stale: settled as unknown, never resent, and off the index
         h.clock.advance(minutes=3)
         assert h.send_due() == ["unknown"]
-        assert app.load(WorkflowExecution, execution.id).steps[0]["status"] == "unknown"
+        assert app.load(WorkflowExecution, execution.id).steps[0].status == "unknown"
         assert h.rt.schedule.due_at(member) is None and h.channel.sent == []
         # A cancel with nothing in flight leaves nothing in the index either
         other = h.crossing()
@@ -425,7 +425,7 @@ class ApplicationScenarios:
         h.clock.advance(minutes=3)
         assert h.rt.sender.send_due(execution.id) == "sent"
         [execution] = executions_of(app, lead)
-        assert execution.steps[0]["status"] == "sent" and execution.steps[0]["attempts"] == 2
+        assert execution.steps[0].status == "sent" and execution.steps[0].attempts == 2
         assert len(h.channel.sent) == 1
 
     def test_history_lists_everything_in_order_and_rebuilds_identically(

@@ -257,7 +257,7 @@ def test_reopening_with_resume_resumes_what_the_status_paused_in_the_same_comman
     assert reopened.resumable_executions == []
     now = {x.workflow_id: x for x in executions(h, ana)}
     assert now[by_status].status == "active" and now[by_hand.workflow_id].status == "paused"
-    assert now[by_status].steps[1]["status"] == "skipped"
+    assert now[by_status].steps[1].status == "skipped"
 
 
 def test_reopening_without_resume_lists_what_may_be_resumed(h: Harness) -> None:

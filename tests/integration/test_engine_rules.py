@@ -66,7 +66,7 @@ def test_a_delayed_trigger_waits_before_step_one(h: Harness) -> None:
     ana = lead(h)
     h.rt.app.change_score(ana, 85, "up")
     [x] = executions(h, ana)
-    assert x.steps[0]["due_at"] == h.clock.now() + timedelta(minutes=35)
+    assert x.steps[0].due_at == h.clock.now() + timedelta(minutes=35)
 
 
 def test_conditions_on_lead_fields_decide_who_enters(h: Harness) -> None:
@@ -198,7 +198,7 @@ def test_sms_outside_08_21_local_moves_to_the_next_opening_and_says_why(h: Harne
     h.rt.app.change_score(ana, 85, "up")
     assert h.send_due() == ["sent"]
     [x] = executions(h, ana)
-    assert x.steps[1]["due_at"] == datetime(2026, 11, 25, 13, 0, tzinfo=UTC)  # 08:00 New York
+    assert x.steps[1].due_at == datetime(2026, 11, 25, 13, 0, tzinfo=UTC)  # 08:00 New York
     assert any("moved to the send window opening Wed 08:00 America/New_York" in s
                for s in history(h, ana))
 
@@ -211,7 +211,7 @@ def test_business_days_only_skips_the_weekend(h: Harness) -> None:
     h.rt.app.change_score(ana, 85, "up")
     h.send_due()
     [x] = executions(h, ana)
-    assert x.steps[1]["due_at"] == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # Monday 09:00
+    assert x.steps[1].due_at == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # Monday 09:00
 
 
 # Lifecycle and overrides -------------------------------------------------------
@@ -239,13 +239,13 @@ def test_resume_shifts_the_schedule_by_the_time_paused(h: Harness) -> None:
     h.rt.app.change_score(ana, 85, "up")
     h.send_due()
     [x] = executions(h, ana)
-    due = x.steps[1]["due_at"]
+    due = x.steps[1].due_at
     h.rt.app.pause_execution(x.id, "on holiday")
     h.clock.advance(hours=3)
     assert h.send_due() == []
     h.rt.app.resume_execution(x.id, "shift")
     x = h.rt.app.load(WorkflowExecution, x.id)
-    assert x.steps[1]["due_at"] == due + timedelta(hours=3)
+    assert x.steps[1].due_at == due + timedelta(hours=3)
 
 
 def test_resume_can_skip_what_is_overdue(h: Harness) -> None:
@@ -258,7 +258,7 @@ def test_resume_can_skip_what_is_overdue(h: Harness) -> None:
     h.clock.advance(hours=3)
     h.rt.app.resume_execution(x.id, "skip_overdue")
     x = h.rt.app.load(WorkflowExecution, x.id)
-    assert [s["status"] for s in x.steps] == ["sent", "skipped", "scheduled"]
+    assert [s.status for s in x.steps] == ["sent", "skipped", "scheduled"]
     assert any("skipped: overdue when resumed" in s for s in history(h, ana))
     assert "Execution resumed (overdue steps skipped)" in history(h, ana)
 
@@ -271,7 +271,7 @@ def test_agent_overrides_skip_send_now_cancel_and_restart(h: Harness) -> None:
     [x] = executions(h, ana)
     h.rt.app.skip_step(x.id, "already called")
     x = h.rt.app.load(WorkflowExecution, x.id)
-    assert x.steps[1]["status"] == "skipped" and x.current_step == 2
+    assert x.steps[1].status == "skipped" and x.current_step == 2
     h.rt.app.send_now(x.id)
     assert h.send_due() == ["sent"]
     x = h.rt.app.load(WorkflowExecution, x.id)
@@ -366,8 +366,8 @@ def test_running_executions_keep_their_version_or_move_at_their_next_step(h: Har
     assert result == PublishResult(workflow_id=workflow, version=3, backfilled=0, migrated=2,
                                    not_moved=[])
     [x] = executions(h, moved)
-    assert x.workflow_version == 3 and x.steps[2]["delay_minutes"] == 5
-    assert x.steps[1]["channel"] == "email"  # the step already scheduled is kept
+    assert x.workflow_version == 3 and x.steps[2].delay_minutes == 5
+    assert x.steps[1].channel == "email"  # the step already scheduled is kept
     rolled = app.rollback_workflow(workflow, 1)
     assert rolled.version == 4
     assert app.load(Workflow, workflow).frozen(4)["restored_from"] == 1

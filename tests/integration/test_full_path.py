@@ -50,12 +50,12 @@ def test_score_change_reaches_the_smtp_server_through_dramatiq(
     assert message["Subject"] == "Ana, new listings"  # type: ignore[index]
     assert "Ana Lima" in message.get_content()  # type: ignore[attr-defined]
     executions = eventually(lambda: [x for x in executions_of(app, lead)
-                                     if x.steps[0]["status"] == "sent"])
+                                     if x.steps[0].status == "sent"])
     [execution] = executions  # type: ignore[misc]
-    message_id = execution.steps[0]["message_id"]
+    message_id = execution.steps[0].message_id
     assert message["Message-ID"] == f"<{message_id}@followup.local>"  # type: ignore[index]
     # The index follows the log: the lease gives way to the next step's due time
-    due = int(execution.steps[1]["due_at"].timestamp() * 1000)
+    due = int(execution.steps[1].due_at.timestamp() * 1000)
     assert eventually(lambda: runtime.schedule.due_at(str(execution.id)) == due)
     # Lost: paused, and the index lets go of it
     app.change_status(lead, "lost", "bought elsewhere")

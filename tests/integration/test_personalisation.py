@@ -39,10 +39,10 @@ def test_a_lead_without_a_printed_preference_skips_the_step_and_gets_the_default
     assert h.send_due() == ["skipped"]
     # Then the email step is skipped, naming the preference, and the SMS is scheduled
     [execution] = executions_of(app, ana)
-    assert execution.steps[0]["status"] == "skipped"
-    assert execution.steps[0]["failure"] == ("the lead has no preference 'area' and the "
+    assert execution.steps[0].status == "skipped"
+    assert execution.steps[0].failure == ("the lead has no preference 'area' and the "
                                              "template gives no default")
-    assert execution.steps[1]["status"] == "scheduled"
+    assert execution.steps[1].status == "scheduled"
     h.clock.advance(minutes=60)
     assert h.send_due() == ["sent"]
     assert [m.body for m in h.channel.sent] == ["Homes in your area"]

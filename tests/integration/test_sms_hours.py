@@ -51,7 +51,7 @@ def test_a_text_stored_as_due_at_00_24_is_not_sent_but_moved(h: Harness) -> None
     assert outcomes == ["quiet-hours"]
     assert [m.channel for m in h.channel.sent] == ["email"]
     [x] = executions(h, ana)
-    assert x.steps[1]["status"] == "scheduled" and x.steps[1]["due_at"] == ny(25, 8)
+    assert x.steps[1].status == "scheduled" and x.steps[1].due_at == ny(25, 8)
     assert any("not sent at 00:24 Wed 25 Nov America/New_York (SMS is never sent 21:00-08:00 "
                "in the lead's time zone), moved to 08:00 Wed 25 Nov" in s
                for s in history(h, ana))
@@ -94,7 +94,7 @@ def test_a_text_claimed_before_21_00_and_reached_after_it_is_retried_in_the_morn
     # Then nothing went out; it is retried at 08:00
     assert [m.channel for m in h.channel.sent] == ["email"]
     [x] = executions(h, ana)
-    assert x.steps[1]["due_at"] == ny(25, 8)
+    assert x.steps[1].due_at == ny(25, 8)
 
 
 def test_a_workflow_with_an_all_day_sms_window_is_refused(h: Harness) -> None:

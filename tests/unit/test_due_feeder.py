@@ -124,7 +124,7 @@ def _events() -> tuple[object, object, object]:
     live_scheduled = live.collect_events()[-1]
     backfill_scheduled = backfill.collect_events()[-1]
     backfill.dispatch(0, uuid4(), now)
-    backfill.record_sent(0, backfill.step(0)["message_id"], now)
+    backfill.record_sent(0, backfill.step(0).message_id, now)
     return live_scheduled, backfill_scheduled, backfill.collect_events()[-1]
 
 

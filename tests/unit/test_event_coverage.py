@@ -145,7 +145,7 @@ class FollowedExecution(ExecutionMachine):
         for e in self.followed(DUE_TOPICS):
             member, due, _ = due_change(e)
             index[member] = due
-        if self.current()["status"] == "dispatched":
+        if self.current().status == "dispatched":
             return  # in flight: indexed under the claim's lease, or offered for a settling
         due_at, indexed = self.execution.next_due_at(), index.get(str(self.execution.id))
         if due_at is None:

@@ -14,7 +14,7 @@ from eventsourcing.persistence import StoredEvent
 
 from domain import ids
 from domain.errors import InvalidState, InvalidValue
-from domain.execution import MAX_SEND_ATTEMPTS, WorkflowExecution
+from domain.execution import MAX_SEND_ATTEMPTS, StepState, StepStatus, WorkflowExecution
 from domain.priority import URGENT
 from tests.unit.conftest import T0, given, names, state, then
 
@@ -125,8 +125,8 @@ def test_start_records_the_execution_and_schedules_step_0_after_its_delay() -> N
     assert execution.is_active and execution.is_live
     assert execution.current_step == 0
     assert execution.next_due_at() == DUE0
-    assert [s["status"] for s in execution.steps] == ["scheduled", "pending", "pending"]
-    assert all(s["attempts"] == 0 for s in execution.steps)
+    assert [s.status for s in execution.steps] == ["scheduled", "pending", "pending"]
+    assert all(s.attempts == 0 for s in execution.steps)
 
 
 def test_start_does_not_change_the_steps_it_was_given() -> None:
@@ -177,7 +177,7 @@ def test_dispatch_claims_the_due_step_as_attempt_1() -> None:
     assert attempt == 1
     assert then(execution) == [("WorkflowExecution.StepDispatched", {
         "step_no": 0, "message_id": MSG[0], "attempt": 1, "at": DUE0 + minutes(1)})]
-    assert execution.step(0)["status"] == "dispatched"
+    assert execution.step(0).status == "dispatched"
     assert execution.due_step(DUE0 + minutes(2)) is None
     assert execution.next_due_at() is None
 
@@ -239,7 +239,7 @@ def test_record_sent_schedules_the_next_step_from_the_send_time() -> None:
                   scheduled(1, DUE0 + minutes(2 + 60), "1 hour after the previous step")),
     ]
     assert execution.current_step == 1
-    assert execution.step(0)["status"] == "sent"
+    assert execution.step(0).status == "sent"
     assert execution.next_due_at() == DUE0 + minutes(62)
 
 
@@ -283,7 +283,7 @@ def test_a_send_in_flight_when_paused_is_recorded_but_nothing_more_is_scheduled(
     # Then the send is a fact; the paused execution goes no further
     assert then(execution) == [step_sent(0, DUE0 + minutes(1))]
     assert execution.status == "paused"
-    assert execution.step(1)["status"] == "pending"
+    assert execution.step(1).status == "pending"
 
 
 # record_failure --------------------------------------------------------------------
@@ -302,7 +302,7 @@ def test_a_transient_failure_schedules_a_retry_after_a_backoff() -> None:
                   "retry 2 after a transient failure"),
     ]
     assert execution.current_step == 0
-    assert execution.step(0)["attempts"] == 1
+    assert execution.step(0).attempts == 1
 
 
 def test_the_retry_is_dispatched_as_the_next_attempt() -> None:
@@ -334,7 +334,7 @@ def test_the_backoff_grows_with_the_attempts() -> None:
     # Given attempt 4 dispatched after three transient failures
     commands, at = transient_attempts(4)
     execution = given(*started(*commands))
-    assert execution.step(0)["attempts"] == 4
+    assert execution.step(0).attempts == 4
     # When it fails transiently too
     execution.record_failure(0, "busy", False, at)
     # Then a fifth attempt is scheduled, 30 s * 2**3 later
@@ -349,7 +349,7 @@ def test_after_the_last_attempt_a_transient_failure_dead_letters_the_step() -> N
     # Given attempt MAX_SEND_ATTEMPTS dispatched
     commands, at = transient_attempts(MAX_SEND_ATTEMPTS)
     execution = given(*started(*commands))
-    assert execution.step(0)["attempts"] == MAX_SEND_ATTEMPTS
+    assert execution.step(0).attempts == MAX_SEND_ATTEMPTS
     # When it fails transiently
     execution.record_failure(0, "busy", False, at + minutes(1))
     # Then the step is dead-lettered and the execution holds there: nothing else is scheduled
@@ -395,7 +395,7 @@ def test_replay_then_success_moves_on() -> None:
     commands, at = dead_lettered()
     execution = given(*started(*commands, lambda e: e.replay(at), dispatched(0, at)))
     execution.record_sent(0, MSG[0], at + minutes(1))
-    assert execution.step(0)["status"] == "sent"
+    assert execution.step(0).status == "sent"
     assert execution.current_step == 1
     assert execution.next_due_at() == at + minutes(61)
 
@@ -686,7 +686,44 @@ def test_a_step_sent_stored_before_it_carried_the_next_schedule_reads_as_carryin
         None, None, None, None)
     execution = given(*started(dispatched(0, DUE0)))
     event.mutate(execution)
-    assert execution.step(0)["status"] == "sent" and execution.step(1)["status"] == "pending"
+    assert execution.step(0).status == "sent" and execution.step(1).status == "pending"
+
+
+def test_the_step_state_is_typed_and_built_from_the_steps_as_stored() -> None:
+    # Given an execution's first events as they are stored (the steps as plain data, a
+    # step with no conditions or window keys, as older versions froze them)
+    mapper = Application[UUID]().mapper
+    steps = [{"channel": "email", "template_id": STEPS[0]["template_id"], "delay_minutes": 30},
+             {**STEPS[1], "conditions": [{"kind": "score_at_least", "value": 50}],
+              "window": {"start": "09:00", "end": "17:00"}}]
+    events = started(dispatched(0, DUE0), steps=steps)
+    stored = [mapper.to_stored_event(e) for e in events]
+    # When they are read back and replayed
+    decoded = [mapper.to_domain_event(s) for s in stored]
+    execution = given(*decoded)
+    # Then the started event still carries the steps as dicts, and the execution holds each
+    # step as a typed value with its status as an enum
+    assert decoded[0].steps == steps
+    first, second = execution.steps
+    assert isinstance(first, StepState) and first.status is StepStatus.DISPATCHED
+    assert (first.attempts, first.message_id, first.dispatched_at) == (1, MSG[0], DUE0)
+    assert (first.conditions, first.window) == ([], None)
+    assert second.status is StepStatus.PENDING and second.spec() == steps[1]
+
+
+def test_a_restart_rebuilds_each_step_from_its_spec_alone() -> None:
+    # Given step 0 sent and step 1 failed for good
+    execution = given(*started(dispatched(0, DUE0), sent(0, DUE0 + minutes(1))))
+    execution.dispatch(1, MSG[1], DUE0 + minutes(61))
+    execution.record_failure(1, "bad number", True, DUE0 + minutes(62))
+    # When it restarts
+    execution.restart("agent asked", DUE0 + minutes(63))
+    # Then every step is as its version defined it, with nothing sent, step 0 scheduled
+    assert [s.spec() for s in execution.steps] == [
+        {**{"conditions": [], "window": None}, **s} for s in STEPS]
+    assert [s.status for s in execution.steps] == ["scheduled", "pending", "pending"]
+    assert all(s.attempts == 0 and s.failure is None and s.message_id is None
+               for s in execution.steps)
 
 
 # A sender that died during the provider call ------------------------------------
@@ -840,8 +877,8 @@ def test_skip_records_why_and_schedules_the_next_step() -> None:
     # Then step 1 is scheduled from the skip
     assert then(execution) == [skipped(0, at, "agent called instead"),
                                scheduled(1, at + minutes(60), "1 hour after the previous step")]
-    assert execution.step(0)["status"] == "skipped"
-    assert execution.step(0)["failure"] == "agent called instead"
+    assert execution.step(0).status == "skipped"
+    assert execution.step(0).failure == "agent called instead"
     assert execution.current_step == 1
 
 
@@ -865,7 +902,7 @@ def test_skip_while_paused_records_it_and_schedules_nothing() -> None:
     # Then
     assert then(execution) == [skipped(0, T0 + minutes(1), "agent's choice")]
     assert execution.status == "paused"
-    assert execution.step(1)["status"] == "pending"
+    assert execution.step(1).status == "pending"
 
 
 @pytest.mark.parametrize(("history", "step", "error", "says"), [
@@ -1128,11 +1165,11 @@ def test_migrate_replaces_the_steps_after_the_current_one() -> None:
     assert execution.workflow_version == 2
     assert len(execution.steps) == 4
     # the current step is kept as it is (its old delay, its due time) ...
-    assert execution.step(0)["delay_minutes"] == 30
+    assert execution.step(0).delay_minutes == 30
     assert execution.next_due_at() == DUE0
     # ... and the rest are the new version's, with nothing sent
-    assert execution.step(1)["delay_minutes"] == 120
-    assert execution.step(3)["status"] == "pending"
+    assert execution.step(1).delay_minutes == 120
+    assert execution.step(3).status == "pending"
 
 
 def test_after_a_migration_the_next_step_follows_the_new_version() -> None:
@@ -1151,8 +1188,8 @@ def test_migrate_keeps_what_was_done_up_to_the_current_step() -> None:
     # When
     execution.migrate(2, NEW_STEPS, DUE0 + minutes(1))
     # Then
-    assert [s["status"] for s in execution.steps] == ["sent", "scheduled", "pending", "pending"]
-    assert execution.step(1)["delay_minutes"] == 60
+    assert [s.status for s in execution.steps] == ["sent", "scheduled", "pending", "pending"]
+    assert execution.step(1).delay_minutes == 60
 
 
 def test_migrate_to_a_version_that_ends_at_the_current_step() -> None:
@@ -1232,8 +1269,8 @@ def test_restart_begins_a_new_round_from_step_0(history: tuple[Command, ...]) ->
     assert execution.completed_at is None
     assert execution.paused_at is None
     assert execution.current_step == 0
-    assert [s["status"] for s in execution.steps] == ["scheduled", "pending", "pending"]
-    assert all(s["attempts"] == 0 for s in execution.steps)
+    assert [s.status for s in execution.steps] == ["scheduled", "pending", "pending"]
+    assert all(s.attempts == 0 for s in execution.steps)
 
 
 def test_a_restarted_step_is_dispatched_as_attempt_1_of_the_new_round() -> None:

@@ -22,7 +22,7 @@ from adapters.templating import JinjaRenderer
 from application.errors import Invalid
 from domain import ids
 from domain.errors import InvalidState
-from domain.execution import MAX_SEND_ATTEMPTS, WorkflowExecution
+from domain.execution import StepState, WorkflowExecution
 from domain.lead import Lead
 from domain.personalisation import context_for, sample_context
 from domain.scoring import MAX_SCORE, MIN_SCORE, crossed_upward
@@ -86,7 +86,7 @@ class ExecutionMachine(RuleBasedStateMachine):
         self.history.extend((e, self.now) for e in new)
         return new
 
-    def current(self) -> dict[str, Any]:
+    def current(self) -> StepState:
         return self.execution.step(self.execution.current_step)
 
     def message_id(self, step_no: int) -> UUID:
@@ -139,26 +139,26 @@ class ExecutionMachine(RuleBasedStateMachine):
     def dispatch_the_due_step(self) -> None:
         step_no = self.execution.due_step(self.now)
         assert step_no is not None
-        before = self.execution.step(step_no)["attempts"]
+        before = self.execution.step(step_no).attempts
         attempt = self.execution.dispatch(step_no, self.message_id(step_no), self.now)
         assert attempt == before + 1
-        assert attempt <= self.execution.step(step_no).get("attempt_limit", MAX_SEND_ATTEMPTS)
+        assert attempt <= self.execution.step(step_no).attempt_limit
         assert names(self.collect()) == ["WorkflowExecution.StepDispatched"]
 
-    @precondition(lambda self: self.current()["status"] == "dispatched" and not self.flaky)
+    @precondition(lambda self: self.current().status == "dispatched" and not self.flaky)
     @rule()
     def record_sent(self) -> None:
         step_no = self.execution.current_step
         self.execution.record_sent(step_no, self.message_id(step_no), self.now)
         assert names(self.collect())[0] == "WorkflowExecution.StepSent"
 
-    @precondition(lambda self: self.current()["status"] == "dispatched")
+    @precondition(lambda self: self.current().status == "dispatched")
     @rule(permanent=st.booleans())
     def record_failure(self, permanent: bool) -> None:
         permanent = permanent and not self.flaky
         step_no = self.execution.current_step
         step = self.execution.step(step_no)
-        exhausted = step["attempts"] >= step.get("attempt_limit", MAX_SEND_ATTEMPTS)
+        exhausted = step.attempts >= step.attempt_limit
         live = self.execution.is_live
         self.execution.record_failure(step_no, "boom", permanent, self.now)
         new = self.collect()
@@ -185,24 +185,24 @@ class ExecutionMachine(RuleBasedStateMachine):
         step_no = self.execution.current_step
         if again and self.execution.is_active:
             attempt = self.execution.redispatch(step_no, self.now, TIMEOUT)
-            assert attempt == self.execution.step(step_no)["attempts"]
+            assert attempt == self.execution.step(step_no).attempts
             assert names(self.collect()) == ["WorkflowExecution.StepDispatched"]
         else:
             self.execution.record_unknown_outcome(step_no, "sender died", self.now, TIMEOUT)
             assert names(self.collect())[0] == "WorkflowExecution.StepOutcomeUnknown"
 
     @precondition(lambda self: self.overrides and self.execution.is_live
-                  and self.current()["status"] == "scheduled")
+                  and self.current().status == "scheduled")
     @rule()
     def skip(self) -> None:
         step_no = self.execution.current_step
         self.execution.skip(step_no, "agent's choice", self.now)
         new = self.collect()
         assert names(new)[0] == "WorkflowExecution.StepSkipped"
-        assert self.execution.step(step_no)["status"] == "skipped"
+        assert self.execution.step(step_no).status == "skipped"
 
     @precondition(lambda self: self.overrides and self.execution.is_active
-                  and self.current()["status"] == "scheduled")
+                  and self.current().status == "scheduled")
     @rule()
     def send_now(self) -> None:
         assert self.execution.send_now(self.now) == self.execution.current_step
@@ -250,7 +250,7 @@ class ExecutionMachine(RuleBasedStateMachine):
     @rule()
     def cancel(self) -> None:
         was_live = self.execution.is_live
-        in_flight = self.current()["status"] == "dispatched"
+        in_flight = self.current().status == "dispatched"
         step_no = self.execution.current_step
         assert self.execution.cancel("cancel", self.now) is was_live
         new = self.collect()
@@ -346,15 +346,15 @@ class ExecutionMachine(RuleBasedStateMachine):
             if step_no != due:
                 with pytest.raises(InvalidState):
                     execution.dispatch(step_no, self.message_id(step_no), self.now)
-            if step["status"] != "dispatched":
+            if step.status != "dispatched":
                 with pytest.raises(InvalidState):
                     execution.record_sent(step_no, self.message_id(step_no), self.now)
                 with pytest.raises(InvalidState):
                     execution.record_failure(step_no, "boom", False, self.now)
-            if not (step_no == current and step["status"] == "scheduled" and execution.is_live):
+            if not (step_no == current and step.status == "scheduled" and execution.is_live):
                 with pytest.raises(InvalidState):
                     execution.skip(step_no, "no", self.now)
-        if not (execution.is_active and self.current()["status"] == "scheduled"):
+        if not (execution.is_active and self.current().status == "scheduled"):
             with pytest.raises(InvalidState):
                 execution.send_now(self.now)
         if execution.status != "paused":
@@ -376,7 +376,7 @@ class ExecutionMachine(RuleBasedStateMachine):
     def completed_only_after_the_last_step(self) -> None:
         if self.execution.status == "completed":
             assert self.execution.current_step == len(self.execution.steps) - 1
-            assert all(s["status"] in DONE_STATUSES for s in self.execution.steps)
+            assert all(s.status in DONE_STATUSES for s in self.execution.steps)
 
 
 ExecutionMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=50,

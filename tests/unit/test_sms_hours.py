@@ -394,7 +394,7 @@ def scheduled_texts(events: list[Any], execution: WorkflowExecution) -> list[dat
             step, due = e.next_step, e.next_due_at
         else:
             continue
-        if execution.step(step)["channel"] == "sms":
+        if execution.step(step).channel == "sms":
             found.append(due)
     return found
 

@@ -1,0 +1,124 @@
+"""Delivering a claimed step: its template rendered for the lead, the provider called, and the
+outcome recorded on the execution and the step's message (unsaved)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from application.app import FollowUp
+from application.errors import Invalid, MissingValue, NotFound, PermanentSendError, SendError
+from application.ports import ChannelSender, OutgoingMessage
+from application.send_decision import Content, Prepared
+from domain.execution import StepState
+from domain.lead import Lead
+from domain.message import Message
+from domain.personalisation import context_for
+from domain.template import Template
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Result:
+    provider_id: str | None
+    outgoing: OutgoingMessage | None
+    failure: str | None
+    permanent: bool
+
+
+class Delivery:
+    """Renders and sends; keeps the templates it read (they never change once saved)."""
+
+    def __init__(self, app: FollowUp, channels: Mapping[str, ChannelSender]) -> None:
+        self.app = app
+        self.channels = channels
+        self.templates: dict[UUID, Template] = {}
+
+    def deliver(self, p: Prepared) -> Result:
+        if p.execution.in_quiet_hours(p.step_no, self.app.clock.now()):
+            # claimed just before 21:00 and reached after it: retried at the next opening
+            return Result(None, None, "quiet hours began before the text went", False)
+        try:
+            outgoing = self.render(p)
+            provider_id = self.channels[p.channel].send(outgoing)
+        except SendError as e:
+            permanent = isinstance(e, PermanentSendError)
+            log.info("step %s of %s failed (permanent=%s)", p.step_no, p.execution.id, permanent)
+            return Result(None, None, str(e), permanent)
+        log.info("step %s of %s sent as %s", p.step_no, p.execution.id, p.message_id)
+        return Result(provider_id, outgoing, None, False)
+
+    def content(self, step: StepState, lead: Lead) -> Content | None:
+        """The step's subject and body for the lead, rendered before the claim; None if they
+        cannot render (the send then fails for good, saying why). A value the lead lacks
+        raises ``MissingValue``."""
+        try:
+            return self.rendered(self.template(UUID(str(step.template_id))), lead)
+        except MissingValue:
+            raise
+        except (Invalid, NotFound):
+            return None
+
+    def rendered(self, template: Template, lead: Lead) -> Content:
+        renderer = self.app.renderer
+        assert renderer is not None
+        context = context_for(lead)
+        subject = renderer.render(template.subject, context) if template.subject else None
+        return subject, renderer.render(template.body, context)
+
+    def render(self, p: Prepared) -> OutgoingMessage:
+        lead = p.lead
+        template = self.template(UUID(str(p.step.template_id)))
+        try:
+            subject, body = p.content or self.rendered(template, lead)
+        except Invalid as e:
+            raise PermanentSendError(f"template {template.id} cannot render: {e}") from e
+        return OutgoingMessage(message_id=p.message_id, lead_id=lead.id, channel=p.channel,
+                               recipient=recipient(lead, p.channel),
+                               subject=subject, body=body)
+
+    def compile(self, template_id: UUID) -> None:
+        """Read the template and compile its texts now, not at its first send (raises
+        ``NotFound`` or ``Invalid`` as that send would)."""
+        template = self.template(template_id)
+        renderer = self.app.renderer
+        for text, field in ((template.subject, "subject"), (template.body, "body")):
+            if text and renderer is not None:
+                renderer.check(text, field)
+
+    def template(self, template_id: UUID) -> Template:
+        # Templates never change once saved (a new revision is a new template), so cache them.
+        found = self.templates.get(template_id)
+        if found is None:
+            found = self.templates[template_id] = self.app.load(Template, template_id)
+        return found
+
+
+def recipient(lead: Lead, channel: str) -> str:
+    address = {"email": lead.email, "sms": lead.phone, "in_app": str(lead.id)}[channel]
+    if not address:
+        raise PermanentSendError(f"lead has no {channel} address")
+    return address
+
+
+def record_result(p: Prepared, result: Result, now: datetime) -> None:
+    """The provider's answer, on the step's message and its execution (which schedules the
+    next step, retries, or dead-letters)."""
+    execution = p.execution
+    if result.provider_id is not None and result.outgoing is not None:
+        out = result.outgoing
+        if p.message is None:
+            p.message = Message.record_sent(
+                **p.message_identity(), queued_at=p.at, provider_id=result.provider_id,
+                recipient=out.recipient, subject=out.subject, body=out.body, now=now)
+        else:
+            p.message.mark_sent(result.provider_id, out.recipient, out.subject, out.body, now)
+        execution.record_sent(p.step_no, p.message_id, now, score=p.lead.score)
+    else:
+        reason = result.failure or "failed"
+        p.queued().mark_failed(reason, result.permanent, now)
+        execution.record_failure(p.step_no, reason, result.permanent, now, score=p.lead.score)
