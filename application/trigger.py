@@ -49,25 +49,31 @@ class TriggerPolicy(Consumer):
         return self.app.recorder.max_tracking_id(self.name) or 0  # type: ignore[attr-defined]
 
     def apply(self, items: list[Item], last_position: int) -> None:
+        """An event that starts or refuses something is saved with its own position; the
+        position moves over the others once, at the end of the batch (a bulk import's
+        registrations that start nothing cost no write each)."""
+        written = None
         for item in items:
-            self._process(item.event, item.position)
-        if not items or items[-1].position != last_position:
+            if self._process(item.event, item.position):
+                written = item.position
+        if written != last_position:
             self._track(last_position)
 
-    def _process(self, event: DomainEventProtocol, position: int) -> None:
+    def _process(self, event: DomainEventProtocol, position: int) -> bool:
+        """Whether anything was written for the event (with its position)."""
         assert isinstance(event, Lead.ScoreChanged | Lead.Created)
-        retry_conflicts(lambda: self._process_once(event, position),
-                        lambda: TriggerNotApplied(f"trigger could not apply event at {position}"),
-                        tries=TRIGGER_RETRIES,
-                        settled=lambda: self.position() >= position)  # another runner applied it
+        return bool(retry_conflicts(
+            lambda: self._process_once(event, position),
+            lambda: TriggerNotApplied(f"trigger could not apply event at {position}"),
+            tries=TRIGGER_RETRIES,
+            settled=lambda: self.position() >= position))  # another runner applied it
 
-    def _process_once(self, event: Lead.ScoreChanged | Lead.Created, position: int) -> None:
+    def _process_once(self, event: Lead.ScoreChanged | Lead.Created, position: int) -> bool:
         started = (self._decide(event) if isinstance(event, Lead.ScoreChanged)
                    else self._decide_registration(event))
         if started:
             self._offer(self.app.save(*started, tracking=Tracking(self.name, position)))
-        else:
-            self._track(position)
+        return bool(started)
 
     def _decide(self, event: Lead.ScoreChanged) -> list[object]:
         """The lead (enrolled, or with the refusals recorded) and the executions to start; empty
