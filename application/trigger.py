@@ -24,7 +24,7 @@ from domain.definition import STORED_ON_REGISTRATION
 from domain.execution import WorkflowExecution
 from domain.lead import Lead
 from domain.scoring import crossed_upward
-from domain.workflow import Workflow
+from domain.workflow import PublishedWorkflows, Workflow
 
 TRIGGER_RETRIES = 8
 log = logging.getLogger(__name__)
@@ -53,35 +53,37 @@ class TriggerPolicy(Consumer):
         position moves over the others once, at the end of the batch (a bulk import's
         registrations that start nothing cost no write each)."""
         written = None
-        for item in items:
-            if self._process(item.event, item.position):
+        catalog = self.app.catalog()  # read once a batch: a read per event was most of a bulk
+        for item in items:            # import's cost
+            if self._process(item.event, item.position, catalog):
                 written = item.position
         if written != last_position:
             self._track(last_position)
 
-    def _process(self, event: DomainEventProtocol, position: int) -> bool:
+    def _process(self, event: DomainEventProtocol, position: int,
+                 catalog: PublishedWorkflows) -> bool:
         """Whether anything was written for the event (with its position)."""
         assert isinstance(event, Lead.ScoreChanged | Lead.Created)
         return bool(retry_conflicts(
-            lambda: self._process_once(event, position),
+            lambda: self._process_once(event, position, catalog),
             lambda: TriggerNotApplied(f"trigger could not apply event at {position}"),
             tries=TRIGGER_RETRIES,
             settled=lambda: self.position() >= position))  # another runner applied it
 
-    def _process_once(self, event: Lead.ScoreChanged | Lead.Created, position: int) -> bool:
-        started = (self._decide(event) if isinstance(event, Lead.ScoreChanged)
-                   else self._decide_registration(event))
+    def _process_once(self, event: Lead.ScoreChanged | Lead.Created, position: int,
+                      catalog: PublishedWorkflows) -> bool:
+        started = (self._decide(event, catalog) if isinstance(event, Lead.ScoreChanged)
+                   else self._decide_registration(event, catalog))
         if started:
             self._offer(self.app.save(*started, tracking=Tracking(self.name, position)))
         return bool(started)
 
-    def _decide(self, event: Lead.ScoreChanged) -> list[object]:
+    def _decide(self, event: Lead.ScoreChanged, catalog: PublishedWorkflows) -> list[object]:
         """The lead (enrolled, or with the refusals recorded) and the executions to start; empty
         when nothing is recorded. Every workflow of the lead's agent whose threshold the score
         crossed upward either starts or records why not, a paused one included."""
         lead = self.app.load(Lead, event.originator_id)
         version = lead.version
-        catalog = self.app.catalog()
         taken = live_groups(self.app, lead)
         crossing = {"kind": "score", "lead_version": event.originator_version,
                     "old": event.old, "new": event.new}
@@ -97,11 +99,11 @@ class TriggerPolicy(Consumer):
                 starts.append(execution)
         return [lead, *starts] if lead.version != version else []
 
-    def _decide_registration(self, event: Lead.Created) -> list[object]:
+    def _decide_registration(self, event: Lead.Created,
+                             catalog: PublishedWorkflows) -> list[object]:
         """A lead registered with a score at or above a live threshold counts as crossing it,
         for the workflows whose trigger says so (``on_registration: start``). The lead is read
         only when one does (most registrations start nothing)."""
-        catalog = self.app.catalog()
         # Created carries no time of ours: its library timestamp (the system clock) says when
         # the lead was registered, so which versions were live then
         live = [(workflow_id, version) for workflow_id, version

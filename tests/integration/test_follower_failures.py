@@ -139,10 +139,10 @@ def test_a_trigger_that_cannot_apply_a_crossing_holds_there_and_skips_none(
     decide = TriggerPolicy._decide
     bad: set[UUID] = {first}
 
-    def refusing(self: TriggerPolicy, event: Any) -> list[object]:
+    def refusing(self: TriggerPolicy, event: Any, catalog: Any) -> list[object]:
         if event.originator_id in bad:
             raise KeyError("a lead it cannot read")
-        return decide(self, event)
+        return decide(self, event, catalog)
 
     monkeypatch.setattr(TriggerPolicy, "_decide", refusing)
     # When both leads cross the threshold, the first one first

@@ -49,3 +49,20 @@ def test_a_crossing_among_them_is_still_saved_with_its_own_position(h: Harness) 
     # Then Ana was started exactly once, and the trigger stands past the last registration
     assert len(executions_of(h.rt.app, ana)) == 1
     assert h.rt.app.recorder.max_tracking_id("trigger") >= last  # type: ignore[attr-defined]
+
+
+def test_the_catalogue_is_read_once_a_batch_not_once_an_event(
+        h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a published workflow and 40 registrations for the trigger to follow
+    app = h.rt.app
+    three_step_workflow(app)
+    for i in range(40):
+        app.register_lead(agent_id="agent-1", name=f"Lead {i}", email=None, phone=None,
+                          timezone="UTC", preferences={}, timeline=None, score=10)
+    reads: list[int] = []
+    catalog = app.catalog
+    monkeypatch.setattr(app, "catalog", lambda: reads.append(1) or catalog())
+    # When the trigger follows them (one batch)
+    h.followers["trigger"].run_once()
+    # Then it asked the log for the catalogue's news once
+    assert len(reads) == 1
