@@ -32,6 +32,8 @@ class PgNotifyListener:
 
     def stop(self) -> None:
         self.stopping.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout=2.0)  # it checks for a stop at least twice a second
 
     def _wake_all(self) -> None:
         for waiter in self.waiters:
@@ -47,5 +49,7 @@ class PgNotifyListener:
                         for _ in conn.notifies(timeout=0.5, stop_after=1):
                             self._wake_all()
             except psycopg.Error:
+                if self.stopping.is_set():
+                    return  # the connection went with the process's stop: nothing was lost
                 log.warning("LISTEN connection lost; followers poll until it is back")
                 self.stopping.wait(1.0)
