@@ -178,12 +178,14 @@ class StepDecider:
                 p.outcome = Outcome.QUIET_HOURS
                 return p
             execution.redispatch(step_no, now, self.dispatch_timeout)
-            log.warning("step %s of %s: stale dispatch, sending again", step_no, execution.id)
+            log.warning("step %s of %s: stale dispatch, sending again", step_no + 1,
+                        execution.id)
             return p
         p.queued().mark_unknown(UNKNOWN, now)
         execution.record_unknown_outcome(step_no, UNKNOWN, now, self.dispatch_timeout,
                                          score=lead.score)
-        log.warning("step %s of %s: stale dispatch, outcome unknown", step_no, execution.id)
+        log.warning("step %s of %s: stale dispatch, outcome unknown", step_no + 1,
+                    execution.id)
         p.outcome = Outcome.UNKNOWN
         return p
 

@@ -47,9 +47,10 @@ class Delivery:
             provider_id = self.channels[p.channel].send(outgoing)
         except SendError as e:
             permanent = isinstance(e, PermanentSendError)
-            log.info("step %s of %s failed (permanent=%s)", p.step_no, p.execution.id, permanent)
+            log.info("step %s of %s failed (permanent=%s)", p.step_no + 1, p.execution.id,
+                     permanent)
             return Result(None, None, str(e), permanent)
-        log.info("step %s of %s sent as %s", p.step_no, p.execution.id, p.message_id)
+        log.info("step %s of %s sent as %s", p.step_no + 1, p.execution.id, p.message_id)
         return Result(provider_id, outgoing, None, False)
 
     def content(self, step: StepState, lead: Lead) -> Content | None:
