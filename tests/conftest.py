@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -121,3 +123,24 @@ def smtp_server() -> Iterator[tuple[SmtpInbox, int]]:
         yield inbox, port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Iterator[Any]:
+    """An embedded runtime (SQLite, in-process index and broker) of its own, stopped after."""
+    from adapters.bootstrap import Runtime
+    from adapters.settings import Settings
+
+    rt = Runtime(Settings(data_dir=tmp_path))
+    yield rt
+    rt.stop()
+
+
+@pytest.fixture
+def client(runtime: Any) -> Any:
+    """The HTTP app over ``runtime``, called in-process."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    return TestClient(create_app(runtime))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -17,18 +16,6 @@ from adapters.settings import Settings
 from api.main import create_app
 from tests.conftest import free_port
 from tests.e2e.conftest import ROOT
-
-
-@pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    rt = Runtime(Settings(data_dir=tmp_path))
-    yield rt
-    rt.stop()
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> TestClient:
-    return TestClient(create_app(runtime))
 
 
 def fields(response: Any) -> list[str]:

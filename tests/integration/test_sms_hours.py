@@ -5,16 +5,12 @@ morning, and a workflow whose SMS window reaches into the night is refused."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.bootstrap import Runtime
-from adapters.settings import Settings
-from api.main import create_app
 from application.errors import Invalid
 from tests.integration.helpers import Harness
 from tests.integration.test_engine_rules import executions, history, lead, publish, templates
@@ -107,13 +103,6 @@ def test_a_workflow_with_an_all_day_sms_window_is_refused(h: Harness) -> None:
     with pytest.raises(Invalid) as refused:
         h.rt.app.create_workflow(agent_id="agent-1", name="w", definition=definition)
     assert refused.value.field == "sendWindows.sms"
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> Any:
-    rt = Runtime(Settings(data_dir=tmp_path))
-    yield TestClient(create_app(rt))
-    rt.stop()
 
 
 @pytest.mark.parametrize("window", [{"start": "00:00", "end": "24:00"},

@@ -4,24 +4,10 @@ refused while the API goes on answering."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import pytest
 from fastapi.testclient import TestClient
-
-from adapters.bootstrap import Runtime
-from adapters.settings import Settings
-from api.main import create_app
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    runtime = Runtime(Settings(data_dir=tmp_path))
-    yield TestClient(create_app(runtime))
-    runtime.stop()
 
 
 def template(client: TestClient, body: str) -> Any:

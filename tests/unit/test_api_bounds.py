@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import typing
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Annotated, Any
 from uuid import uuid4
 
@@ -15,25 +14,11 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from adapters.bootstrap import Runtime
-from adapters.settings import Settings
 from api import schemas
-from api.main import create_app
 from domain.errors import InvalidValue
 from domain.lead import Lead
 
 JSON = {"content-type": "application/json"}
-
-
-@pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    rt = Runtime(Settings(data_dir=tmp_path))
-    yield rt
-    rt.stop()
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> TestClient:
-    return TestClient(create_app(runtime))
 
 
 def nested(depth: int) -> dict[str, Any]:

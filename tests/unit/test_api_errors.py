@@ -5,17 +5,13 @@ give is in the OpenAPI."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from adapters.bootstrap import Runtime
-from adapters.settings import Settings
 from api import errors
-from api.main import create_app
 from application.errors import Conflict, Invalid, NotAllowed, NotFound
 from domain.errors import InvalidState, InvalidValue
 
@@ -75,13 +71,6 @@ def test_a_refused_body_is_never_echoed_so_a_lone_surrogate_cannot_break_the_ans
     [detail] = response.json()["detail"]
     assert detail["loc"][0] == "body" and "input" not in detail
     assert set(detail["loc"][1]) == {"\ufffd"}, "the key is named, its surrogate replaced"
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    runtime = Runtime(Settings(data_dir=tmp_path))
-    yield TestClient(create_app(runtime))
-    runtime.stop()
 
 
 def draft(client: TestClient, template: str | None = None) -> dict[str, Any]:
