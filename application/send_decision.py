@@ -60,6 +60,8 @@ class Prepared:
     at: datetime
     #: The subject and body, when they were rendered as the step was claimed
     content: Content | None = None
+    #: Why the step could not be rendered as it was claimed (the send then fails for good)
+    render_failure: str | None = None
 
     @property
     def step(self) -> StepState:
@@ -92,7 +94,7 @@ class StepDecider:
     ``content`` renders a step for a lead before the claim (None if it cannot render)."""
 
     def __init__(self, app: FollowUp, channels: Mapping[str, ChannelSender],
-                 content: Callable[[StepState, Lead], Content | None],
+                 content: Callable[[StepState, Lead], Content | str | None],
                  dispatch_timeout: timedelta) -> None:
         self.app = app
         self.channels = channels
@@ -125,11 +127,14 @@ class StepDecider:
         message_id = ids.message_id(execution.id, step_no, execution.workflow_version,
                                     execution.round)
 
-        def decided(outcome: Outcome, content: Content | None = None) -> Prepared:
+        def decided(outcome: Outcome, content: Content | str | None = None) -> Prepared:
             message = None
             if outcome == Outcome.SEND and execution.step(step_no).attempts:
                 # A retry after a failed attempt finds the message and adds its new outcome
                 message = self.message(message_id)
+            if isinstance(content, str):  # why it cannot render
+                return Prepared(execution, message, message_id, step_no, lead, outcome, now,
+                                render_failure=content)
             return Prepared(execution, message, message_id, step_no, lead, outcome, now, content)
 
         if held:

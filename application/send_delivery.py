@@ -53,16 +53,21 @@ class Delivery:
         log.info("step %s of %s sent as %s", p.step_no + 1, p.execution.id, p.message_id)
         return Result(provider_id, outgoing, None, False)
 
-    def content(self, step: StepState, lead: Lead) -> Content | None:
-        """The step's subject and body for the lead, rendered before the claim; None if they
-        cannot render (the send then fails for good, saying why). A value the lead lacks
-        raises ``MissingValue``."""
+    def content(self, step: StepState, lead: Lead) -> Content | str | None:
+        """The step's subject and body for the lead, rendered before the claim, or why they
+        cannot be (the send then fails for good with that reason, without rendering again);
+        None when the template cannot be read (its send meets that as before). A value the
+        lead lacks raises ``MissingValue``."""
         try:
-            return self.rendered(self.template(UUID(str(step.template_id))), lead)
+            template = self.template(UUID(str(step.template_id)))
+        except NotFound:
+            return None
+        try:
+            return self.rendered(template, lead)
         except MissingValue:
             raise
-        except (Invalid, NotFound):
-            return None
+        except Invalid as e:
+            return f"template {template.id} cannot render: {e}"
 
     def rendered(self, template: Template, lead: Lead) -> Content:
         renderer = self.app.renderer
@@ -73,6 +78,8 @@ class Delivery:
 
     def render(self, p: Prepared) -> OutgoingMessage:
         lead = p.lead
+        if p.render_failure is not None:
+            raise PermanentSendError(p.render_failure)
         template = self.template(UUID(str(p.step.template_id)))
         try:
             subject, body = p.content or self.rendered(template, lead)

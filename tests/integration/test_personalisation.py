@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import pytest
+
 from application.app import FollowUp
 from tests.integration.helpers import Harness, executions_of
 
@@ -57,3 +59,30 @@ def test_a_lead_with_the_preference_gets_it(h: Harness) -> None:
     h.clock.advance(minutes=60)
     assert h.send_due() == ["sent"]
     assert [m.body for m in h.channel.sent] == ["New homes in Uptown", "Homes in Uptown"]
+
+
+def test_a_template_that_cannot_render_for_the_lead_fails_for_good_rendered_once(
+        h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an email that divides by the lead's bedrooms (fine for the sample's 2), and a lead
+    # who gave 0
+    app = h.rt.app
+    email = app.create_template(name="e", channel="email", subject="Hi",
+                                body="{{ 10 // lead.preferences.bedrooms }} rooms each")
+    workflow = app.create_workflow(agent_id="agent-1", name="rooms", definition={
+        "trigger": {"score_threshold": 80},
+        "steps": [{"channel": "email", "template_id": str(email), "delay_minutes": 0}]})
+    app.publish_workflow(workflow)
+    ana = lead(app, {"bedrooms": 0})
+    renders: list[str] = []
+    assert app.renderer is not None
+    render = app.renderer.render
+    monkeypatch.setattr(app.renderer, "render",
+                        lambda text, *a, **k: renders.append(text) or render(text, *a, **k))
+    # When she crosses the threshold and the step falls due
+    app.change_score(ana, 85, "viewed a listing")
+    assert h.send_due() == ["failed"]
+    # Then it failed for good, saying why, after one render of the body, not two
+    [execution] = executions_of(app, ana)
+    assert execution.steps[0].status == "failed" and execution.steps[0].permanent
+    assert f"template {email} cannot render" in (execution.steps[0].failure or "")
+    assert renders.count("{{ 10 // lead.preferences.bedrooms }} rooms each") == 1
