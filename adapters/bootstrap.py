@@ -18,6 +18,7 @@ from eventsourcing.postgres import PostgresAggregateRecorder
 from sqlalchemy import Engine, create_engine, event, select, text
 
 from adapters.channels import InAppSender, OutboxSender, SmtpEmailSender
+from adapters.credentials import Argon2Hasher, SqlCredentials, WindowLimiter
 from adapters.pg_listen import PgNotifyListener
 from adapters.pg_streams import PostgresStreams
 from adapters.settings import Settings
@@ -72,6 +73,9 @@ class Runtime:
         with schema_lock(self.settings.database_url):
             app = FollowUp(env=self.settings.eventsourcing_env(), clock=self.clock,
                            renderer=JinjaRenderer(), directory=directory)
+        app.credentials = self.credentials
+        app.passwords = Argon2Hasher()
+        app.sign_in_limiter = self.sign_in_limiter
         if isinstance(app.recorder, PostgresAggregateRecorder):
             snapshots = app.snapshots.recorder if app.snapshots is not None else None
             assert snapshots is None or isinstance(snapshots, PostgresAggregateRecorder)
@@ -90,6 +94,19 @@ class Runtime:
             return engine
         return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True,
                              hide_parameters=True)
+
+    @cached_property
+    def credentials(self) -> SqlCredentials:
+        store = SqlCredentials(self.engine)
+        store.create()
+        return store
+
+    @cached_property
+    def sign_in_limiter(self) -> WindowLimiter:
+        s = self.settings
+        return WindowLimiter(s.redis_url or "memory://", per_account=s.sign_in_limit_per_account,
+                             per_address=s.sign_in_limit_per_address,
+                             minutes=s.sign_in_window_minutes, prefix=s.redis_prefix)
 
     @cached_property
     def history(self) -> LeadHistoryProjection:

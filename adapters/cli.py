@@ -12,6 +12,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from adapters.bootstrap import Runtime
+from adapters.cli_accounts import register as register_accounts
 from adapters.settings import Settings
 
 cli = typer.Typer(help="Event-sourced follow-up workflows for real-estate agents.",
@@ -58,16 +59,21 @@ def run(demo: Annotated[bool, typer.Option(help="load the demo into an empty log
         ) -> None:
     """Everything in one process: API, scheduler, sender worker and projections."""
     runtime = _runtime()
+    sign_in = None
     if demo:
         from adapters.demo import load_demo
 
-        load_demo(runtime.app)
+        sign_in = load_demo(runtime.app)
     runtime.start_projector()
     runtime.start_scheduler()
     runtime.start_worker()
     s = runtime.settings
-    typer.echo(f"followup: API on http://{s.api_host}:{s.api_port} "
+    url = f"http://{s.api_host}:{s.api_port}"
+    typer.echo(f"followup: the app on {url}/ and the API's documentation on {url}/docs "
                f"({'embedded, data in ' + str(s.data_dir) if s.embedded else 'PostgreSQL/Redis'})")
+    if sign_in is not None:
+        typer.echo(f"followup: demo sign-in: {sign_in.email} with the password "
+                   f"{sign_in.password} (new at each start of the demo)")
     try:
         _serve_api(runtime)
     finally:
@@ -116,6 +122,9 @@ def projector(rebuild: Annotated[bool, typer.Option(help="drop the read models f
     runtime.start_projector()
     _wait_for_signal()
     runtime.stop()
+
+
+register_accounts(cli, _runtime)
 
 
 def main() -> None:

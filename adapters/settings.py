@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import NonNegativeInt, SecretStr, field_validator
+from pydantic import NonNegativeInt, PositiveInt, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     #: Events between two snapshots of a lead or of the catalogue (0: none; see
     #: application/snapshots.py).
     snapshot_interval: NonNegativeInt = 100
+
+    #: Failed sign-ins allowed per account and per client address in the window, after which
+    #: sign-in answers 429 until the window lets one go (counted in Redis when configured).
+    sign_in_limit_per_account: PositiveInt = 5
+    sign_in_limit_per_address: PositiveInt = 50
+    sign_in_window_minutes: PositiveInt = 15
 
     pg_pool_size: int = 5
     pg_max_overflow: int = 10

@@ -29,7 +29,8 @@ class Inboxes(Protocol):
 
 class DeadLetters(Protocol):
     def dead_letters(self, *, agent_id: str | None = ..., workflow_id: UUID | None = ...,
-                     limit: int = ...) -> list[dict[str, Any]]:
+                     limit: int = ...,
+                     brokerage_id: UUID | None = ...) -> list[dict[str, Any]]:
         """The dead-lettered steps, oldest first."""
 
 

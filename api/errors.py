@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.bounds import text_problem
+from application.access import Forbidden, RateLimited, Unauthenticated
 from application.errors import Conflict, Invalid, NotAllowed, NotFound, Refused, refused
 from domain.errors import DomainError
 
@@ -41,6 +42,12 @@ BODY: dict[int | str, dict[str, Any]] = {
 }
 #: A state-changing route on a resource with an id, with a body.
 CHANGE_ONE = FOUND | CHANGE | BODY
+#: Every route that needs a principal (given once per router).
+AUTH: dict[int | str, dict[str, Any]] = {
+    401: _doc("No credential, or a wrong, expired or revoked one (WWW-Authenticate)"),
+    403: _doc("The principal lacks the scope or role this needs, or a browser change lacks "
+              "its CSRF token"),
+}
 
 
 def install(app: FastAPI) -> None:
@@ -51,6 +58,23 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Refused, _refused)  # type: ignore[arg-type]
     app.add_exception_handler(Conflict, _conflict)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, _domain)  # type: ignore[arg-type]
+    app.add_exception_handler(Unauthenticated, _unauthenticated)  # type: ignore[arg-type]
+    app.add_exception_handler(Forbidden, _forbidden)  # type: ignore[arg-type]
+    app.add_exception_handler(RateLimited, _rate_limited)  # type: ignore[arg-type]
+
+
+def _unauthenticated(_: Request, e: Unauthenticated) -> JSONResponse:
+    return JSONResponse({"detail": str(e)}, status_code=401,
+                        headers={"WWW-Authenticate": 'Bearer realm="followup"'})
+
+
+def _forbidden(_: Request, e: Forbidden) -> JSONResponse:
+    return JSONResponse({"detail": str(e)}, status_code=403)
+
+
+def _rate_limited(_: Request, e: RateLimited) -> JSONResponse:
+    return JSONResponse({"detail": str(e)}, status_code=429,
+                        headers={"Retry-After": str(e.retry_after)})
 
 
 def _unprocessable(_: Request, e: RequestValidationError) -> JSONResponse:

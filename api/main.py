@@ -15,8 +15,11 @@ from api.routers import (
     executions,
     health,
     leads,
+    session,
     templates,
+    tokens,
     tracking,
+    users,
     workflows,
 )
 
@@ -26,7 +29,8 @@ def create_app(runtime: Runtime) -> FastAPI:
                   description="Event-sourced follow-up workflows for real-estate agents")
     app.state.runtime = runtime
     errors.install(app)
-    for module in (leads, executions, dead_letters, templates, workflows, tracking, health):
+    for module in (session, users, tokens, leads, executions, dead_letters, templates,
+                   workflows, tracking, health):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     return app

@@ -105,7 +105,9 @@ class Command(Schema):
 
 
 class LeadCreate(Command):
-    agent_id: Name = Field(min_length=1, max_length=100)
+    agent_id: Name | None = Field(default=None, min_length=1, max_length=100,
+                                  description="whose lead: an agent leaves it out (their own);"
+                                  " an admin or a brokerage token names the agent")
     name: Name = Field(min_length=1, max_length=200)
     email: EmailStr | None = None
     phone: str | None = Field(default=None, pattern=r"^\+[1-9]\d{6,14}$",
@@ -383,7 +385,9 @@ class DefinitionIn(Command):
 
 
 class WorkflowCreate(DefinitionIn):
-    agent_id: Name = Field(min_length=1, max_length=100)
+    agent_id: Name | None = Field(default=None, min_length=1, max_length=100,
+                                  description="whose workflow: an agent leaves it out (their"
+                                  " own); an admin may name one of the brokerage's agents")
     name: Name = Field(min_length=1, max_length=200)
 
 

@@ -15,6 +15,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import PersistenceError, ProcessRecorder, Tracking
 
+from application.credentials import AttemptLimiter, Credentials, PasswordHasher
 from application.errors import Conflict, NotFound, refused
 from application.ports import Clock, Directory, Streams, SystemClock, TemplateRenderer
 from application.retrying import retry_conflicts
@@ -45,6 +46,10 @@ class Core(Application[UUID]):
         self.renderer = renderer
         self.directory = directory
         self.on_saved: list[Callable[[], None]] = []
+        # Credential material, outside the log (set by the composition root; see accounts.py).
+        self.credentials: Credentials | None = None
+        self.passwords: PasswordHasher | None = None
+        self.sign_in_limiter: AttemptLimiter | None = None
         self._catalog: PublishedWorkflows | None = None
         self._catalog_lock = threading.Lock()
         # Reads many streams in one query, where the store allows it (set by the composition root).

@@ -52,8 +52,8 @@ class ExecutionUseCases(Core):
         return self._override(execution_id, replay)
 
     def replay_dead_letters(self, *, agent_id: str | None = None,
-                            workflow_id: UUID | None = None,
-                            limit: int = 1000) -> ReplayReport:
+                            workflow_id: UUID | None = None, limit: int = 1000,
+                            brokerage_id: UUID | None = None) -> ReplayReport:
         """Replay what the dead-letter list holds (all, or one agent's or workflow's), oldest
         first. Each replay is its own command: one that is refused (the lead was closed since,
         say) is reported with its reason and the rest go on."""
@@ -62,7 +62,7 @@ class ExecutionUseCases(Core):
         replayed: list[UUID] = []
         refused: list[ReplayRefusal] = []
         for entry in self.directory.dead_letters(agent_id=agent_id, workflow_id=workflow_id,
-                                                 limit=limit):
+                                                 limit=limit, brokerage_id=brokerage_id):
             execution_id = UUID(entry["execution_id"])
             try:
                 self.replay_dead_letter(execution_id)

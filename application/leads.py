@@ -11,6 +11,7 @@ from application.errors import Refused
 from application.views import ExecutionView, LeadView, ScoreResult, StatusResult
 from domain import ids
 from domain.execution import WorkflowExecution
+from domain.ids import DEFAULT_BROKERAGE_ID
 from domain.lead import Lead
 
 #: What a registration sets, by its name in the API.
@@ -32,16 +33,18 @@ class LeadUseCases(Core):
     def register_lead(self, *, agent_id: str, name: str, email: str | None, phone: str | None,
                       timezone: str, preferences: dict[str, Any], timeline: str | None,
                       score: int = 0, external_ref: str | None = None,
-                      source: str | None = None, move_by: date | None = None) -> UUID:
+                      source: str | None = None, move_by: date | None = None,
+                      brokerage_id: UUID = DEFAULT_BROKERAGE_ID) -> UUID:
         return self.register(agent_id=agent_id, name=name, email=email, phone=phone,
                              timezone=timezone, preferences=preferences, timeline=timeline,
                              score=score, external_ref=external_ref, source=source,
-                             move_by=move_by)[0]
+                             move_by=move_by, brokerage_id=brokerage_id)[0]
 
     def register(self, *, agent_id: str, name: str, email: str | None, phone: str | None,
                  timezone: str, preferences: dict[str, Any], timeline: str | None,
                  score: int = 0, external_ref: str | None = None, source: str | None = None,
-                 move_by: date | None = None) -> tuple[UUID, bool]:
+                 move_by: date | None = None,
+                 brokerage_id: UUID = DEFAULT_BROKERAGE_ID) -> tuple[UUID, bool]:
         """Register a lead; returns its id and whether it is new. The CRM's ``external_ref``
         registered again with the same data is a retry (the existing lead); with other data it
         is refused, naming the fields that differ, and nothing changes."""
@@ -50,7 +53,8 @@ class LeadUseCases(Core):
         def command() -> tuple[UUID, bool]:
             lead = Lead.register(lead_id=lead_id, agent_id=agent_id, name=name, email=email,
                                  phone=phone, timezone=timezone, preferences=preferences,
-                                 timeline=timeline, score=score, source=source, move_by=move_by)
+                                 timeline=timeline, score=score, source=source, move_by=move_by,
+                                 brokerage_id=brokerage_id)
             if external_ref and self.exists(lead_id):
                 self._refuse_other_data(lead, external_ref)
                 return lead_id, False

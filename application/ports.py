@@ -140,7 +140,8 @@ class Directory(ABC):
 
     @abstractmethod
     def dead_letters(self, *, agent_id: str | None = None, workflow_id: UUID | None = None,
-                     limit: int = 1000) -> list[dict[str, Any]]:
+                     limit: int = 1000,
+                     brokerage_id: UUID | None = None) -> list[dict[str, Any]]:
         """Executions held at a dead-lettered step, oldest first: ``execution_id``,
         ``lead_id``, ``workflow_id``, ``agent_id``, ``step_no``, ``attempts``, ``reason``,
         ``dead_lettered_at``."""

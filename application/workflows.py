@@ -25,6 +25,7 @@ from application.workflow_views import (
 from domain.definition import execution_steps
 from domain.errors import DomainError
 from domain.execution import WorkflowExecution
+from domain.ids import DEFAULT_BROKERAGE_ID
 from domain.lead import Lead
 from domain.personalisation import context_for, sample_context
 from domain.template import Template
@@ -43,9 +44,12 @@ class WorkflowUseCases(Core):
     # Templates -------------------------------------------------------------
 
     def create_template(self, *, name: str, channel: str, body: str,
-                        subject: str | None = None) -> UUID:
+                        subject: str | None = None,
+                        brokerage_id: UUID = DEFAULT_BROKERAGE_ID,
+                        agent_id: str | None = None) -> UUID:
         def command() -> UUID:
-            template = Template.create(name=name, channel=channel, subject=subject, body=body)
+            template = Template.create(name=name, channel=channel, subject=subject, body=body,
+                                       brokerage_id=brokerage_id, agent_id=agent_id)
             if self.renderer is not None:
                 self.renderer.check(body, "body")
                 if template.subject:
@@ -73,9 +77,11 @@ class WorkflowUseCases(Core):
 
     # Definitions -----------------------------------------------------------
 
-    def create_workflow(self, *, agent_id: str, name: str, definition: dict[str, Any]) -> UUID:
+    def create_workflow(self, *, agent_id: str, name: str, definition: dict[str, Any],
+                        brokerage_id: UUID = DEFAULT_BROKERAGE_ID) -> UUID:
         def command() -> UUID:
-            workflow = Workflow.create(agent_id=agent_id, name=name, definition=definition)
+            workflow = Workflow.create(agent_id=agent_id, name=name, definition=definition,
+                                       brokerage_id=brokerage_id)
             self.save(workflow)
             return workflow.id
 
@@ -106,9 +112,13 @@ class WorkflowUseCases(Core):
         for step in workflow.draft["steps"]:
             try:
                 template = self.load(Template, UUID(step["template_id"]))
-                channels[step["template_id"]] = template.channel
             except NotFound:
                 channels[step["template_id"]] = None
+                continue
+            # Another agent's template (or another brokerage's) does not exist for this one
+            usable = template.brokerage_id == workflow.brokerage_id and \
+                template.agent_id in (None, workflow.agent_id)
+            channels[step["template_id"]] = template.channel if usable else None
         return channels
 
     # Publishing ------------------------------------------------------------

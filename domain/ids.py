@@ -22,3 +22,18 @@ def message_id(execution_id: UUID, step_no: int, workflow_version: int, round_no
 
 
 CATALOG_ID = uuid5(NAMESPACE, "catalog/published-workflows")
+
+
+def brokerage_id(slug: str) -> UUID:
+    """A brokerage by its short name (``default``, ``demo-realty``): case does not matter."""
+    return uuid5(NAMESPACE, f"brokerage/{slug.strip().casefold()}")
+
+
+def user_id(email: str) -> UUID:
+    """One account per email address, whatever its case: a second registration finds the
+    first."""
+    return uuid5(NAMESPACE, f"user/{email.strip().casefold()}")
+
+
+#: The brokerage that data stored before accounts existed belongs to (an upcast puts it there).
+DEFAULT_BROKERAGE_ID = brokerage_id("default")

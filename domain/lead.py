@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.channels import parse_channel
 from domain.errors import InvalidState, InvalidValue
+from domain.ids import DEFAULT_BROKERAGE_ID
 from domain.scoring import MAX_SCORE, MIN_SCORE
 
 
@@ -75,6 +76,8 @@ class Lead(Aggregate):
 
     class Created(Aggregate.Created):
         TOPIC = "followup.lead.registered"
+        class_version = 2
+        brokerage_id: UUID
         agent_id: str
         name: str
         email: str | None
@@ -85,6 +88,11 @@ class Lead(Aggregate):
         score: int
         source: str | None
         move_by: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Leads registered before accounts existed belong to the default brokerage."""
+            state["brokerage_id"] = DEFAULT_BROKERAGE_ID
 
     class ScoreChanged(Aggregate.Event):
         """The score was set (``old`` may equal ``new`` when only the update's time is news).
@@ -149,6 +157,7 @@ class Lead(Aggregate):
     @event(Created)
     def __init__(
         self,
+        brokerage_id: UUID,
         agent_id: str,
         name: str,
         email: str | None,
@@ -160,6 +169,7 @@ class Lead(Aggregate):
         source: str | None,
         move_by: str | None,
     ) -> None:
+        self.brokerage_id = brokerage_id
         self.agent_id = agent_id
         self.name = name
         self.email = email
@@ -182,12 +192,14 @@ class Lead(Aggregate):
     def register(cls, *, lead_id: UUID, agent_id: str, name: str, email: str | None,
                  phone: str | None, timezone: str, preferences: dict[str, Any],
                  timeline: str | None, score: int = 0, source: str | None = None,
-                 move_by: date | None = None) -> Lead:
+                 move_by: date | None = None,
+                 brokerage_id: UUID = DEFAULT_BROKERAGE_ID) -> Lead:
         if not name.strip():
             raise InvalidValue("name", "must not be empty")
         if not agent_id.strip():
             raise InvalidValue("agentId", "must not be empty")
-        return cls(id=lead_id, agent_id=agent_id, name=name.strip(), email=email, phone=phone,  # type: ignore[call-arg]
+        return cls(id=lead_id, brokerage_id=brokerage_id, agent_id=agent_id,  # type: ignore[call-arg]
+                   name=name.strip(), email=email, phone=phone,
                    timezone=check_timezone(timezone), preferences=preferences,
                    timeline=timeline, score=check_score(score),
                    source=source.strip().lower() if source and source.strip() else None,

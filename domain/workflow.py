@@ -10,7 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.definition import check_definition
 from domain.errors import InvalidState, InvalidValue
-from domain.ids import CATALOG_ID
+from domain.ids import CATALOG_ID, DEFAULT_BROKERAGE_ID
 
 #: What a workflow is in: never published, published (running), or paused by its agent.
 STATES = ("draft", "published", "paused")
@@ -23,9 +23,16 @@ class Workflow(Aggregate):
 
     class Created(Aggregate.Created):
         TOPIC = "followup.workflow.created"
+        class_version = 2
+        brokerage_id: UUID
         agent_id: str
         name: str
         definition: dict[str, Any]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Workflows made before accounts existed belong to the default brokerage."""
+            state["brokerage_id"] = DEFAULT_BROKERAGE_ID
 
     class DraftEdited(Aggregate.Event):
         TOPIC = "followup.workflow.draft_edited"
@@ -52,7 +59,9 @@ class Workflow(Aggregate):
         TOPIC = "followup.workflow.snapshot"
 
     @event(Created)
-    def __init__(self, agent_id: str, name: str, definition: dict[str, Any]) -> None:
+    def __init__(self, brokerage_id: UUID, agent_id: str, name: str,
+                 definition: dict[str, Any]) -> None:
+        self.brokerage_id = brokerage_id
         self.agent_id = agent_id
         self.name = name
         self.draft = definition
@@ -60,12 +69,14 @@ class Workflow(Aggregate):
         self.paused = False
 
     @classmethod
-    def create(cls, *, agent_id: str, name: str, definition: dict[str, Any]) -> Workflow:
+    def create(cls, *, agent_id: str, name: str, definition: dict[str, Any],
+               brokerage_id: UUID = DEFAULT_BROKERAGE_ID) -> Workflow:
         if not name.strip():
             raise InvalidValue("name", "must not be empty")
         if not agent_id.strip():
             raise InvalidValue("agentId", "must not be empty")
-        return cls(agent_id=agent_id, name=name.strip(), definition=check_definition(definition))
+        return cls(brokerage_id=brokerage_id, agent_id=agent_id, name=name.strip(),
+                   definition=check_definition(definition))
 
     # Queries ---------------------------------------------------------------
 

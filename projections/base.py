@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any
@@ -17,11 +18,14 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    inspect,
     select,
     text,
 )
 
 from application.follower import Consumer, Item, PositionMoved
+
+log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -51,10 +55,24 @@ class SqlProjection(Consumer):
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            rebuild = self._outdated(conn)
+            if rebuild:
+                log.warning("read model %s: tables %s differ from this code's; rebuilding it "
+                            "from the start of the log", self.name, ", ".join(rebuild))
+                for table in reversed(self.tables):
+                    table.drop(conn, checkfirst=True)
+                conn.execute(positions.delete().where(positions.c.name == self.name))
             metadata.create_all(conn, tables=[positions, *self.tables])
             if conn.execute(select(positions.c.position)
                             .where(positions.c.name == self.name)).first() is None:
                 conn.execute(positions.insert().values(name=self.name, position=0))
+
+    def _outdated(self, conn: Connection) -> list[str]:
+        """This read model's tables stored with other columns than this code's (an upgrade
+        that added one): a read model is a projection of the log, so it is rebuilt."""
+        stored = inspect(conn)
+        return [t.name for t in self.tables if stored.has_table(t.name)
+                and {c["name"] for c in stored.get_columns(t.name)} != set(t.columns.keys())]
 
     def drop(self) -> None:
         """Forget everything: the next run rebuilds the read model from the start of the log."""

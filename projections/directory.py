@@ -18,6 +18,7 @@ from projections.base import Changes, SqlProjection, metadata
 leads = Table(
     "directory_leads", metadata,
     Column("lead_id", String(36), primary_key=True),
+    Column("brokerage_id", String(36), nullable=False),
     Column("agent_id", String(100), nullable=False),
     Column("score", Integer, nullable=False),
     Column("status", String(20), nullable=False),
@@ -76,7 +77,9 @@ class DirectoryProjection(SqlProjection, Directory):
         for item in items:
             event, ident = item.event, str(item.event.originator_id)
             if isinstance(event, Lead.Created):
-                lead_rows.insert(ident, {"lead_id": ident, "agent_id": event.agent_id,
+                lead_rows.insert(ident, {"lead_id": ident,
+                                         "brokerage_id": str(event.brokerage_id),
+                                         "agent_id": event.agent_id,
                                          "score": event.score, "status": "new"})
             elif isinstance(event, Lead.ScoreChanged):
                 lead_rows.update(ident, {"score": event.new})
@@ -143,13 +146,16 @@ class DirectoryProjection(SqlProjection, Directory):
             return [UUID(r.execution_id) for r in conn.execute(query)]
 
     def dead_letters(self, *, agent_id: str | None = None, workflow_id: UUID | None = None,
-                     limit: int = 1000) -> list[dict[str, Any]]:
+                     limit: int = 1000,
+                     brokerage_id: UUID | None = None) -> list[dict[str, Any]]:
         query = (select(dead_letters, leads.c.agent_id)
                  .join(leads, leads.c.lead_id == dead_letters.c.lead_id)
                  .order_by(dead_letters.c.dead_lettered_at, dead_letters.c.execution_id)
                  .limit(limit))
         if agent_id is not None:
             query = query.where(leads.c.agent_id == agent_id)
+        if brokerage_id is not None:
+            query = query.where(leads.c.brokerage_id == str(brokerage_id))
         if workflow_id is not None:
             query = query.where(dead_letters.c.workflow_id == str(workflow_id))
         with self.engine.connect() as conn:

@@ -136,11 +136,33 @@ def runtime(tmp_path: Path) -> Iterator[Any]:
     rt.stop()
 
 
-@pytest.fixture
-def client(runtime: Any) -> Any:
-    """The HTTP app over ``runtime``, called in-process."""
+def operator_token(rt: Any) -> str:
+    """A token of the default brokerage with every scope (what an integration set up by
+    ``followup tokens create`` holds), made once per runtime."""
+    from application.access import Scope
+    from domain.ids import DEFAULT_BROKERAGE_ID
+
+    token = getattr(rt, "_test_token", None)
+    if token is None:
+        rt.app.open_brokerage("default", "Default brokerage")
+        token = rt.app.issue_brokerage_token(DEFAULT_BROKERAGE_ID, name="tests",
+                                             scopes=[s.value for s in Scope], by="tests").token
+        rt._test_token = token
+    return str(token)
+
+
+def api_client(rt: Any, **kwargs: Any) -> Any:
+    """The HTTP app over ``rt``, called in-process, as the default brokerage's integration."""
     from fastapi.testclient import TestClient
 
     from api.main import create_app
 
-    return TestClient(create_app(runtime))
+    client = TestClient(create_app(rt), **kwargs)
+    client.headers["Authorization"] = f"Bearer {operator_token(rt)}"
+    return client
+
+
+@pytest.fixture
+def client(runtime: Any) -> Any:
+    """The HTTP app over ``runtime``, called in-process, with a token of every scope."""
+    return api_client(runtime)

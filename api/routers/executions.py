@@ -2,59 +2,63 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from fastapi import APIRouter
 
+from api.auth import ExecutionId, ExecutionsWrite, LeadsRead
 from api.deps import AppDep
-from api.errors import CHANGE, CHANGE_ONE, FOUND
+from api.errors import AUTH, CHANGE, CHANGE_ONE, FOUND
 from api.schemas import ExecutionPublic, ReasonIn, ResumeIn
 
-router = APIRouter(prefix="/api/executions", tags=["executions"])
+router = APIRouter(prefix="/api/executions", tags=["executions"], responses=AUTH)
 _public = ExecutionPublic.model_validate
 
 
 @router.get("/{execution_id}", responses=FOUND)
-def get_execution(execution_id: UUID, app: AppDep) -> ExecutionPublic:
+def get_execution(who: LeadsRead, execution_id: ExecutionId, app: AppDep) -> ExecutionPublic:
     return _public(app.execution(execution_id))
 
 
 @router.post("/{execution_id}/pause", responses=CHANGE_ONE)
-def pause(execution_id: UUID, app: AppDep, body: ReasonIn | None = None) -> ExecutionPublic:
+def pause(who: ExecutionsWrite, execution_id: ExecutionId, app: AppDep,
+          body: ReasonIn | None = None) -> ExecutionPublic:
     return _public(app.pause_execution(execution_id, (body or ReasonIn()).reason))
 
 
 @router.post("/{execution_id}/resume", responses=CHANGE_ONE)
-def resume(execution_id: UUID, app: AppDep, body: ResumeIn | None = None) -> ExecutionPublic:
+def resume(who: ExecutionsWrite, execution_id: ExecutionId, app: AppDep,
+           body: ResumeIn | None = None) -> ExecutionPublic:
     """Resume; overdue steps are shifted by the time paused (``shift``) or skipped."""
     return _public(app.resume_execution(execution_id, (body or ResumeIn()).policy))
 
 
 @router.post("/{execution_id}/replay", responses=FOUND | CHANGE)
-def replay(execution_id: UUID, app: AppDep) -> ExecutionPublic:
+def replay(who: ExecutionsWrite, execution_id: ExecutionId, app: AppDep) -> ExecutionPublic:
     """Send the dead-lettered step again now (or at its window's next opening), with a fresh
     set of attempts."""
     return _public(app.replay_dead_letter(execution_id))
 
 
 @router.post("/{execution_id}/skip", responses=CHANGE_ONE)
-def skip(execution_id: UUID, app: AppDep, body: ReasonIn | None = None) -> ExecutionPublic:
+def skip(who: ExecutionsWrite, execution_id: ExecutionId, app: AppDep,
+         body: ReasonIn | None = None) -> ExecutionPublic:
     """Skip the next step; the one after it is scheduled from now."""
     return _public(app.skip_step(execution_id, (body or ReasonIn()).reason))
 
 
 @router.post("/{execution_id}/send-now", responses=FOUND | CHANGE)
-def send_now(execution_id: UUID, app: AppDep) -> ExecutionPublic:
+def send_now(who: ExecutionsWrite, execution_id: ExecutionId, app: AppDep) -> ExecutionPublic:
     """Send the next step now, ignoring its delay and send window."""
     return _public(app.send_now(execution_id))
 
 
 @router.post("/{execution_id}/cancel", responses=CHANGE_ONE)
-def cancel(execution_id: UUID, app: AppDep, body: ReasonIn | None = None) -> ExecutionPublic:
+def cancel(who: ExecutionsWrite, execution_id: ExecutionId, app: AppDep,
+           body: ReasonIn | None = None) -> ExecutionPublic:
     return _public(app.cancel_execution(execution_id, (body or ReasonIn()).reason))
 
 
 @router.post("/{execution_id}/restart", responses=CHANGE_ONE)
-def restart(execution_id: UUID, app: AppDep, body: ReasonIn | None = None) -> ExecutionPublic:
+def restart(who: ExecutionsWrite, execution_id: ExecutionId, app: AppDep,
+            body: ReasonIn | None = None) -> ExecutionPublic:
     """Start again from step one; earlier messages stay in the history."""
     return _public(app.restart_execution(execution_id, (body or ReasonIn()).reason))

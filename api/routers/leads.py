@@ -6,8 +6,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
+from api.auth import LeadId, LeadsRead, LeadsWrite, ScoresWrite
 from api.deps import AppDep, RuntimeDep
-from api.errors import BODY, CHANGE, CHANGE_ONE, FOUND
+from api.errors import AUTH, BODY, CHANGE, CHANGE_ONE, FOUND
 from api.schemas import (
     ConsentIn,
     ExecutionPublic,
@@ -22,14 +23,17 @@ from api.schemas import (
     StatusResult,
 )
 
-router = APIRouter(prefix="/api/leads", tags=["leads"])
+router = APIRouter(prefix="/api/leads", tags=["leads"], responses=AUTH)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=CHANGE | BODY)
-def register_lead(body: LeadCreate, app: AppDep, response: Response) -> LeadPublic:
+def register_lead(body: LeadCreate, who: LeadsWrite, app: AppDep,
+                  response: Response) -> LeadPublic:
     """201 with the new lead; 200 with the existing one when its ``externalId`` was registered
     with the same data (a retry); 409 naming the differing fields when with other data."""
-    lead_id, created = app.register(agent_id=body.agent_id, name=body.name, email=body.email,
+    lead_id, created = app.register(brokerage_id=who.brokerage_id,
+                                    agent_id=app.agent_for(who, body.agent_id),
+                                    name=body.name, email=body.email,
                                     phone=body.phone, timezone=body.timezone,
                                     preferences=body.preferences, timeline=body.timeline,
                                     score=body.score, external_ref=body.external_id,
@@ -40,12 +44,13 @@ def register_lead(body: LeadCreate, app: AppDep, response: Response) -> LeadPubl
 
 
 @router.get("/{lead_id}", responses=FOUND)
-def get_lead(lead_id: UUID, app: AppDep) -> LeadPublic:
+def get_lead(who: LeadsRead, lead_id: LeadId, app: AppDep) -> LeadPublic:
     return LeadPublic.model_validate(app.lead(lead_id))
 
 
 @router.post("/{lead_id}/score", responses=CHANGE_ONE)
-def change_score(lead_id: UUID, body: ScoreChange, app: AppDep) -> ScoreResult:
+def change_score(who: ScoresWrite, lead_id: LeadId, body: ScoreChange,
+                 app: AppDep) -> ScoreResult:
     """Set the score. With the scoring system's ``eventId`` a repeat is answered
     ``applied: false`` and changes nothing; with ``occurredAt`` an update older than the last
     applied is recorded as ignored and the score stays."""
@@ -54,7 +59,8 @@ def change_score(lead_id: UUID, body: ScoreChange, app: AppDep) -> ScoreResult:
 
 
 @router.post("/{lead_id}/status", responses=CHANGE_ONE)
-def change_status(lead_id: UUID, body: StatusChange, app: AppDep) -> StatusResult:
+def change_status(who: LeadsWrite, lead_id: LeadId, body: StatusChange,
+                  app: AppDep) -> StatusResult:
     """Change the status: closed or lost pauses the lead's executions; leaving them lists the
     paused ones as resumable, or with ``resume: true`` resumes them at once."""
     return StatusResult.model_validate(app.change_status(
@@ -62,20 +68,18 @@ def change_status(lead_id: UUID, body: StatusChange, app: AppDep) -> StatusResul
 
 
 @router.get("/{lead_id}/executions", responses=FOUND)
-def lead_executions(lead_id: UUID, app: AppDep) -> list[ExecutionPublic]:
+def lead_executions(who: LeadsRead, lead_id: LeadId, app: AppDep) -> list[ExecutionPublic]:
     return [ExecutionPublic.model_validate(x) for x in app.lead_executions(lead_id)]
 
 
 @router.get("/{lead_id}/history", responses=FOUND)
-def lead_history(lead_id: UUID, app: AppDep, runtime: RuntimeDep) -> list[HistoryEntry]:
-    app.lead(lead_id)  # 404 for an unknown lead
+def lead_history(who: LeadsRead, lead_id: LeadId, runtime: RuntimeDep) -> list[HistoryEntry]:
     return [HistoryEntry.model_validate(row) for row in runtime.history.for_lead(str(lead_id))]
 
 
 @router.get("/{lead_id}/inbox", responses=FOUND)
-def lead_inbox(lead_id: UUID, app: AppDep, runtime: RuntimeDep) -> Inbox:
+def lead_inbox(who: LeadsRead, lead_id: LeadId, runtime: RuntimeDep) -> Inbox:
     """The lead's in-app messages (newest first, each with ``readAt``) and the unread count."""
-    app.lead(lead_id)
     items = [InboxItem(message_id=r["message_id"], subject=r["subject"], body=r["body"],
                        sent_at=r["sent_at"], read_at=r["read_at"])
              for r in runtime.messages.inbox(str(lead_id))]
@@ -83,7 +87,7 @@ def lead_inbox(lead_id: UUID, app: AppDep, runtime: RuntimeDep) -> Inbox:
 
 
 @router.post("/{lead_id}/consent", responses=CHANGE_ONE)
-def set_consent(lead_id: UUID, body: ConsentIn, app: AppDep) -> LeadPublic:
+def set_consent(who: LeadsWrite, lead_id: LeadId, body: ConsentIn, app: AppDep) -> LeadPublic:
     """Opt the lead out of a channel (its steps are then skipped, and the log says so), or in."""
     app.set_consent(lead_id, body.channel, body.allowed, body.reason)
     return LeadPublic.model_validate(app.lead(lead_id))
@@ -91,6 +95,6 @@ def set_consent(lead_id: UUID, body: ConsentIn, app: AppDep) -> LeadPublic:
 
 @router.post("/{lead_id}/inbox/{message_id}/read", status_code=204,
              responses=FOUND | CHANGE)
-def mark_read(lead_id: UUID, message_id: UUID, app: AppDep) -> None:
+def mark_read(who: LeadsWrite, lead_id: LeadId, message_id: UUID, app: AppDep) -> None:
     """Mark an in-app message read; any other message of the lead is not in its inbox (404)."""
     app.engage(message_id, "read", lead_id=lead_id)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from fastapi import APIRouter, status
 
+from api.auth import WorkflowId, WorkflowsRead, WorkflowsWrite
 from api.deps import AppDep
-from api.errors import BODY, CHANGE, CHANGE_ONE, FOUND
+from api.errors import AUTH, BODY, CHANGE, CHANGE_ONE, FOUND
 from api.schemas import (
     Published,
     PublishIn,
@@ -20,42 +19,46 @@ from api.schemas import (
     WorkflowPublic,
 )
 
-router = APIRouter(prefix="/api/workflows", tags=["workflows"])
+router = APIRouter(prefix="/api/workflows", tags=["workflows"], responses=AUTH)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=CHANGE | BODY)
-def create_workflow(body: WorkflowCreate, app: AppDep) -> WorkflowPublic:
-    workflow_id = app.create_workflow(agent_id=body.agent_id, name=body.name,
-                                      definition=body.definition())
+def create_workflow(body: WorkflowCreate, who: WorkflowsWrite, app: AppDep) -> WorkflowPublic:
+    workflow_id = app.create_workflow(brokerage_id=who.brokerage_id,
+                                      agent_id=app.agent_for(who, body.agent_id),
+                                      name=body.name, definition=body.definition())
     return WorkflowPublic.model_validate(app.workflow(workflow_id))
 
 
 @router.get("/{workflow_id}", responses=FOUND)
-def get_workflow(workflow_id: UUID, app: AppDep) -> WorkflowPublic:
+def get_workflow(who: WorkflowsRead, workflow_id: WorkflowId, app: AppDep) -> WorkflowPublic:
     return WorkflowPublic.model_validate(app.workflow(workflow_id))
 
 
 @router.put("/{workflow_id}", responses=CHANGE_ONE)
-def edit_workflow(workflow_id: UUID, body: WorkflowEdit, app: AppDep) -> WorkflowPublic:
+def edit_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, body: WorkflowEdit,
+                  app: AppDep) -> WorkflowPublic:
     """Edit the draft; published versions and running executions do not change."""
     return WorkflowPublic.model_validate(app.edit_workflow(workflow_id, name=body.name,
                                                            definition=body.definition()))
 
 
 @router.get("/{workflow_id}/versions/{number}", responses=FOUND)
-def get_version(workflow_id: UUID, number: int, app: AppDep) -> VersionDetail:
+def get_version(who: WorkflowsRead, workflow_id: WorkflowId, number: int,
+                app: AppDep) -> VersionDetail:
     return VersionDetail.model_validate(app.workflow_version(workflow_id, number))
 
 
 @router.get("/{workflow_id}/publish-preview", responses=FOUND)
-def publish_preview(workflow_id: UUID, app: AppDep) -> PublishPreview:
+def publish_preview(who: WorkflowsRead, workflow_id: WorkflowId, app: AppDep) -> PublishPreview:
     """Before publishing: the next version number, whether the draft can run, how many leads
     are already above the threshold, and how many executions run on each older version."""
     return PublishPreview.model_validate(app.publish_preview(workflow_id))
 
 
 @router.post("/{workflow_id}/publish", responses=CHANGE_ONE)
-def publish_workflow(workflow_id: UUID, app: AppDep, body: PublishIn | None = None
+def publish_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep,
+                     body: PublishIn | None = None
                      ) -> Published:
     body = body or PublishIn()
     return Published.model_validate(app.publish_workflow(workflow_id, backfill=body.backfill,
@@ -63,13 +66,15 @@ def publish_workflow(workflow_id: UUID, app: AppDep, body: PublishIn | None = No
 
 
 @router.post("/{workflow_id}/rollback", responses=CHANGE_ONE)
-def rollback_workflow(workflow_id: UUID, body: RollbackIn, app: AppDep) -> Published:
+def rollback_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, body: RollbackIn,
+                      app: AppDep) -> Published:
     return Published.model_validate(app.rollback_workflow(workflow_id, body.version,
                                                           migrate=body.migrate))
 
 
 @router.post("/{workflow_id}/pause", responses=CHANGE_ONE)
-def pause_workflow(workflow_id: UUID, app: AppDep, body: ReasonIn | None = None
+def pause_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep,
+                   body: ReasonIn | None = None
                    ) -> WorkflowPublic:
     """No new entries and no sends until resumed; running executions keep their place."""
     reason = (body or ReasonIn()).reason
@@ -77,5 +82,5 @@ def pause_workflow(workflow_id: UUID, app: AppDep, body: ReasonIn | None = None
 
 
 @router.post("/{workflow_id}/resume", responses=FOUND | CHANGE)
-def resume_workflow(workflow_id: UUID, app: AppDep) -> WorkflowPublic:
+def resume_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep) -> WorkflowPublic:
     return WorkflowPublic.model_validate(app.hold_workflow(workflow_id, False, "resumed"))

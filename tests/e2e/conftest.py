@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from application.access import Scope
 from tests.conftest import REDIS_URL, SmtpInbox, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +37,19 @@ class Processes:
                 stdout=log, stderr=subprocess.STDOUT)
         if "api" in names or "run" in names:
             self.wait_healthy()
+            self.authorise()
+
+    def authorise(self) -> None:
+        """The calls go as an integration of the default brokerage would: with a token made by
+        ``followup tokens create`` (every scope)."""
+        if "authorization" in self.http.headers:
+            return
+        scopes = [arg for s in Scope for arg in ("--scope", s.value)]
+        made = subprocess.run(
+            [sys.executable, "-m", "adapters.cli", "tokens", "create", "--brokerage", "default",
+             "--name", "e2e", *scopes], cwd=ROOT, env=self.env, capture_output=True, text=True,
+            check=True)
+        self.http.headers["Authorization"] = f"Bearer {made.stdout.strip().splitlines()[-1]}"
 
     def kill(self, *names: str) -> None:
         """SIGKILL: no chance to clean up, as in a crash."""

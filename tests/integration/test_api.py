@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 
 from adapters.bootstrap import Runtime
 from adapters.settings import Settings
-from api.main import create_app
-from tests.conftest import free_port
+from tests.conftest import api_client, free_port
 from tests.e2e.conftest import ROOT
 
 
@@ -98,7 +97,7 @@ def test_templates_and_workflows_validate_and_publish(client: TestClient) -> Non
 
 def test_health_reports_an_unreachable_redis(tmp_path: Path) -> None:
     rt = Runtime(Settings(data_dir=tmp_path, redis_url=f"redis://127.0.0.1:{free_port()}/0"))
-    response = TestClient(create_app(rt)).get("/health")
+    response = api_client(rt).get("/health")
     assert response.status_code == 503
     checks = response.json()["checks"]
     assert checks["redis"]["ok"] is False and checks["eventStore"]["ok"] is True
@@ -121,7 +120,7 @@ def test_dead_letters_are_listed_and_replayed_over_http(tmp_path: Path) -> None:
 
     h = Harness(Settings(data_dir=tmp_path), FakeClock())
     try:
-        client = TestClient(create_app(h.rt))
+        client = api_client(h.rt)
         h.channel.fail_next(permanent=False, times=MAX_SEND_ATTEMPTS)
         lead = h.crossing()
         for _ in range(MAX_SEND_ATTEMPTS):
@@ -155,7 +154,7 @@ def test_health_says_where_each_channel_goes(tmp_path: Path) -> None:
     # Given SMTP configured for email and no SMS provider (only the outbox exists)
     rt = Runtime(Settings(data_dir=tmp_path, smtp_host="127.0.0.1", smtp_port=2525))
     # When /health is asked
-    channels = TestClient(create_app(rt)).get("/health").json()["checks"]["channels"]
+    channels = api_client(rt).get("/health").json()["checks"]["channels"]
     # Then it says that SMS still goes to the outbox folder, beside email's SMTP server
     assert channels == {"ok": True, "email": "smtp 127.0.0.1:2525", "sms": "outbox folder",
                         "in_app": "in-app inbox"}

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.main import create_app
+from tests.conftest import api_client
 from tests.integration.helpers import Harness
 from tests.integration.seeded import seed
 
@@ -124,7 +124,7 @@ def assert_followers_moved_past_the_log(h: Harness) -> None:
 
 def test_no_input_answers_5xx_or_stops_a_follower(h: Harness) -> None:
     ids = seed(h)
-    client = TestClient(create_app(h.rt), raise_server_exceptions=False)
+    client = api_client(h.rt, raise_server_exceptions=False)
     statuses = documented(client)
     # The dead-letter list's query string, on its own
     for agent in ("a\x00b", "x" * 101):

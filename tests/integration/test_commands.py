@@ -12,13 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.settings import Settings
-from api.main import create_app
 from application.errors import Refused
 from application.workflow_views import MoveBlocker
 from domain.lead import Lead
 from domain.message import Message
 from domain.workflow import Workflow
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, api_client
 from tests.integration.helpers import Harness
 from tests.integration.test_engine_rules import executions, lead, publish, templates
 
@@ -113,7 +112,7 @@ def test_a_refused_move_answers_409_naming_the_executions(tmp_path: Path) -> Non
         workflow, ana = at_third_step(h)
         shorten(h, workflow, 2)
         h.settle()
-        client = TestClient(create_app(h.rt))
+        client = api_client(h.rt)
         response = client.post(f"/api/workflows/{workflow}/publish", json={"migrate": "move"})
         assert response.status_code == 409
         [blocking] = response.json()["moveBlockedBy"]
@@ -133,7 +132,7 @@ def test_a_crm_id_registered_again_with_other_data_is_refused_naming_the_fields(
         tmp_path: Path) -> None:
     h = Harness(Settings(data_dir=tmp_path), FakeClock())
     try:
-        client = TestClient(create_app(h.rt))
+        client = api_client(h.rt)
         # Given Ana registered under CRM id crm-1
         first = client.post("/api/leads", json=ANA)
         assert first.status_code == 201
@@ -159,7 +158,7 @@ def test_a_crm_id_registered_again_with_other_data_is_refused_naming_the_fields(
 
 def test_a_repeated_or_late_score_update_neither_moves_the_score_back_nor_fires_again(
         h: Harness) -> None:
-    client = TestClient(create_app(h.rt))
+    client = api_client(h.rt)
     publish(h, [("email", 0)], trigger={"score_threshold": 80,
                                         "reentry": {"mode": "after_days", "days": 1}})
     ana = lead(h)
@@ -189,7 +188,7 @@ def test_a_repeated_or_late_score_update_neither_moves_the_score_back_nor_fires_
 
 
 def test_a_naive_occurred_at_is_refused_naming_the_field(h: Harness) -> None:
-    client = TestClient(create_app(h.rt))
+    client = api_client(h.rt)
     ana = lead(h)
     response = client.post(f"/api/leads/{ana}/score",
                            json={"score": 60, "occurredAt": "2026-11-25T09:00:00"})
@@ -201,7 +200,7 @@ def test_a_naive_occurred_at_is_refused_naming_the_field(h: Harness) -> None:
 
 
 def test_reads_are_in_app_only_opens_email_only_and_the_inbox_counts_unread(h: Harness) -> None:
-    client = TestClient(create_app(h.rt))
+    client = api_client(h.rt)
     # Given Ana sent an email and an in-app message
     publish(h, [("email", 0), ("in_app", 0)])
     ana = lead(h)
@@ -273,7 +272,7 @@ def test_reopening_without_resume_lists_what_may_be_resumed(h: Harness) -> None:
 
 
 def test_resume_over_http(h: Harness) -> None:
-    client = TestClient(create_app(h.rt))
+    client = api_client(h.rt)
     publish(h, [("email", 0)])
     ana = lead(h)
     h.rt.app.change_score(ana, 85, "up")
@@ -322,7 +321,7 @@ def seed_workflow(client: TestClient, steps: list[dict[str, Any]]) -> Any:
 
 
 def test_the_seeds_step_and_trigger_shapes_are_accepted_and_answered(h: Harness) -> None:
-    client = TestClient(create_app(h.rt))
+    client = api_client(h.rt)
     ids = templates(h)
     # When a client sends steps as the seed writes them, out of order
     created = seed_workflow(client, [
@@ -351,7 +350,7 @@ def test_the_seeds_step_and_trigger_shapes_are_accepted_and_answered(h: Harness)
 ])
 def test_bad_sequences_and_ids_are_refused_naming_the_field(
         h: Harness, second: dict[str, Any], field: str, says: str) -> None:
-    client = TestClient(create_app(h.rt))
+    client = api_client(h.rt)
     email = templates(h)["email"]
     before = h.rt.app.recorder.max_notification_id()
     step = {"channel": "email", "templateId": email, "delayMinutes": 0}
@@ -364,7 +363,7 @@ def test_bad_sequences_and_ids_are_refused_naming_the_field(
 
 
 def test_steps_without_ids_keep_answering_as_before(h: Harness) -> None:
-    client = TestClient(create_app(h.rt))
+    client = api_client(h.rt)
     email = templates(h)["email"]
     created = seed_workflow(client, [{"channel": "email", "templateId": email}]).json()
     assert [(s["id"], s["sequence"]) for s in created["steps"]] == [(None, 1)]

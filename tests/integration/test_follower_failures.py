@@ -12,19 +12,17 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from adapters.bootstrap import Runtime
 from adapters.settings import Settings
-from api.main import create_app
 from application import failures
 from application.follower import Item
 from application.trigger import TriggerPolicy
 from domain import ids
 from projections.base import positions
 from projections.directory import DirectoryProjection, leads
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, api_client
 from tests.integration.helpers import Harness, executions_of, register_ana, three_step_workflow
 
 
@@ -74,6 +72,7 @@ def test_a_read_model_that_cannot_apply_an_event_holds_there_and_the_others_go_o
         h: Harness, poison: set[UUID], caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="application.follower")
     # Given three leads registered one after the other, the directory unable to apply the second
+    client = api_client(h.rt)  # its token's brokerage is an event of the log too
     first, second = register(h, "Ana Lima"), register(h, "Bea Reis")
     poison.add(second)
     third = register(h, "Caio Melo")
@@ -94,7 +93,7 @@ def test_a_read_model_that_cannot_apply_an_event_holds_there_and_the_others_go_o
     assert failing["topic"] == "followup.lead.registered" and failing["error"] == "ValueError"
     assert running(h, "directory")["lag"] == head - bad + 1
     assert running(h, "lead_history")["failing"] is None
-    response = TestClient(create_app(h.rt)).get("/health")
+    response = client.get("/health")
     assert response.status_code == 503 and response.json()["checks"]["followers"]["ok"] is False
     # And one log line at ERROR names the follower, the event and its lead, and no name
     [line] = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
@@ -106,7 +105,7 @@ def test_a_read_model_that_cannot_apply_an_event_holds_there_and_the_others_go_o
     assert directory_leads(h) == {str(first), str(second), str(third)}
     assert set(stored(h).values()) == {head}
     assert running(h, "directory")["failing"] is None and running(h, "directory")["lag"] == 0
-    assert TestClient(create_app(h.rt)).get("/health").status_code == 200
+    assert client.get("/health").status_code == 200
     assert any("directory recovered" in r.getMessage() for r in caplog.records)
 
 
@@ -205,7 +204,7 @@ def test_the_running_projector_holds_a_failing_read_model_and_recovers_by_itself
     # Given the projector running in its own threads, as `followup projector` runs it
     rt = Runtime(h.settings, clock=h.clock)
     rt.start_projector()
-    client = TestClient(create_app(rt))
+    client = api_client(rt)
 
     def status(name: str) -> dict[str, Any]:
         [found] = [s for s in rt.health()["followers"]["running"] if s["name"] == name]

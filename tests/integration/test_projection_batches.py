@@ -149,6 +149,6 @@ def test_the_directory_is_the_same_however_the_log_is_cut(
     items = directory_log(script)
     one_at_a_time = directory_rows(items, set(range(1, len(items) + 1)))
     assert directory_rows(items, cuts) == one_at_a_time
-    [lead] = one_at_a_time["directory_leads"]
+    [lead] = one_at_a_time["directory_leads"]  # lead, brokerage, agent, score, status
     scores = [i.event.new for i in items if type(i.event).__name__ == "ScoreChanged"]
-    assert lead[2] == (scores[-1] if scores else 10)
+    assert lead[3] == (scores[-1] if scores else 10)

@@ -16,9 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.settings import Settings
-from api.main import create_app
 from domain.channels import Channel
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, api_client
 from tests.integration.helpers import Harness
 
 #: Keys whose values are the user's or the event's own data, not the API's names.
@@ -41,7 +40,7 @@ def snake_keys(value: Any, path: str = "") -> list[str]:
 @pytest.fixture
 def hc(tmp_path: Path, clock: FakeClock) -> Iterator[tuple[Harness, TestClient]]:
     harness = Harness(Settings(data_dir=tmp_path), clock)
-    yield harness, TestClient(create_app(harness.rt))
+    yield harness, api_client(harness.rt)
     harness.rt.stop()
 
 

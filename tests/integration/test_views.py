@@ -13,10 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.settings import Settings
-from api.main import create_app
 from domain.lead import Lead
 from domain.workflow import Workflow
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, api_client
 from tests.integration.helpers import Harness, executions_of, register_ana
 
 
@@ -24,7 +23,7 @@ from tests.integration.helpers import Harness, executions_of, register_ana
 def hc(tmp_path: Path, clock: FakeClock) -> Iterator[tuple[Harness, TestClient]]:
     """A harness on the embedded store, and an HTTP client of its API."""
     harness = Harness(Settings(data_dir=tmp_path), clock)
-    yield harness, TestClient(create_app(harness.rt))
+    yield harness, api_client(harness.rt)
     harness.rt.stop()
 
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from domain import ids
 from domain.errors import InvalidState, InvalidValue
+from domain.ids import DEFAULT_BROKERAGE_ID
 from domain.lead import RECENT_SCORE_EVENTS, Lead
 from tests.unit.conftest import T0, given, names, state, then
 
@@ -48,7 +49,8 @@ def test_register_records_created_with_the_lead_details() -> None:
     lead = register(name="  Ana Maria Lopez  ")
     # Then
     assert then(lead) == [("Lead.Created", {
-        "agent_id": "agent-1", "name": "Ana Maria Lopez", "email": "ana@example.com",
+        "brokerage_id": DEFAULT_BROKERAGE_ID, "agent_id": "agent-1",
+        "name": "Ana Maria Lopez", "email": "ana@example.com",
         "phone": "+15551234567", "timezone": "America/New_York",
         "preferences": {"area": "Downtown", "bedrooms": 2}, "timeline": "within 3 months",
         "score": 10, "source": None, "move_by": None,

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from domain.errors import InvalidValue
+from domain.ids import DEFAULT_BROKERAGE_ID, brokerage_id
 from domain.template import MAX_BODY, MAX_SUBJECT, Template
 from tests.unit.conftest import given, state, then
+
+BROKERAGE = brokerage_id("acme")
 
 
 def test_create_an_email_template() -> None:
@@ -14,9 +17,11 @@ def test_create_an_email_template() -> None:
     # When
     template = Template.create(name="  First touch ", channel="email",
                                subject="Hello {{ lead.first_name }}",
-                               body="Hi {{ lead.first_name }},\nshall we talk?")
+                               body="Hi {{ lead.first_name }},\nshall we talk?",
+                               brokerage_id=BROKERAGE, agent_id="agent-1")
     # Then
     assert then(template) == [("Template.Created", {
+        "brokerage_id": BROKERAGE, "agent_id": "agent-1",
         "name": "First touch", "channel": "email", "subject": "Hello {{ lead.first_name }}",
         "body": "Hi {{ lead.first_name }},\nshall we talk?",
     })]
@@ -29,7 +34,8 @@ def test_create_a_template_without_subject(channel: str) -> None:
     template = Template.create(name="Ping", channel=channel, subject=None, body="Hi!")
     # Then
     assert then(template) == [("Template.Created", {
-        "name": "Ping", "channel": channel, "subject": None, "body": "Hi!",
+        "brokerage_id": DEFAULT_BROKERAGE_ID, "agent_id": None, "name": "Ping",
+        "channel": channel, "subject": None, "body": "Hi!",
     })]
 
 

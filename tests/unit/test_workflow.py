@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from domain.errors import InvalidState, InvalidValue
-from domain.ids import CATALOG_ID
+from domain.ids import CATALOG_ID, DEFAULT_BROKERAGE_ID
 from domain.workflow import PublishedWorkflows, Workflow
 from tests.unit.conftest import T0, given, state, then
 
@@ -84,7 +84,8 @@ def test_create_records_the_normalised_draft() -> None:
     workflow = create(name="  Hot leads ")
     # Then
     assert then(workflow) == [("Workflow.Created", {
-        "agent_id": "agent-1", "name": "Hot leads", "definition": DEFINITION,
+        "brokerage_id": DEFAULT_BROKERAGE_ID, "agent_id": "agent-1", "name": "Hot leads",
+        "definition": DEFINITION,
     })]
     assert workflow.draft == DEFINITION
     assert workflow.versions == []
@@ -98,7 +99,8 @@ def test_create_accepts_a_draft_without_steps() -> None:
     workflow = create(definition=raw(steps=[]))
     # Then
     assert then(workflow) == [("Workflow.Created", {
-        "agent_id": "agent-1", "name": "Hot leads", "definition": dict(DEFINITION, steps=[]),
+        "brokerage_id": DEFAULT_BROKERAGE_ID, "agent_id": "agent-1", "name": "Hot leads",
+        "definition": dict(DEFINITION, steps=[]),
     })]
 
 
@@ -526,6 +528,7 @@ def test_publish_refuses_a_draft_saved_under_older_rules(definition: dict[str, A
     workflow = given(Workflow.Created(originator_id=UUID(int=1), originator_version=1,
                                       timestamp=Workflow.Created.create_timestamp(),
                                       originator_topic=Workflow.TOPIC, agent_id="agent-1",
+                                      brokerage_id=DEFAULT_BROKERAGE_ID,
                                       name="Hot leads", definition=definition))
     # When / Then
     with pytest.raises(InvalidValue) as refused:

@@ -1,0 +1,120 @@
+"""Who is calling: a bearer token (integrations) or a browser session (the app), and what the
+route lets them reach. Every route but the anonymous ones takes a principal from here; a
+session's state-changing request must also carry its CSRF token (``X-CSRF-Token``)."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Request
+
+from api.deps import AppDep
+from application.access import Forbidden, Principal, Scope, Unauthenticated
+from application.app import FollowUp
+
+SESSION_COOKIE = "followup_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def optional_principal(request: Request) -> Principal | None:
+    """The caller's principal, or None when they sent no credential at all; a wrong one is
+    refused (401), never taken as anonymous."""
+    app: FollowUp = request.app.state.runtime.app
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, secret = header.partition(" ")
+        found = app.token_principal(secret.strip()) if scheme.lower() == "bearer" else None
+        if found is None:
+            raise Unauthenticated("the bearer token is wrong, revoked or of a deactivated user")
+        return found
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    found = app.session_principal(cookie)
+    if found is None:
+        raise Unauthenticated("the session has ended: sign in again")
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not (found.csrf and hmac.compare_digest(sent.encode(), found.csrf.encode())):
+            raise Forbidden(f"a signed-in browser's change needs its {CSRF_HEADER} header")
+    return found
+
+
+def current_principal(found: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+    if found is None:
+        raise Unauthenticated("sign in, or send Authorization: Bearer <token>")
+    return found
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def needs(scope: Scope) -> Callable[[Principal], Principal]:
+    def check(principal: PrincipalDep) -> Principal:
+        if not principal.allows(scope):
+            raise Forbidden(f"this needs the scope {scope.value}")
+        return principal
+    check.__name__ = f"needs_{scope.name.lower()}"
+    return check
+
+
+def admin(principal: PrincipalDep) -> Principal:
+    if not principal.is_admin:
+        raise Forbidden("only an admin of the brokerage may do this")
+    return principal
+
+
+def signed_in(principal: PrincipalDep) -> Principal:
+    """A person (a session, or a token of a user), not a token of the brokerage."""
+    if principal.user_id is None:
+        raise Forbidden("a token of the brokerage cannot do this; a user can")
+    return principal
+
+
+LeadsRead = Annotated[Principal, Depends(needs(Scope.LEADS_READ))]
+LeadsWrite = Annotated[Principal, Depends(needs(Scope.LEADS_WRITE))]
+ScoresWrite = Annotated[Principal, Depends(needs(Scope.SCORES_WRITE))]
+WorkflowsRead = Annotated[Principal, Depends(needs(Scope.WORKFLOWS_READ))]
+WorkflowsWrite = Annotated[Principal, Depends(needs(Scope.WORKFLOWS_WRITE))]
+ExecutionsWrite = Annotated[Principal, Depends(needs(Scope.EXECUTIONS_WRITE))]
+Admin = Annotated[Principal, Depends(admin)]
+SignedIn = Annotated[Principal, Depends(signed_in)]
+
+
+# Objects: what the principal may not see does not exist (404) --------------
+
+def _lead(lead_id: UUID, principal: PrincipalDep, app: AppDep) -> UUID:
+    app.check(principal, "Lead", lead_id)
+    return lead_id
+
+
+def _workflow(workflow_id: UUID, principal: PrincipalDep, app: AppDep) -> UUID:
+    app.check(principal, "Workflow", workflow_id)
+    return workflow_id
+
+
+def _template(template_id: UUID, principal: PrincipalDep, app: AppDep) -> UUID:
+    app.check(principal, "Template", template_id)
+    return template_id
+
+
+def _template_to_change(template_id: UUID, principal: PrincipalDep, app: AppDep) -> UUID:
+    app.check(principal, "Template", template_id, change=True)
+    return template_id
+
+
+def _execution(execution_id: UUID, principal: PrincipalDep, app: AppDep) -> UUID:
+    app.check(principal, "Execution", execution_id)
+    return execution_id
+
+
+LeadId = Annotated[UUID, Depends(_lead)]
+WorkflowId = Annotated[UUID, Depends(_workflow)]
+TemplateId = Annotated[UUID, Depends(_template)]
+TemplateToChange = Annotated[UUID, Depends(_template_to_change)]
+ExecutionId = Annotated[UUID, Depends(_execution)]
