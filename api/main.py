@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,16 +18,20 @@ from api.routers import (
     tracking,
     workflows,
 )
+from api.unhandled import Unhandled
 
 
 def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="followup", version="0.1.0",
-                  description="Event-sourced follow-up workflows for real-estate agents")
+                  description="Event-sourced follow-up workflows for real-estate agents",
+                  responses=errors.INTERNAL)
     app.state.runtime = runtime
     errors.install(app)
+    errors.document(app)
     for module in (leads, executions, dead_letters, templates, workflows, tracking, health):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(Unhandled)
     return app
 
 
@@ -43,7 +46,7 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = Headers(scope=scope).get("content-length", "") if scope["type"] == "http" else ""
         if declared.isdigit() and int(declared) > self.limit:
-            await JSONResponse({"detail": self._detail()}, status_code=413)(scope, receive, send)
+            await errors.ApiError(413, "too_large", self._detail()).response()(scope, receive, send)
             return
         received = 0
 
@@ -52,7 +55,7 @@ class BodyLimit:
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.limit:
-                raise HTTPException(413, detail=self._detail())  # FastAPI answers it as JSON
+                raise HTTPException(413, detail=self._detail())  # answered in the error shape
             return message
 
         await self.app(scope, counted if scope["type"] == "http" else receive, send)
