@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI, HTTPException
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import errors
+from api import assets, errors
 from api.bounds import MAX_BODY_BYTES
 from api.deps import Runtime
 from api.routers import (
@@ -18,20 +20,25 @@ from api.routers import (
     tracking,
     workflows,
 )
+from api.security import SecurityHeaders
 from api.unhandled import Unhandled
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: Runtime, node_modules: Path | None = None) -> FastAPI:
+    """The app over ``runtime``; ``node_modules`` is where ``npm ci`` put the front-end
+    packages (without it the API runs, and ``/docs`` says they are missing)."""
     app = FastAPI(title="followup", version="0.1.0",
                   description="Event-sourced follow-up workflows for real-estate agents",
-                  responses=errors.INTERNAL)
+                  docs_url=None, redoc_url=None, responses=errors.INTERNAL)
     app.state.runtime = runtime
     errors.install(app)
     errors.document(app)
     for module in (leads, executions, dead_letters, templates, workflows, tracking, health):
         app.include_router(module.router)
+    assets.mount(app, node_modules)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(Unhandled)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

@@ -143,4 +143,4 @@ def client(runtime: Any) -> Any:
 
     from api.main import create_app
 
-    return TestClient(create_app(runtime))
+    return TestClient(create_app(runtime, node_modules=runtime.settings.assets_dir))
