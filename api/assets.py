@@ -54,7 +54,7 @@ def docs_page(app: FastAPI) -> Callable[[], HTMLResponse]:
         swagger_css_url=f"{SWAGGER}/swagger-ui.css",
         swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
         swagger_ui_parameters={"validatorUrl": None})  # no badge from validator.swagger.io
-    body = bytes(page.body)
+    body = bytes(page.body).replace(b"<html>", b'<html lang="en">', 1)
     csp = policy(*(script_hash(s) for s in inline_scripts(body.decode())))
 
     def docs() -> HTMLResponse:
