@@ -3,7 +3,7 @@
 Every 4xx and 5xx answers ``{"error": {"status", "code", "message", "fields", "details"}}``
 (``ErrorResponse``): ``code`` says what went wrong in a word a client can switch on, ``message``
 says it to a person, ``fields`` name each refused input (``body.trigger.scoreThreshold``,
-``query.agentId``, ``path.leadId``) with its reason, and ``details`` carry what stood in the way
+``query.agentId``, ``path.lead_id``) with its reason, and ``details`` carry what stood in the way
 (``differingFields``, ``moveBlockedBy``). A route raises ``ApiError`` for a refusal of its own;
 application and domain errors are translated here. The responses routes document are in
 ``api/error_docs.py``."""
@@ -47,7 +47,7 @@ class FieldError(BaseModel):
     """One refused input."""
 
     field: str = Field(description="where it was given and its path: ``body.steps[0].channel``,"
-                                   " ``query.agentId``, ``path.leadId``; ``body`` for the whole")
+                                   " ``query.agentId``, ``path.lead_id``; ``body`` for the whole")
     reason: str
     type: str = Field(description="the kind of refusal: ``missing``, ``int_type``, ...")
 
