@@ -23,6 +23,12 @@ def test_the_docs_list_every_operation_with_nothing_from_outside(
     expect(register).to_contain_text("Register Lead")
     expect(page.locator(".opblock")).to_have_count(operations)
     shoot(page, "docs")
+    # And an operation opened shows its errors in the one shape, with an example per status
+    register.locator(".opblock-summary-control").click()
+    for status in ("409", "413", "422", "500"):
+        expect(register.locator(f"tr.response[data-code='{status}']")).to_contain_text('"error"')
+    expect(register.locator("tr.response[data-code='422']")).to_contain_text('"invalid"')
+    shoot(page, "docs-register-lead")
     # And nothing was fetched from elsewhere, nor refused by the CSP
     assert outside.blocked == []
     assert outside.errors == []
