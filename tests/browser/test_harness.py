@@ -39,8 +39,8 @@ def test_a_request_for_another_host_is_blocked_and_recorded(page: Page, outside:
 
 def test_the_apps_csp_refuses_an_inline_script_in_a_real_browser(page: Page, outside: Outside
                                                                  ) -> None:
-    # Given a document of the app (the smallest: an error answer)
-    page.goto("/nowhere")
+    # Given a document of the app (a small one: the health report)
+    page.goto("/health")
     # When an inline script is added to it
     page.evaluate("""() => { const s = document.createElement('script');
                              s.textContent = 'window.ran = true'; document.body.append(s); }""")
