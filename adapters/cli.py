@@ -36,7 +36,8 @@ def _serve_api(runtime: Runtime) -> None:
     from api.main import create_app
 
     s = runtime.settings
-    uvicorn.run(create_app(runtime), host=s.api_host, port=s.api_port, log_level="warning")
+    uvicorn.run(create_app(runtime, node_modules=s.assets_dir), host=s.api_host,
+                port=s.api_port, log_level="warning")
 
 
 def _wait_for_signal() -> None:

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     #: explicitly so that nobody takes SMS for delivered because SMTP is configured.
     sms_provider: Literal["outbox"] = "outbox"
 
+    #: The ``node_modules`` folder ``npm ci`` filled (the API serves Swagger UI, htmx and
+    #: SortableJS from it); by default the project's own.
+    assets_dir: Path = Path(__file__).resolve().parents[1] / "node_modules"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     worker_threads: int = 8

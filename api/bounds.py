@@ -2,7 +2,7 @@
 can be stored by every store and processed by every follower.
 
 Each check raises a ``ValidationError`` whose ``loc`` is the path of the offending value, so the
-422 names the field (``preferences.rooms.0``) and the reason."""
+422 names the field (``body.preferences.rooms[0]``) and the reason."""
 
 from __future__ import annotations
 

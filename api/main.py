@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import errors
+from api import assets, errors
 from api.bounds import MAX_BODY_BYTES
 from api.deps import Runtime
 from api.routers import (
@@ -22,17 +23,26 @@ from api.routers import (
     users,
     workflows,
 )
+from api.security import SecurityHeaders
+from api.unhandled import Unhandled
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: Runtime, node_modules: Path | None = None) -> FastAPI:
+    """The app over ``runtime``; ``node_modules`` is where ``npm ci`` put the front-end
+    packages (without it the API runs, and ``/docs`` says they are missing)."""
     app = FastAPI(title="followup", version="0.1.0",
-                  description="Event-sourced follow-up workflows for real-estate agents")
+                  description="Event-sourced follow-up workflows for real-estate agents",
+                  docs_url=None, redoc_url=None, responses=errors.INTERNAL)
     app.state.runtime = runtime
     errors.install(app)
+    errors.document(app)
     for module in (session, users, tokens, leads, executions, dead_letters, templates,
                    workflows, tracking, health):
         app.include_router(module.router)
+    assets.mount(app, node_modules)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(Unhandled)
+    app.add_middleware(SecurityHeaders)
     return app
 
 
@@ -47,7 +57,7 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = Headers(scope=scope).get("content-length", "") if scope["type"] == "http" else ""
         if declared.isdigit() and int(declared) > self.limit:
-            await JSONResponse({"detail": self._detail()}, status_code=413)(scope, receive, send)
+            await errors.ApiError(413, "too_large", self._detail()).response()(scope, receive, send)
             return
         received = 0
 
@@ -56,7 +66,7 @@ class BodyLimit:
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.limit:
-                raise HTTPException(413, detail=self._detail())  # FastAPI answers it as JSON
+                raise HTTPException(413, detail=self._detail())  # answered in the error shape
             return message
 
         await self.app(scope, counted if scope["type"] == "http" else receive, send)

@@ -157,7 +157,7 @@ def api_client(rt: Any, **kwargs: Any) -> Any:
 
     from api.main import create_app
 
-    client = TestClient(create_app(rt), **kwargs)
+    client = TestClient(create_app(rt, node_modules=rt.settings.assets_dir), **kwargs)
     client.headers["Authorization"] = f"Bearer {operator_token(rt)}"
     return client
 

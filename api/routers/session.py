@@ -13,16 +13,12 @@ from fastapi import APIRouter, Request, Response, status
 from api.account_schemas import PasswordChangeIn, SessionPublic, SignInIn, UserPublic
 from api.auth import SESSION_COOKIE, SignedIn
 from api.deps import AppDep
-from api.errors import AUTH, BODY, CHANGE, Problem
+from api.errors import AUTH, BODY, CHANGE, LIMITED, SIGNED_IN
 from application.accounts import SESSION_HOURS
 
 router = APIRouter(prefix="/api/session", tags=["session"])
 
-REFUSED: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem,
-          "description": "The email or the password is wrong (never says which)"},
-    429: {"model": Problem, "description": "Too many failed sign-ins for the account or "
-                                           "the address (Retry-After)"}}
+REFUSED: dict[int | str, dict[str, Any]] = {**{401: SIGNED_IN[401]}, **LIMITED}
 
 
 def client_address(request: Request) -> str:

@@ -92,7 +92,7 @@ def test_a_browser_change_needs_its_csrf_token(acme: dict[str, Any]) -> None:
     client = browser(acme["runtime"], "ann")
     token = client.headers.pop("X-CSRF-Token")
     refused = client.post("/api/leads", json=lead_body())
-    assert refused.status_code == 403 and "X-CSRF-Token" in refused.json()["detail"]
+    assert refused.status_code == 403 and "X-CSRF-Token" in refused.json()["error"]["message"]
     forged = client.post("/api/leads", json=lead_body(), headers={"X-CSRF-Token": "x" + token})
     assert forged.status_code == 403
     assert client.get("/api/session").status_code == 200  # reading needs none
@@ -159,7 +159,7 @@ def test_a_token_is_shown_once_acts_within_its_scopes_and_can_be_revoked(
     crm = TestClient(create_app(runtime), headers={"Authorization": f"Bearer {token}"})
     assert crm.get("/api/leads/00000000-0000-0000-0000-000000000001").status_code == 404
     refused = crm.post("/api/leads", json=lead_body())
-    assert refused.status_code == 403 and "leads:write" in refused.json()["detail"]
+    assert refused.status_code == 403 and "leads:write" in refused.json()["error"]["message"]
     assert ann.delete(f"/api/tokens/{token_id}").status_code == 204
     assert crm.get("/api/leads/00000000-0000-0000-0000-000000000001").status_code == 401
 
@@ -170,7 +170,7 @@ def test_a_token_never_has_more_than_its_maker(acme: dict[str, Any]) -> None:
     assert wider.status_code == 422 and "scopes[0]" in wider.text
     brokerage = ann.post("/api/tokens", json={"name": "x", "scopes": ["leads:read"],
                                               "forBrokerage": True})
-    assert brokerage.status_code == 409 and "admin" in brokerage.json()["detail"]
+    assert brokerage.status_code == 409 and "admin" in brokerage.json()["error"]["message"]
 
 
 def test_health_tells_anyone_up_or_down_and_only_an_admin_the_details(

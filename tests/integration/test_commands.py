@@ -115,7 +115,7 @@ def test_a_refused_move_answers_409_naming_the_executions(tmp_path: Path) -> Non
         client = api_client(h.rt)
         response = client.post(f"/api/workflows/{workflow}/publish", json={"migrate": "move"})
         assert response.status_code == 409
-        [blocking] = response.json()["moveBlockedBy"]
+        [blocking] = response.json()["error"]["details"]["moveBlockedBy"]
         assert blocking["leadId"] == str(ana) and "nothing was published" in response.text
         assert client.get(f"/api/workflows/{workflow}").json()["versions"][-1]["number"] == 1
     finally:
@@ -145,8 +145,10 @@ def test_a_crm_id_registered_again_with_other_data_is_refused_naming_the_fields(
         other = client.post("/api/leads", json=ANA | {"email": "ana@work.example", "score": 70})
         # Then 409 names the fields, and nothing is stored
         assert other.status_code == 409
-        assert other.json()["differingFields"] == ["email", "score"]
-        assert other.json()["leadId"] == first.json()["id"] and "profile" in other.text
+        error = other.json()["error"]
+        assert error["code"] == "refused" and error["details"]["differingFields"] == ["email",
+                                                                                       "score"]
+        assert error["details"]["leadId"] == first.json()["id"] and "profile" in error["message"]
         assert h.rt.app.recorder.max_notification_id() == before
         assert client.get(f"/api/leads/{first.json()['id']}").json() == first.json()
     finally:
@@ -192,7 +194,8 @@ def test_a_naive_occurred_at_is_refused_naming_the_field(h: Harness) -> None:
     ana = lead(h)
     response = client.post(f"/api/leads/{ana}/score",
                            json={"score": 60, "occurredAt": "2026-11-25T09:00:00"})
-    assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "occurredAt"
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"][0]["field"] == "body.occurredAt"
     assert h.rt.app.load(Lead, ana).score == 50
 
 
@@ -280,7 +283,7 @@ def test_resume_over_http(h: Harness) -> None:
     client.post(f"/api/leads/{ana}/status", json={"status": "lost"})
     bad = client.post(f"/api/leads/{ana}/status", json={"status": "new", "resume": True,
                                                        "policy": "later"})
-    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "policy"
+    assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "body.policy"
     reopened = client.post(f"/api/leads/{ana}/status", json={"status": "new", "resume": True})
     assert reopened.status_code == 200 and len(reopened.json()["resumedExecutions"]) == 1
     assert executions(h, ana)[0].status == "active"
@@ -344,9 +347,9 @@ def test_the_seeds_step_and_trigger_shapes_are_accepted_and_answered(h: Harness)
 
 
 @pytest.mark.parametrize(("second", "field", "says"), [
-    ({"sequence": 1}, "steps.1.sequence", "also the sequence of steps[0]"),
-    ({}, "steps.1.sequence", "every step a sequence, or none"),
-    ({"sequence": 2, "id": "a"}, "steps.1.id", "also the id of steps[0]"),
+    ({"sequence": 1}, "body.steps[1].sequence", "also the sequence of steps[0]"),
+    ({}, "body.steps[1].sequence", "every step a sequence, or none"),
+    ({"sequence": 2, "id": "a"}, "body.steps[1].id", "also the id of steps[0]"),
 ])
 def test_bad_sequences_and_ids_are_refused_naming_the_field(
         h: Harness, second: dict[str, Any], field: str, says: str) -> None:
@@ -356,9 +359,9 @@ def test_bad_sequences_and_ids_are_refused_naming_the_field(
     step = {"channel": "email", "templateId": email, "delayMinutes": 0}
     response = seed_workflow(client, [step | {"id": "a", "sequence": 1}, step | second])
     assert response.status_code == 422
-    [error] = response.json()["detail"]
-    assert ".".join(str(p) for p in error["loc"][1:]).replace("[", ".").replace("]", "") == field
-    assert says in error["msg"]
+    [error] = response.json()["error"]["fields"]
+    assert error["field"] == field, "pydantic's and the domain's paths are written alike"
+    assert says in error["reason"]
     assert h.rt.app.recorder.max_notification_id() == before
 
 

@@ -46,7 +46,7 @@ def test_preview_for_an_unknown_lead_is_404_and_for_a_bad_id_422(client: TestCli
     assert client.get(preview, params={"leadId": str(uuid4())}).status_code == 404
     refused = client.get(preview, params={"leadId": "nope"})
     assert refused.status_code == 422
-    assert refused.json()["detail"][0]["loc"] == ["query", "leadId"]
+    assert refused.json()["error"]["fields"][0]["field"] == "query.leadId"
 
 
 def test_a_template_may_use_any_preference_key(client: TestClient) -> None:
@@ -54,7 +54,7 @@ def test_a_template_may_use_any_preference_key(client: TestClient) -> None:
     assert template(client, "With a {{ lead.preferences.pool }}").status_code == 201
     refused = template(client, "{{ lead.nmae }}")
     assert refused.status_code == 422
-    assert refused.json()["detail"][0]["loc"] == ["body", "body"]
+    assert refused.json()["error"]["fields"][0]["field"] == "body.body"
 
 
 def test_the_variables_a_template_may_use_are_listed(client: TestClient) -> None:
@@ -87,4 +87,4 @@ def test_costly_templates_are_refused_while_the_api_answers_other_requests(
     # Then every costly template was refused, naming the field
     for text in COSTLY:
         assert saved[text].status_code == 422, text
-        assert saved[text].json()["detail"][0]["loc"] == ["body", "body"]
+        assert saved[text].json()["error"]["fields"][0]["field"] == "body.body"

@@ -35,7 +35,7 @@ def lead(**fields: Any) -> str:
 @pytest.mark.parametrize(("body", "field"), [
     (lead(preferences={"n": 2**64}), "preferences.n"),
     (lead(preferences={"n": -2**63 - 1}), "preferences.n"),
-    (lead(preferences={"n": [1, 2**53]}), "preferences.n.1"),
+    (lead(preferences={"n": [1, 2**53]}), "preferences.n[1]"),
     (lead(preferences=nested(300)), "preferences.a.a.a"),
     (lead(preferences=nested(9)), "preferences.a.a.a.a.a.a.a.a.a"),
     (lead(preferences={"k": "x" * 1001}), "preferences.k"),
@@ -62,8 +62,8 @@ def test_a_lead_no_store_can_hold_is_refused_naming_the_field(
     before = runtime.app.recorder.max_notification_id()
     response = client.post("/api/leads", content=body.encode(), headers=JSON)
     assert response.status_code == 422, response.text
-    [error] = response.json()["detail"]
-    assert ".".join(str(p) for p in error["loc"][1:]).startswith(field), error
+    [error] = response.json()["error"]["fields"]
+    assert error["field"].startswith(f"body.{field}"), error
     assert runtime.app.recorder.max_notification_id() == before
 
 
@@ -80,7 +80,8 @@ def test_a_change_no_store_can_hold_is_refused(client: TestClient, runtime: Runt
     created = client.post("/api/leads", json={"agentId": "a", "name": "Ana"}).json()
     before = runtime.app.recorder.max_notification_id()
     response = client.post(f"/api/leads/{created['id']}/{path}", json=body)
-    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", field]
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"][0]["field"] == f"body.{field}"
     assert runtime.app.recorder.max_notification_id() == before
 
 
@@ -90,10 +91,10 @@ def test_a_workflow_condition_value_is_bounded(client: TestClient) -> None:
     response = client.post("/api/workflows", json={"agentId": "a", "name": "w",
                                                    "trigger": trigger})
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "trigger", "conditions", 0, "value", 2]
+    assert response.json()["error"]["fields"][0]["field"] == "body.trigger.conditions[0].value[2]"
     response = client.post("/api/workflows", json={"agentId": "a", "name": "w", "trigger": {
         "scoreThreshold": 80, "hysteresis": True}})
-    assert response.json()["detail"][0]["loc"] == ["body", "trigger", "hysteresis"]
+    assert response.json()["error"]["fields"][0]["field"] == "body.trigger.hysteresis"
 
 
 def test_a_body_past_the_limit_is_413_as_a_problem(client: TestClient, runtime: Runtime) -> None:
@@ -101,13 +102,16 @@ def test_a_body_past_the_limit_is_413_as_a_problem(client: TestClient, runtime: 
     before = runtime.app.recorder.max_notification_id()
     response = client.post("/api/leads", content=ten_mb.encode(), headers=JSON)
     assert response.status_code == 413
-    assert response.json() == {"detail": "the body is larger than 262144 bytes"}
+    assert response.json() == {"error": {"status": 413, "code": "too_large", "fields": [],
+                                         "message": "the body is larger than 262144 bytes",
+                                         "details": {}}}
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
         yield from (ten_mb[i:i + 65536].encode() for i in range(0, len(ten_mb), 65536))
 
     response = client.post("/api/leads", content=chunks(), headers=JSON)
-    assert response.status_code == 413 and "262144" in response.json()["detail"]
+    assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
+    assert "262144" in response.json()["error"]["message"]
     assert runtime.app.recorder.max_notification_id() == before, "nothing was stored"
 
 

@@ -1,6 +1,6 @@
 """Errors mapped to HTTP in one place: domain and application errors, wherever raised, get one
-answer each (404, 409, 422 naming the field and where it was given), and every 4xx a route can
-give is in the OpenAPI."""
+answer each (404, 409, 422 naming the field and where it was given), all in the one error shape,
+and every 4xx a route can give is in the OpenAPI with that shape."""
 
 from __future__ import annotations
 
@@ -12,8 +12,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api import errors
-from application.errors import Conflict, Invalid, NotAllowed, NotFound
+from api.errors import ApiError, ErrorResponse
+from api.main import create_app
+from application.errors import Conflict, Invalid, NotAllowed, NotFound, Refused
 from domain.errors import InvalidState, InvalidValue
+
+
+def shape(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None,
+          details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"status": status, "code": code, "message": message,
+                      "fields": fields or [], "details": details or {}}}
 
 
 def raising(error: Exception) -> TestClient:
@@ -29,19 +37,29 @@ def raising(error: Exception) -> TestClient:
 
 
 @pytest.mark.parametrize(("error", "status", "body"), [
-    (NotFound("Lead", "L1"), 404, {"detail": "Lead L1 not found"}),
+    (NotFound("Lead", "L1"), 404, shape(404, "not_found", "Lead L1 not found")),
     (NotAllowed("status", "execution is completed"), 409,
-     {"detail": "not allowed now: status: execution is completed"}),
+     shape(409, "not_allowed_now", "not allowed now: status: execution is completed",
+           details={"field": "status", "reason": "execution is completed"})),
     (InvalidState("status", "execution is completed"), 409,
-     {"detail": "not allowed now: status: execution is completed"}),
+     shape(409, "not_allowed_now", "not allowed now: status: execution is completed",
+           details={"field": "status", "reason": "execution is completed"})),
     (Invalid("trigger.scoreThreshold", "too low"), 422,
-     {"detail": [{"loc": ["body", "trigger", "scoreThreshold"], "msg": "too low",
-                  "type": "value_error"}]}),
+     shape(422, "invalid", "body.trigger.scoreThreshold: too low",
+           [{"field": "body.trigger.scoreThreshold", "reason": "too low",
+             "type": "value_error"}])),
     (InvalidValue("score", "must be between 0 and 100"), 422,
-     {"detail": [{"loc": ["body", "score"], "msg": "must be between 0 and 100",
-                  "type": "value_error"}]}),
+     shape(422, "invalid", "body.score: must be between 0 and 100",
+           [{"field": "body.score", "reason": "must be between 0 and 100",
+             "type": "value_error"}])),
     (Invalid("agentId", "unknown", where="query"), 422,
-     {"detail": [{"loc": ["query", "agentId"], "msg": "unknown", "type": "value_error"}]}),
+     shape(422, "invalid", "query.agentId: unknown",
+           [{"field": "query.agentId", "reason": "unknown", "type": "value_error"}])),
+    (Refused("moving would strand 1 execution", moveBlockedBy=[{"executionId": "X1"}]), 409,
+     shape(409, "refused", "moving would strand 1 execution",
+           details={"moveBlockedBy": [{"executionId": "X1"}]})),
+    (ApiError(429, "rate_limited", "too many", headers={"Retry-After": "30"}), 429,
+     shape(429, "rate_limited", "too many")),
 ])
 def test_each_error_has_one_answer_wherever_it_is_raised(error: Exception, status: int,
                                                          body: dict[str, Any]) -> None:
@@ -55,7 +73,7 @@ def test_each_error_has_one_answer_wherever_it_is_raised(error: Exception, statu
 def test_a_conflict_says_when_to_try_again() -> None:
     response = raising(Conflict("the aggregate kept changing; try again")).post("/x")
     assert response.status_code == 409 and response.headers["Retry-After"] == "1"
-    assert response.json() == {"detail": "the aggregate kept changing; try again"}
+    assert response.json() == shape(409, "busy", "the aggregate kept changing; try again")
 
 
 def test_a_refused_body_is_never_echoed_so_a_lone_surrogate_cannot_break_the_answer() -> None:
@@ -68,9 +86,10 @@ def test_a_refused_body_is_never_echoed_so_a_lone_surrogate_cannot_break_the_ans
     response = TestClient(app).post("/x", content=b'{"\\ud800": NaN}',
                                     headers={"content-type": "application/json"})
     assert response.status_code == 422
-    [detail] = response.json()["detail"]
-    assert detail["loc"][0] == "body" and "input" not in detail
-    assert set(detail["loc"][1]) == {"\ufffd"}, "the key is named, its surrogate replaced"
+    [field] = response.json()["error"]["fields"]
+    assert set(field) == {"field", "reason", "type"}, "the input is not echoed"
+    assert field["field"].startswith("body.")
+    assert set(field["field"][5:]) == {"\ufffd"}, "the key is named, its surrogate replaced"
 
 
 def draft(client: TestClient, template: str | None = None) -> dict[str, Any]:
@@ -84,7 +103,8 @@ def test_a_version_that_does_not_exist_is_404(client: TestClient, number: int) -
     workflow = draft(client)
     response = client.get(f"/api/workflows/{workflow['id']}/versions/{number}")
     assert response.status_code == 404
-    assert response.json() == {"detail": f"Workflow {workflow['id']} version {number} not found"}
+    assert response.json() == shape(404, "not_found",
+                                    f"Workflow {workflow['id']} version {number} not found")
 
 
 def test_an_action_the_state_does_not_allow_is_409_not_a_body_field(client: TestClient) -> None:
@@ -92,8 +112,9 @@ def test_an_action_the_state_does_not_allow_is_409_not_a_body_field(client: Test
     response = client.post(f"/api/workflows/{draft(client)['id']}/publish")
     # Then the state refuses it: 409 with a message, not a 422 on a field the request lacks
     assert response.status_code == 409
-    assert response.json() == {"detail": "not allowed now: steps: a workflow needs at least "
-                                         "one step"}
+    assert response.json() == shape(
+        409, "not_allowed_now", "not allowed now: steps: a workflow needs at least one step",
+        details={"field": "steps", "reason": "a workflow needs at least one step"})
 
 
 def test_rolling_back_to_a_missing_version_names_the_body_field(client: TestClient) -> None:
@@ -103,9 +124,10 @@ def test_rolling_back_to_a_missing_version_names_the_body_field(client: TestClie
     client.post(f"/api/workflows/{workflow['id']}/publish")
     response = client.post(f"/api/workflows/{workflow['id']}/rollback", json={"version": 7})
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "version"]
+    assert response.json()["error"]["fields"][0]["field"] == "body.version"
     response = client.post(f"/api/workflows/{workflow['id']}/rollback", json={"version": 1})
-    assert response.status_code == 409 and "already the newest" in response.json()["detail"]
+    assert response.status_code == 409
+    assert "already the newest" in response.json()["error"]["message"]
 
 
 def operations(client: TestClient) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -128,10 +150,64 @@ def test_every_4xx_a_route_can_give_is_documented(client: TestClient) -> None:
 
 
 def test_every_documented_error_has_the_one_error_shape(client: TestClient) -> None:
-    schemas = client.get("/openapi.json").json()["components"]["schemas"]
-    assert schemas["Problem"]["properties"] == {"detail": {"title": "Detail", "type": "string"}}
+    document = client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    assert set(schemas["ErrorResponse"]["properties"]) == {"error"}
+    assert set(schemas["ErrorBody"]["required"]) == {"status", "code", "message", "fields",
+                                                     "details"}
+    assert "HTTPValidationError" not in schemas and "ValidationError" not in schemas
     for path, method, operation in operations(client):
         for status, response in operation["responses"].items():
-            if status.startswith("4") and status != "422":
-                schema = response["content"]["application/json"]["schema"]
-                assert schema == {"$ref": "#/components/schemas/Problem"}, (method, path)
+            if status[0] in "45" and (path, status) != ("/health", "503"):
+                content = response["content"]["application/json"]
+                assert content["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}, (
+                    method, path, status)
+                for example in content["examples"].values():  # each a body the API could give
+                    body = ErrorResponse.model_validate(example["value"]).error
+                    assert body.status == int(status), (method, path, status)
+
+
+def test_the_codes_still_to_come_are_in_the_document(client: TestClient) -> None:
+    codes = client.get("/openapi.json").json()["components"]["schemas"]["ErrorBody"][
+        "properties"]["code"]["enum"]
+    assert {"unauthenticated", "forbidden", "stale", "precondition_required",
+            "rate_limited"} <= set(codes)
+
+
+def test_an_api_error_keeps_its_headers() -> None:
+    response = raising(ApiError(429, "rate_limited", "too many",
+                                headers={"Retry-After": "30"})).post("/x")
+    assert response.status_code == 429 and response.headers["Retry-After"] == "30"
+
+
+def test_an_unknown_route_and_method_answer_in_the_one_shape(client: TestClient) -> None:
+    response = client.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.json() == shape(404, "not_found", "Not Found")
+    response = client.delete("/health")
+    assert response.status_code == 405 and response.headers["Allow"] == "GET"
+    assert response.json() == shape(405, "method_not_allowed", "Method Not Allowed")
+
+
+def test_a_fault_answers_500_in_the_shape_and_logs_ids_only(
+        caplog: pytest.LogCaptureFixture) -> None:
+    # Given a route that fails with a person's address in the exception
+    app = create_app(runtime=None)
+
+    address = "ana" + "@example.com"
+
+    def boom() -> None:
+        raise RuntimeError(f"cannot reach {address}")
+
+    app.add_api_route("/boom", boom)
+    # When it is called
+    response = TestClient(app, raise_server_exceptions=False).get("/boom")
+    # Then the answer is the shape, with an id to find the log line by, and nothing internal
+    body = response.json()["error"]
+    assert (response.status_code, body["code"]) == (500, "internal")
+    error_id = body["details"]["errorId"]
+    assert error_id in body["message"] and "ana@" not in response.text
+    [record] = [r for r in caplog.records if r.name == "api.unhandled"]
+    logged = record.getMessage()
+    assert error_id in logged and "RuntimeError" in logged and "boom" in logged
+    assert "ana@example.com" not in logged
