@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.actors import upcast_no_actor
 from domain.definition import check_definition
 from domain.errors import InvalidState, InvalidValue
 from domain.ids import CATALOG_ID, DEFAULT_BROKERAGE_ID
@@ -35,25 +36,41 @@ class Workflow(Aggregate):
             state["brokerage_id"] = DEFAULT_BROKERAGE_ID
 
     class DraftEdited(Aggregate.Event):
+        """``by``: who edited it (``domain.actors``)."""
         TOPIC = "followup.workflow.draft_edited"
+        class_version = 2
         name: str
         definition: dict[str, Any]
+        by: str | None
+        upcast_v1_v2 = staticmethod(upcast_no_actor)
 
     class Published(Aggregate.Event):
+        """``by``: who published (or rolled back) it (``domain.actors``)."""
         TOPIC = "followup.workflow.published"
+        class_version = 2
         number: int
         definition: dict[str, Any]
         published_at: datetime
         restored_from: int | None
+        by: str | None
+        upcast_v1_v2 = staticmethod(upcast_no_actor)
 
     class Paused(Aggregate.Event):
+        """``by``: who paused it (``domain.actors``)."""
         TOPIC = "followup.workflow.paused"
+        class_version = 2
         reason: str
         at: datetime
+        by: str | None
+        upcast_v1_v2 = staticmethod(upcast_no_actor)
 
     class Resumed(Aggregate.Event):
+        """``by``: who resumed it (``domain.actors``)."""
         TOPIC = "followup.workflow.resumed"
+        class_version = 2
         at: datetime
+        by: str | None
+        upcast_v1_v2 = staticmethod(upcast_no_actor)
 
     class Snapshot(Aggregate.Snapshot):  # type: ignore[misc,valid-type]
         TOPIC = "followup.workflow.snapshot"
@@ -99,62 +116,63 @@ class Workflow(Aggregate):
 
     # Commands --------------------------------------------------------------
 
-    def edit(self, *, name: str, definition: dict[str, Any]) -> None:
+    def edit(self, *, name: str, definition: dict[str, Any], by: str | None = None) -> None:
         """Change the draft; published versions and running executions are not touched."""
         if not name.strip():
             raise InvalidValue("name", "must not be empty")
         checked = check_definition(definition)
         if name.strip() != self.name or checked != self.draft:
-            self._edited(name=name.strip(), definition=checked)
+            self._edited(name=name.strip(), definition=checked, by=by)
 
     @event(DraftEdited)
-    def _edited(self, name: str, definition: dict[str, Any]) -> None:
+    def _edited(self, name: str, definition: dict[str, Any], by: str | None) -> None:
         self.name = name
         self.draft = definition
 
-    def publish(self, *, template_channels: dict[str, str | None], now: datetime) -> int:
+    def publish(self, *, template_channels: dict[str, str | None], now: datetime,
+                by: str | None = None) -> int:
         """Freeze the draft as the next numbered version; refuse a draft that cannot run."""
         check_runnable(self.draft, template_channels)
         number = len(self.versions) + 1
         self._published(number=number, definition=self.draft, published_at=now,
-                        restored_from=None)
+                        restored_from=None, by=by)
         return number
 
-    def rollback(self, number: int, now: datetime) -> int:
+    def rollback(self, number: int, now: datetime, *, by: str | None = None) -> int:
         """Publish an earlier version again, as the newest; the draft becomes that version."""
         old = self.frozen(number)
         if self.latest is not None and self.latest["number"] == number:
             raise InvalidState("version", f"version {number} is already the newest")
         newest = len(self.versions) + 1
         self._published(number=newest, definition=old["definition"], published_at=now,
-                        restored_from=number)
+                        restored_from=number, by=by)
         return newest
 
     @event(Published)
     def _published(self, number: int, definition: dict[str, Any], published_at: datetime,
-                   restored_from: int | None) -> None:
+                   restored_from: int | None, by: str | None) -> None:
         self.draft = definition
         self.versions.append({"number": number, "definition": definition,
                               "published_at": published_at, "restored_from": restored_from})
 
-    def pause(self, reason: str, now: datetime) -> bool:
+    def pause(self, reason: str, now: datetime, *, by: str | None = None) -> bool:
         if self.paused:
             return False
-        self._paused(reason=reason, at=now)
+        self._paused(reason=reason, at=now, by=by)
         return True
 
     @event(Paused)
-    def _paused(self, reason: str, at: datetime) -> None:
+    def _paused(self, reason: str, at: datetime, by: str | None) -> None:
         self.paused = True
 
-    def resume(self, now: datetime) -> bool:
+    def resume(self, now: datetime, *, by: str | None = None) -> bool:
         if not self.paused:
             return False
-        self._resumed(at=now)
+        self._resumed(at=now, by=by)
         return True
 
     @event(Resumed)
-    def _resumed(self, at: datetime) -> None:
+    def _resumed(self, at: datetime, by: str | None) -> None:
         self.paused = False
 
 
