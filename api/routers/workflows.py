@@ -39,8 +39,8 @@ def get_workflow(who: WorkflowsRead, workflow_id: WorkflowId, app: AppDep) -> Wo
 def edit_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, body: WorkflowEdit,
                   app: AppDep) -> WorkflowPublic:
     """Edit the draft; published versions and running executions do not change."""
-    return WorkflowPublic.model_validate(app.edit_workflow(workflow_id, name=body.name,
-                                                           definition=body.definition()))
+    return WorkflowPublic.model_validate(app.edit_workflow(
+        workflow_id, name=body.name, definition=body.definition(), actor=who.actor))
 
 
 @router.get("/{workflow_id}/versions/{number}", responses=FOUND)
@@ -62,14 +62,16 @@ def publish_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep,
                      ) -> Published:
     body = body or PublishIn()
     return Published.model_validate(app.publish_workflow(workflow_id, backfill=body.backfill,
-                                                         migrate=body.migrate))
+                                                         migrate=body.migrate,
+                                                         actor=who.actor))
 
 
 @router.post("/{workflow_id}/rollback", responses=CHANGE_ONE)
 def rollback_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, body: RollbackIn,
                       app: AppDep) -> Published:
     return Published.model_validate(app.rollback_workflow(workflow_id, body.version,
-                                                          migrate=body.migrate))
+                                                          migrate=body.migrate,
+                                                          actor=who.actor))
 
 
 @router.post("/{workflow_id}/pause", responses=CHANGE_ONE)
@@ -78,9 +80,11 @@ def pause_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep,
                    ) -> WorkflowPublic:
     """No new entries and no sends until resumed; running executions keep their place."""
     reason = (body or ReasonIn()).reason
-    return WorkflowPublic.model_validate(app.hold_workflow(workflow_id, True, reason))
+    return WorkflowPublic.model_validate(app.hold_workflow(workflow_id, True, reason,
+                                                           actor=who.actor))
 
 
 @router.post("/{workflow_id}/resume", responses=FOUND | CHANGE)
 def resume_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep) -> WorkflowPublic:
-    return WorkflowPublic.model_validate(app.hold_workflow(workflow_id, False, "resumed"))
+    return WorkflowPublic.model_validate(app.hold_workflow(workflow_id, False, "resumed",
+                                                           actor=who.actor))
