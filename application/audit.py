@@ -13,4 +13,4 @@ def acted(actor: str | None, action: str, **ids: object) -> None:
     """``action`` (``execution.pause``) by ``actor`` (None: nobody named, a caller of the
     application itself) on ``ids`` (``execution_id=…``), logged at INFO."""
     on = " ".join(f"{key}={value}" for key, value in ids.items())
-    log.info("%s by %s %s", action, actor or "-", on)
+    log.info("%s actor=%s %s", action, actor or "-", on)
