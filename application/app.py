@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from application.executions import ExecutionUseCases
 from application.leads import LeadUseCases
+from application.templates import TemplateUseCases
 from application.workflows import WorkflowUseCases
 
 
-class FollowUp(LeadUseCases, WorkflowUseCases, ExecutionUseCases):
+class FollowUp(LeadUseCases, WorkflowUseCases, TemplateUseCases, ExecutionUseCases):
     """The one application: its name gives the log's tables (``followup_events`` ...)."""
 
     name = "FollowUp"
