@@ -11,10 +11,19 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.bounds import text_problem
-from application.errors import Conflict, Invalid, NotAllowed, NotFound, Refused, refused
+from api.etags import IfMatchMissing, etag
+from application.errors import (
+    Conflict,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    Refused,
+    StaleVersion,
+    refused,
+)
 from domain.errors import DomainError
 
 
@@ -24,8 +33,14 @@ class Problem(BaseModel):
     detail: str
 
 
-def _doc(description: str) -> dict[str, Any]:
-    return {"model": Problem, "description": description}
+class StaleProblem(Problem):
+    """A change made to an older version than the current one."""
+
+    current_etag: str = Field(alias="currentEtag")
+
+
+def _doc(description: str, model: type[Problem] = Problem) -> dict[str, Any]:
+    return {"model": model, "description": description}
 
 
 #: 404 for a route with an id in its path.
@@ -41,6 +56,12 @@ BODY: dict[int | str, dict[str, Any]] = {
 }
 #: A state-changing route on a resource with an id, with a body.
 CHANGE_ONE = FOUND | CHANGE | BODY
+#: 412 and 428 for a change that requires If-Match.
+PRECONDITION: dict[int | str, dict[str, Any]] = {
+    412: _doc("If-Match is not the current ETag: another change came first; nothing changed "
+              "(the body's currentEtag and the ETag header say the current one)", StaleProblem),
+    428: _doc("If-Match is missing: send the ETag of the resource as last read"),
+}
 
 
 def install(app: FastAPI) -> None:
@@ -50,6 +71,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Invalid, _invalid)  # type: ignore[arg-type]
     app.add_exception_handler(Refused, _refused)  # type: ignore[arg-type]
     app.add_exception_handler(Conflict, _conflict)  # type: ignore[arg-type]
+    app.add_exception_handler(StaleVersion, _stale)  # type: ignore[arg-type]
+    app.add_exception_handler(IfMatchMissing, _if_match_missing)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, _domain)  # type: ignore[arg-type]
 
 
@@ -87,6 +110,18 @@ def _refused(_: Request, e: Refused) -> JSONResponse:
 
 def _conflict(_: Request, e: Conflict) -> JSONResponse:
     return JSONResponse({"detail": str(e)}, status_code=409, headers={"Retry-After": "1"})
+
+
+def _stale(_: Request, e: StaleVersion) -> JSONResponse:
+    current = etag(e.current)
+    return JSONResponse({"detail": f"If-Match is not the current ETag ({current}): another "
+                                   "change came first and nothing was changed; read it again",
+                         "currentEtag": current}, status_code=412, headers={"ETag": current})
+
+
+def _if_match_missing(_: Request, e: IfMatchMissing) -> JSONResponse:
+    return JSONResponse({"detail": "the If-Match header is required: send the ETag of the "
+                                   "resource as last read"}, status_code=428)
 
 
 def _domain(request: Request, e: DomainError) -> JSONResponse:

@@ -269,12 +269,57 @@ class TemplateCreate(Command):
     body: str = Field(min_length=1, max_length=MAX_BODY)
 
 
+class TemplateEdit(Command):
+    """A new revision: the channel stays the template's."""
+
+    name: Name = Field(min_length=1, max_length=200)
+    subject: str | None = Field(default=None, max_length=MAX_SUBJECT)
+    body: str = Field(min_length=1, max_length=MAX_BODY)
+
+
 class TemplatePublic(Schema):
     id: UUID
     name: str
     channel: Channel
     subject: str | None
     body: str
+    revision: int = Field(description="the latest revision's number, from 1 (the template as "
+                                      "created); these texts are that revision's")
+
+
+class RevisionSummary(Schema):
+    number: int
+    name: str
+    by: str | None = Field(description="who saved it, when known")
+    saved_at: datetime
+
+
+class RevisionPublic(RevisionSummary):
+    template_id: UUID
+    channel: Channel
+    subject: str | None
+    body: str
+
+
+class PinnedUse(Schema):
+    workflow_id: UUID
+    name: str
+    live_version: int
+    pinned_revision: int = Field(description="the revision the live version sends")
+
+
+class DraftUse(Schema):
+    workflow_id: UUID
+    name: str
+    status: WorkflowState
+
+
+class TemplateUsage(Schema):
+    template_id: UUID
+    latest_revision: int
+    outdated: list[PinnedUse] = Field(description="workflows whose live version sends an older "
+                                                  "revision: republish to send the latest")
+    drafts: list[DraftUse] = Field(description="workflows whose draft has a step with it")
 
 
 class TemplateVariable(Schema):
@@ -440,6 +485,9 @@ class VersionPublic(Schema):
 
 class VersionDetail(VersionPublic):
     definition: DefinitionOut
+    template_revisions: dict[str, int] = Field(description="the revision of each step's "
+                                                           "template it sends (keys are "
+                                                           "template ids)")
 
 
 class WorkflowPublic(Schema):

@@ -4,10 +4,11 @@ to leads and running executions."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
-from application.core import Core
+from application.core import Core, expect_version
 from application.enrolment import live_groups, try_enrol
 from application.errors import Invalid, MissingValue, NotFound, Refused
 from application.holds import release_held
@@ -91,10 +92,13 @@ class WorkflowUseCases(Core):
 
         return self.retrying(command)
 
-    def edit_workflow(self, workflow_id: UUID, *, name: str,
-                      definition: dict[str, Any]) -> WorkflowView:
+    def edit_workflow(self, workflow_id: UUID, *, name: str, definition: dict[str, Any],
+                      if_match: Collection[int] | None = None) -> WorkflowView:
+        """Change the draft. ``if_match``: the versions the caller may have read
+        (``StaleVersion`` when the workflow is at another; None: no such condition)."""
         def command() -> WorkflowView:
             workflow = self.load(Workflow, workflow_id)
+            expect_version(workflow, if_match)
             workflow.edit(name=name, definition=definition)
             self.save(workflow)
             return WorkflowView.of(workflow)
