@@ -104,26 +104,55 @@ class Command(Schema):
         return check_body(data)
 
 
+# A lead's fields, as registration and a profile edit take them
+Phone = Annotated[str, Field(pattern=r"^\+[1-9]\d{6,14}$",
+                             description="E.164, for example +15551234567")]
+Timezone = Annotated[str, Field(max_length=100, description="an IANA time zone")]
+Timeline = Annotated[str, Field(max_length=200)]
+Source = Annotated[str, Field(max_length=100,
+                              description="where the lead came from (zillow, referral ...)")]
+
+
 class LeadCreate(Command):
     agent_id: Name = Field(min_length=1, max_length=100)
     name: Name = Field(min_length=1, max_length=200)
     email: EmailStr | None = None
-    phone: str | None = Field(default=None, pattern=r"^\+[1-9]\d{6,14}$",
-                              description="E.164, for example +15551234567")
-    timezone: str = Field(default="UTC", max_length=100, description="an IANA time zone")
+    phone: Phone | None = None
+    timezone: Timezone = "UTC"
     preferences: Preferences = Field(
         default_factory=dict, description="free-form JSON: at most 8 levels deep, 100 items "
                                           "per object or list, strings of 1000 characters, "
                                           "integers within ±(2**53 - 1), 16 KiB encoded")
-    timeline: str | None = Field(default=None, max_length=200)
+    timeline: Timeline | None = None
     score: Whole = Field(default=0, ge=MIN_SCORE, le=MAX_SCORE)
     external_id: str | None = Field(default=None, max_length=200,
                                     description="the CRM's id: registering it again with the same "
                                                 "data answers the existing lead (200), with "
                                                 "other data 409 naming the fields")
-    source: str | None = Field(default=None, max_length=100,
-                               description="where the lead came from (zillow, referral ...)")
+    source: Source | None = None
     move_by: date | None = Field(default=None, description="when the lead wants to move")
+
+
+class LeadEdit(Command):
+    """A profile edit: only the fields given change (null clears an email, phone, timeline,
+    source or moveBy; name, timezone and preferences cannot be null); each is checked as at
+    registration."""
+
+    name: Annotated[Name, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="not null")
+    email: EmailStr | None = None
+    phone: Phone | None = None
+    timezone: Timezone | None = Field(default=None, description="an IANA time zone; not null")
+    preferences: Preferences | None = Field(
+        default=None, description="replaces the preferences (bounded as at registration); "
+                                  "not null")
+    timeline: Timeline | None = None
+    source: Source | None = None
+    move_by: date | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The fields given, by attribute name."""
+        return self.model_dump(include=self.model_fields_set)
 
 
 class LeadPublic(Schema):

@@ -15,6 +15,7 @@ from api.schemas import (
     Inbox,
     InboxItem,
     LeadCreate,
+    LeadEdit,
     LeadPublic,
     ScoreChange,
     ScoreResult,
@@ -42,6 +43,14 @@ def register_lead(body: LeadCreate, app: AppDep, response: Response) -> LeadPubl
 @router.get("/{lead_id}", responses=FOUND)
 def get_lead(lead_id: UUID, app: AppDep) -> LeadPublic:
     return LeadPublic.model_validate(app.lead(lead_id))
+
+
+@router.patch("/{lead_id}", responses=CHANGE_ONE)
+def edit_lead(lead_id: UUID, body: LeadEdit, app: AppDep) -> LeadPublic:
+    """Edit the profile: the fields given, checked as at registration; an edit that changes
+    nothing records nothing. Later sends use the new values (a new time zone moves the send
+    windows of the steps scheduled after it)."""
+    return LeadPublic.model_validate(app.edit_lead(lead_id, body.changes(), actor=None))
 
 
 @router.post("/{lead_id}/score", responses=CHANGE_ONE)

@@ -48,6 +48,8 @@ def routes(ids: dict[str, str]) -> list[tuple[str, str, str, dict[str, Any]]]:
     reason = {"reason": "agent"}
     return [
         ("post", "/api/leads", "/api/leads", {"agentId": "agent-1", "name": "Lead", "score": 50}),
+        ("patch", "/api/leads/{lead_id}", f"/api/leads/{lead}",
+         {"name": "Lead", "timezone": "America/New_York", "source": "zillow"}),
         ("post", "/api/leads/{lead_id}/score", f"/api/leads/{lead}/score", {"score": 60}),
         ("post", "/api/leads/{lead_id}/status", f"/api/leads/{lead}/status",
          {"status": "nurturing"}),

@@ -127,6 +127,7 @@ def scenario(h: Harness, call: Recorder) -> None:
     call("POST", f"/api/leads/{lead}/status", json={"status": "closed"})
     call("POST", f"/api/leads/{lead}/status", json={"status": "contacted"})
     call("POST", f"/api/leads/{lead}/consent", json={"channel": "sms", "allowed": False})
+    call("PATCH", f"/api/leads/{lead}", json={"timezone": "Asia/Kolkata", "moveBy": None})
     call("GET", f"/api/leads/{lead}")
     h.settle()
     call("GET", f"/api/leads/{lead}/history")
