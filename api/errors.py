@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from api.bounds import text_problem
 from api.etags import IfMatchMissing, etag
@@ -33,14 +33,8 @@ class Problem(BaseModel):
     detail: str
 
 
-class StaleProblem(Problem):
-    """A change made to an older version than the current one."""
-
-    current_etag: str = Field(alias="currentEtag")
-
-
-def _doc(description: str, model: type[Problem] = Problem) -> dict[str, Any]:
-    return {"model": model, "description": description}
+def _doc(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description}
 
 
 #: 404 for a route with an id in its path.
@@ -59,7 +53,7 @@ CHANGE_ONE = FOUND | CHANGE | BODY
 #: 412 and 428 for a change that requires If-Match.
 PRECONDITION: dict[int | str, dict[str, Any]] = {
     412: _doc("If-Match is not the current ETag: another change came first; nothing changed "
-              "(the body's currentEtag and the ETag header say the current one)", StaleProblem),
+              "(the body's currentEtag and the ETag header say the current one)"),
     428: _doc("If-Match is missing: send the ETag of the resource as last read"),
 }
 
