@@ -71,7 +71,8 @@ workflow_names = Table(
 WORKFLOW_EVENTS: tuple[type, ...] = (Workflow.Created, Workflow.DraftEdited, Workflow.Published)
 EVENTS: tuple[type, ...] = (
     Lead.Created, Lead.ScoreChanged, Lead.ScoreIgnored, Lead.StatusChanged, Lead.EntryRefused,
-    Lead.OptedOut, Lead.OptedIn, X.Created, X.StepScheduled, X.StepDispatched, X.StepSent,
+    Lead.OptedOut, Lead.OptedIn, Lead.ProfileEdited, X.Created, X.ZoneChanged,
+    X.StepScheduled, X.StepDispatched, X.StepSent,
     X.StepFailed, X.StepSkipped, X.StepOutcomeUnknown, X.StepDeadLettered, X.DeadLetterReplayed,
     X.StepHeld, X.StepReleased, X.Paused, X.Resumed, X.Migrated, X.Restarted, X.Cancelled,
     X.Completed, Message.Created, Message.CreatedSent, Message.Sent, Message.Failed,
@@ -79,6 +80,7 @@ EVENTS: tuple[type, ...] = (
 )
 # Lead.Enrolled is not an entry of its own: the execution's start (same commit) says it.
 
+PROFILE_NAMES = {"move_by": "moveBy"}
 CHANNEL_NAMES = {"email": "email", "sms": "SMS", "in_app": "in-app message"}
 MESSAGE_NAMES = {"email": "Email", "sms": "SMS", "in_app": "In-app message"}
 STATUS_PAUSE = "lead status became "
@@ -167,6 +169,11 @@ SUMMARIES: dict[type, Callable[[Any, dict[str, Any]], str]] = {
     Lead.OptedOut: lambda e, d: f"Opted out of {CHANNEL_NAMES[e.channel]}{_by(d)} ({e.reason})",
     Lead.OptedIn: lambda e, d: (f"Opted back in to {CHANNEL_NAMES[e.channel]}{_by(d)} "
                                 f"({e.reason})"),
+    # The fields by their API names, never their values (the entry's data has those)
+    Lead.ProfileEdited: lambda e, d: f"Profile edited{_by(d)}: " + ", ".join(
+        PROFILE_NAMES.get(f, f) for f in e.changes),
+    X.ZoneChanged: lambda e, d: (f"Times now in {e.timezone}, the lead's new time zone "
+                                 f"(later steps are planned in it)"),
     X.Created: lambda e, d: _started(e, d),
     X.StepScheduled: lambda e, d: _due(d, e.step_no, e.due_at, _sent_now(e.reason, d)),
     X.StepDispatched: lambda e, d: f"{_step(d, e.step_no)} dispatched (attempt {e.attempt})",
@@ -241,6 +248,17 @@ def _row(position: int, event: Any, lead_id: str, detail: dict[str, Any],
             "kind": type(event).__qualname__, "summary": summary,
             "execution_id": execution_id, "message_id": message_id, "data": _data(event),
             "actor": actor, "actor_name": name}
+
+
+def _followed(event: Any, detail: dict[str, Any],
+              names: dict[tuple[str, int], str]) -> dict[str, Any]:
+    """What an execution's later entries need after it moved to another version or zone."""
+    if isinstance(event, X.ZoneChanged):
+        return {**detail, "timezone": event.timezone}
+    detail = {**detail, "channels": [s["channel"] for s in event.steps]}
+    if "workflow_id" in detail:
+        detail["workflow"] = _label(names, detail["workflow_id"], event.workflow_version)
+    return detail
 
 
 class LeadHistoryProjection(SqlProjection):
@@ -329,10 +347,8 @@ class LeadHistoryProjection(SqlProjection):
             return self._keep(ident, str(event.lead_id), detail)
         lead_id, detail = self._subjects[ident]
         self._subjects.move_to_end(ident)
-        if isinstance(event, X.Migrated):
-            detail = {**detail, "channels": [s["channel"] for s in event.steps]}
-            if "workflow_id" in detail:
-                detail["workflow"] = _label(names, detail["workflow_id"], event.workflow_version)
+        if isinstance(event, X.Migrated | X.ZoneChanged):
+            detail = _followed(event, detail, names)
             if ident in new:
                 new[ident]["detail"] = json.dumps(detail)
             else:

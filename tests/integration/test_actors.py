@@ -127,10 +127,11 @@ def named_events(h: Harness, after: int) -> dict[str, str | None]:
 
 
 def act(h: Harness, client: TestClient, method: str, path: str,
-        body: dict[str, Any] | None = None) -> dict[str, str | None]:
+        body: dict[str, Any] | None = None, etag: str | None = None) -> dict[str, str | None]:
     """Call the route; the events it wrote that say who acted, by kind."""
     before = h.rt.app.recorder.max_notification_id() or 0
-    response = client.request(method, path, json=body)
+    headers = {"If-Match": etag} if etag and method == "put" else {}
+    response = client.request(method, path, json=body, headers=headers)
     assert response.status_code == 200, response.text
     return named_events(h, before)
 
@@ -153,8 +154,9 @@ def test_every_action_route_records_the_principal_who_called_it(
     lead = h.crossing()
     x = dead_letter(h)
     [workflow] = {e.workflow_id for e in executions_of(h.rt.app, lead)}
+    read = client.get(f"/api/workflows/{workflow}")
     steps = [{k: s[k] for k in ("channel", "templateId", "delayMinutes")}
-             for s in client.get(f"/api/workflows/{workflow}").json()["steps"]]
+             for s in read.json()["steps"]]
     definition = {"trigger": {"scoreThreshold": 80}, "steps": steps}
     # When each action is called, then the event it records names the token
     calls: list[tuple[str, str, dict[str, Any] | None, str]] = [
@@ -177,7 +179,7 @@ def test_every_action_route_records_the_principal_who_called_it(
         (f"/api/executions/{x}/cancel", "post", None, "WorkflowExecution.Cancelled"),
     ]
     for path, method, body, kind in calls:
-        found = act(h, client, method, path, body)
+        found = act(h, client, method, path, body, read.headers["ETag"])
         assert found.get(kind) == actor, (path, found)
     # And the bulk replay of the dead-letter list names it too
     h.rt.app.restart_execution(UUID(x), "again")
