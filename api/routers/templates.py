@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, status
 from api.auth import PrincipalDep, TemplateId, WorkflowsRead, WorkflowsWrite
 from api.deps import AppDep
 from api.errors import AUTH, BODY, CHANGE, FOUND
+from api.list_schemas import TemplatePage, TemplateQuery
 from api.schemas import PreviewPublic, TemplateCreate, TemplatePublic, TemplateVariable
 from domain.personalisation import VARIABLES
 
@@ -25,6 +26,15 @@ def create_template(body: TemplateCreate, who: WorkflowsWrite, app: AppDep) -> T
                                       brokerage_id=who.brokerage_id,
                                       agent_id=None if who.wide else who.agent_id)
     return TemplatePublic.model_validate(app.template(template_id))
+
+
+@router.get("")
+def list_templates(who: WorkflowsRead, app: AppDep,
+                   query: Annotated[TemplateQuery, Query()]) -> TemplatePage:
+    """By name: an agent's own templates and the brokerage's own (which its agents use); an
+    admin's or a brokerage token's, all of the brokerage's. A read model that follows the log:
+    a template saved a moment ago may take a moment to show."""
+    return TemplatePage.model_validate(app.list_templates(who, query.channel, query.page()))
 
 
 @router.get("/variables")
