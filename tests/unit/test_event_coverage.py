@@ -18,6 +18,9 @@ from application.trigger import TriggerPolicy
 from domain.execution import WorkflowExecution as X
 from domain.lead import Lead
 from domain.message import Message
+from domain.template import Template
+from domain.workflow import Workflow
+from projections.catalogue import CatalogueProjection
 from projections.directory import STATUS_EVENTS, DirectoryProjection
 from projections.due_steps import DueStepsProjection
 from projections.lead_history import LeadHistoryProjection
@@ -109,6 +112,26 @@ DIRECTORY_LEFT_OUT: dict[type, str] = {
 
 def test_the_directory_follows_every_event_that_changes_a_status_score_or_version() -> None:
     check(events_of(Lead) | events_of(X), DirectoryProjection.topics, DIRECTORY_LEFT_OUT)
+
+
+# The catalogue: workflows' names and states, templates, executions counted and sends --
+
+CATALOGUE_LEFT_OUT: dict[type, str] = {
+    X.StepScheduled: "a step's schedule changes neither whether the execution is active nor "
+                     "what was sent",
+    X.StepDispatched: "a claim is no send: StepSent says the provider took it",
+    X.StepFailed: "a failure is no send",
+    X.StepSkipped: "a skip is no send",
+    X.StepOutcomeUnknown: "an unknown outcome is not counted as sent",
+    X.StepHeld: "a held step changes neither whether the execution is active nor what was sent",
+    X.StepReleased: "a release is a schedule, not a send",
+    X.Migrated: "a migrated execution stays in its workflow (only the version moves)",
+}
+
+
+def test_the_catalogue_follows_definitions_templates_and_what_executions_count() -> None:
+    check(events_of(Workflow) | events_of(Template) | events_of(X), CatalogueProjection.topics,
+          CATALOGUE_LEFT_OUT)
 
 
 # The trigger ------------------------------------------------------------------------
