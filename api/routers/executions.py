@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from api.auth import ExecutionId, ExecutionsWrite, LeadsRead
 from api.deps import AppDep
 from api.errors import AUTH, CHANGE, CHANGE_ONE, FOUND
+from api.list_schemas import ExecutionPage, ExecutionQuery
 from api.schemas import ExecutionPublic, ReasonIn, ResumeIn
 
 router = APIRouter(prefix="/api/executions", tags=["executions"], responses=AUTH)
 _public = ExecutionPublic.model_validate
+
+
+@router.get("")
+def list_executions(who: LeadsRead, app: AppDep,
+                    query: Annotated[ExecutionQuery, Query()]) -> ExecutionPage:
+    """The executions of the principal's leads, the latest started first, a page at a time.
+    A read model that follows the log: a start or a change of status a moment ago may take a
+    moment to show (``GET /api/executions/{id}`` reads the log)."""
+    return ExecutionPage.model_validate(app.list_executions(who, query.wanted(), query.page(),
+                                                            agent_id=query.agent_id))
 
 
 @router.get("/{execution_id}", responses=FOUND)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.auth import LeadId, LeadsRead, LeadsWrite, ScoresWrite
 from api.deps import AppDep, RuntimeDep
 from api.errors import AUTH, BODY, CHANGE, CHANGE_ONE, FOUND
+from api.list_schemas import LeadPage, LeadQuery
 from api.schemas import (
     ConsentIn,
     ExecutionPublic,
@@ -42,6 +44,16 @@ def register_lead(body: LeadCreate, who: LeadsWrite, app: AppDep,
     if not created:
         response.status_code = status.HTTP_200_OK
     return LeadPublic.model_validate(app.lead(lead_id))
+
+
+@router.get("")
+def list_leads(who: LeadsRead, app: AppDep, query: Annotated[LeadQuery, Query()]) -> LeadPage:
+    """An agent's leads, or a brokerage's (an admin, a brokerage token), a page at a time
+    (pass ``next`` as ``cursor`` for the next page), filtered and searched. A read model that
+    follows the log: a lead registered or changed a moment ago may take a moment to show here
+    as it is (``GET /api/leads/{id}`` reads the log)."""
+    return LeadPage.model_validate(app.list_leads(who, query.wanted(), query.page(),
+                                                  agent_id=query.agent_id))
 
 
 @router.get("/{lead_id}", responses=FOUND)

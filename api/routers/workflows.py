@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 
 from api.auth import WorkflowId, WorkflowsRead, WorkflowsWrite
 from api.deps import AppDep
 from api.errors import AUTH, BODY, CHANGE, CHANGE_ONE, FOUND, IF_MATCH
 from api.etags import ETAG, IfMatch, tagged
+from api.list_schemas import WorkflowPage, WorkflowQuery
 from api.schemas import (
     Published,
     PublishIn,
@@ -29,6 +32,16 @@ def create_workflow(body: WorkflowCreate, who: WorkflowsWrite, app: AppDep) -> W
                                       agent_id=app.agent_for(who, body.agent_id),
                                       name=body.name, definition=body.definition())
     return WorkflowPublic.model_validate(app.workflow(workflow_id))
+
+
+@router.get("")
+def list_workflows(who: WorkflowsRead, app: AppDep,
+                   query: Annotated[WorkflowQuery, Query()]) -> WorkflowPage:
+    """The principal's workflows by name, each with its state, live version, active executions
+    and steps sent in the last seven days. A read model that follows the log: a change a
+    moment ago may take a moment to show (``GET /api/workflows/{id}`` reads the log)."""
+    return WorkflowPage.model_validate(app.list_workflows(who, query.status, query.page(),
+                                                          agent_id=query.agent_id))
 
 
 @router.get("/{workflow_id}", responses=FOUND | ETAG)
