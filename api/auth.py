@@ -63,16 +63,18 @@ def needs(scope: Scope) -> Callable[[Principal], Principal]:
     return check
 
 
-def admin(principal: PrincipalDep) -> Principal:
-    if not principal.is_admin:
-        raise Forbidden("only an admin of the brokerage may do this")
+def signed_in(principal: PrincipalDep) -> Principal:
+    """A person signed in (a browser session), never a token: no scope covers accounts, so a
+    token, even a user's, neither manages them nor changes its user's password."""
+    if principal.user_id is None or principal.token_id is not None:
+        raise Forbidden("a token cannot do this: sign in")
     return principal
 
 
-def signed_in(principal: PrincipalDep) -> Principal:
-    """A person (a session, or a token of a user), not a token of the brokerage."""
-    if principal.user_id is None:
-        raise Forbidden("a token of the brokerage cannot do this; a user can")
+def admin(principal: Annotated[Principal, Depends(signed_in)]) -> Principal:
+    """An admin signed in (a browser session), never a token."""
+    if not principal.is_admin:
+        raise Forbidden("only an admin of the brokerage may do this")
     return principal
 
 

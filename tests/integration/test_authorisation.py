@@ -345,3 +345,23 @@ def test_every_row_is_a_route_and_says_why_when_anyone_may_call_it() -> None:
     assert not set(keys) - served(), "rows of routes the app does not serve"
     assert all(row.why for row in ROWS if ANYONE in row.needs)
     assert not [row.key for row in ROWS if row.why and ANYONE not in row.needs]
+
+
+# What the matrix found, told as stories -------------------------------------------------
+
+def test_an_admins_token_of_one_scope_neither_makes_users_nor_ends_the_admins_sessions(
+        world: World) -> None:
+    # Given a token Ada made for an integration that reads leads
+    token = world.client(Who("crm", "user token", "acme", "admin", "admin",
+                             frozenset({LEADS_READ}), "admin"))
+    # When it asks to make an admin with a known password, and to change Ada's password
+    made = token.post("/api/users", json={"email": "eve@acme.test", "name": "Eve",
+                                          "role": "admin", "password": PASSWORD})
+    changed = token.post("/api/session/password", json={"currentPassword": PASSWORD,
+                                                        "newPassword": "taken over by a token"})
+    # Then both are refused as needing a signed-in person, and Ada's session goes on
+    assert made.status_code == changed.status_code == 403
+    assert "sign in" in made.json()["error"]["message"]
+    assert world.sessions["admin"].get("/api/session").status_code == 200
+    assert "eve@acme.test" not in world.sessions["admin"].get("/api/users").text
+
