@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from api.deps import AppDep
 from application.access import Forbidden, Principal, Scope, Unauthenticated
@@ -78,6 +78,15 @@ def admin(principal: Annotated[Principal, Depends(signed_in)]) -> Principal:
     return principal
 
 
+def lead_reader(principal: PrincipalDep,
+                lead_id: Annotated[UUID | None, Query(alias="leadId")] = None) -> Principal:
+    """``leads:read`` when the request names a lead in ``leadId`` (a preview renders the
+    lead's data), checked with the route's own scope, before any lookup."""
+    if lead_id is not None and not principal.allows(Scope.LEADS_READ):
+        raise Forbidden(f"rendering for a lead needs the scope {Scope.LEADS_READ.value}")
+    return principal
+
+
 LeadsRead = Annotated[Principal, Depends(needs(Scope.LEADS_READ))]
 LeadsWrite = Annotated[Principal, Depends(needs(Scope.LEADS_WRITE))]
 ScoresWrite = Annotated[Principal, Depends(needs(Scope.SCORES_WRITE))]
@@ -86,6 +95,8 @@ WorkflowsWrite = Annotated[Principal, Depends(needs(Scope.WORKFLOWS_WRITE))]
 ExecutionsWrite = Annotated[Principal, Depends(needs(Scope.EXECUTIONS_WRITE))]
 Admin = Annotated[Principal, Depends(admin)]
 SignedIn = Annotated[Principal, Depends(signed_in)]
+#: ``leadId`` in the query needs ``leads:read`` too (after the route's own scope).
+LeadReader = Annotated[Principal, Depends(lead_reader)]
 
 
 # Objects: what the principal may not see does not exist (404) --------------

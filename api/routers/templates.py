@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, status
 
-from api.auth import PrincipalDep, TemplateId, WorkflowsRead, WorkflowsWrite
+from api.auth import LeadReader, PrincipalDep, TemplateId, WorkflowsRead, WorkflowsWrite
 from api.deps import AppDep
 from api.errors import AUTH, BODY, CHANGE, FOUND
 from api.schemas import PreviewPublic, TemplateCreate, TemplatePublic, TemplateVariable
@@ -39,11 +39,12 @@ def get_template(who: WorkflowsRead, template_id: TemplateId, app: AppDep) -> Te
 
 
 @router.get("/{template_id}/preview", responses=FOUND)
-def preview_template(who: WorkflowsRead, template_id: TemplateId, app: AppDep,
+def preview_template(_: WorkflowsRead, who: LeadReader, template_id: TemplateId, app: AppDep,
                      lead_id: Annotated[UUID | None, Query(alias="leadId")] = None
                      ) -> PreviewPublic:
     """The template rendered for the lead ``leadId`` (a sample lead without one); ``skipped``
-    says why a send to this lead would skip the step instead (a value the lead lacks)."""
+    says why a send to this lead would skip the step instead (a value the lead lacks). With
+    ``leadId`` it needs ``leads:read`` as well."""
     if lead_id is not None:
         app.check(who, "Lead", lead_id)
     return PreviewPublic.model_validate(app.preview(template_id, lead_id))

@@ -365,3 +365,14 @@ def test_an_admins_token_of_one_scope_neither_makes_users_nor_ends_the_admins_se
     assert world.sessions["admin"].get("/api/session").status_code == 200
     assert "eve@acme.test" not in world.sessions["admin"].get("/api/users").text
 
+
+def test_a_preview_for_a_lead_needs_leads_read_before_the_template_is_looked_up(
+        world: World) -> None:
+    builder = world.client(Who("builder", "brokerage token", "acme", None, "integration",
+                               frozenset({WORKFLOWS_READ})))
+    template, lead = world.shared["A"]["template_id"], world.shared["A"]["lead_id"]
+    assert builder.get(f"/api/templates/{template}/preview").status_code == 200  # sample lead
+    for some in (template, str(uuid4())):
+        refused = builder.get(f"/api/templates/{some}/preview", params={"leadId": lead})
+        assert refused.status_code == 403 and LEADS_READ in refused.text
+        assert "Lia" not in refused.text
