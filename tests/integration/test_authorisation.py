@@ -25,9 +25,11 @@ from uuid import uuid4
 
 import pytest
 from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
 from adapters.settings import Settings
+from api.auth import SESSION_COOKIE, TemplateToChange
 from api.main import create_app
 from application.access import Scope
 from tests.integration.authorisation_world import (
@@ -82,7 +84,7 @@ class Row:
         return sorted({KINDS[n] for n in names}, key=[KINDS[n] for n in names].index)
 
 
-def R(method: str, path: str, *needs: str, **options: Any) -> Row:  # noqa: N802
+def R(method: str, path: str, *needs: str, **options: Any) -> Row:
     return Row(method, path, needs, **options)
 
 
@@ -324,7 +326,7 @@ def shown(world: World, kind: str, body: Any) -> set[str]:
 
 def served() -> set[str]:
     """Every method and path the app answers (a mount: GET of a file under it)."""
-    app = create_app(runtime=None, node_modules=Settings().assets_dir)
+    app = create_app(runtime=None, node_modules=Settings().assets_dir)  # type: ignore[arg-type]
     keys: set[str] = set()
     for route in iter_route_contexts(app.routes):
         if isinstance(route.original_route, Mount):
@@ -376,3 +378,26 @@ def test_a_preview_for_a_lead_needs_leads_read_before_the_template_is_looked_up(
         refused = builder.get(f"/api/templates/{some}/preview", params={"leadId": lead})
         assert refused.status_code == 403 and LEADS_READ in refused.text
         assert "Lia" not in refused.text
+
+
+
+def _change_template(template_id: TemplateToChange) -> None:
+    """A probe: no route changes a template yet; those that will take this type."""
+
+
+def test_a_change_to_the_brokerages_template_is_an_admins_and_an_agent_gets_403(
+        world: World) -> None:
+    probe = create_app(world.h.rt)
+    probe.add_api_route("/probe/{template_id}", _change_template, methods=["PUT"],
+                        status_code=204)
+    own, ann_s = world.shared["acme"]["template_id"], world.shared["A"]["template_id"]
+    answers = {}
+    for person in ("A", "B", "admin", "G"):
+        session = world.sessions[person]
+        client = TestClient(probe, headers=dict(session.headers))
+        client.cookies.set(SESSION_COOKIE, session.cookies[SESSION_COOKIE])
+        answers[person] = [client.put(f"/probe/{t}") for t in (own, ann_s)]
+    assert {p: [a.status_code for a in got] for p, got in answers.items()} == {
+        "A": [403, 204], "B": [403, 404], "admin": [204, 204], "G": [404, 404]}
+    refused = answers["A"][0].json()["error"]
+    assert refused["code"] == "forbidden" and "only an admin" in refused["message"]
