@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from api.deps import AppDep
 from application.access import Forbidden, Principal, Scope, Unauthenticated
@@ -63,16 +63,27 @@ def needs(scope: Scope) -> Callable[[Principal], Principal]:
     return check
 
 
-def admin(principal: PrincipalDep) -> Principal:
+def signed_in(principal: PrincipalDep) -> Principal:
+    """A person signed in (a browser session), never a token: no scope covers accounts, so a
+    token, even a user's, neither manages them nor changes its user's password."""
+    if principal.user_id is None or principal.token_id is not None:
+        raise Forbidden("a token cannot do this: sign in")
+    return principal
+
+
+def admin(principal: Annotated[Principal, Depends(signed_in)]) -> Principal:
+    """An admin signed in (a browser session), never a token."""
     if not principal.is_admin:
         raise Forbidden("only an admin of the brokerage may do this")
     return principal
 
 
-def signed_in(principal: PrincipalDep) -> Principal:
-    """A person (a session, or a token of a user), not a token of the brokerage."""
-    if principal.user_id is None:
-        raise Forbidden("a token of the brokerage cannot do this; a user can")
+def lead_reader(principal: PrincipalDep,
+                lead_id: Annotated[UUID | None, Query(alias="leadId")] = None) -> Principal:
+    """``leads:read`` when the request names a lead in ``leadId`` (a preview renders the
+    lead's data), checked with the route's own scope, before any lookup."""
+    if lead_id is not None and not principal.allows(Scope.LEADS_READ):
+        raise Forbidden(f"rendering for a lead needs the scope {Scope.LEADS_READ.value}")
     return principal
 
 
@@ -84,6 +95,8 @@ WorkflowsWrite = Annotated[Principal, Depends(needs(Scope.WORKFLOWS_WRITE))]
 ExecutionsWrite = Annotated[Principal, Depends(needs(Scope.EXECUTIONS_WRITE))]
 Admin = Annotated[Principal, Depends(admin)]
 SignedIn = Annotated[Principal, Depends(signed_in)]
+#: ``leadId`` in the query needs ``leads:read`` too (after the route's own scope).
+LeadReader = Annotated[Principal, Depends(lead_reader)]
 
 
 # Objects: what the principal may not see does not exist (404) --------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.access import Owner, Principal
+from application.access import Forbidden, Owner, Principal
 from application.core import Core
 from application.errors import Invalid, NotFound
 from domain.account import Brokerage
@@ -34,17 +34,17 @@ class OwnerUseCases(Core):
 
     def check(self, principal: Principal, kind: str, ident: UUID, *,
               change: bool = False) -> None:
-        """Raise ``NotFound`` unless the principal may see (or, with ``change``, change) it.
-        A thing it may see but not change (the brokerage's own template, for an agent) is
-        refused as ``Forbidden`` by the caller's scope check, not hidden."""
+        """Raise ``NotFound`` unless the principal may see it; with ``change``, ``Forbidden``
+        for a thing it sees but may not change (the brokerage's own template, for an agent):
+        the agent reads it, so hiding it would say less than the read already did."""
         owner_of = {"Lead": self.lead_owner, "Workflow": self.workflow_owner,
                     "Template": self.template_owner, "Execution": self.execution_owner}[kind]
         owner = owner_of(ident)
         if not principal.sees(owner):
             raise NotFound(kind, ident)
         if change and not principal.may_change(owner):
-            raise Invalid(kind.lower() + "Id", "belongs to the brokerage: only an admin "
-                          "changes it", where="path")
+            raise Forbidden(f"this {kind.lower()} is the brokerage's own: only an admin "
+                            "changes it")
 
     def agent_for(self, principal: Principal, asked: str | None) -> str:
         """Whose a new lead or workflow is: an agent's own; an admin's or a brokerage token's

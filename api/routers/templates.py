@@ -7,7 +7,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.auth import PrincipalDep, TemplateId, TemplateToChange, WorkflowsRead, WorkflowsWrite
+from api.auth import (
+    LeadReader,
+    PrincipalDep,
+    TemplateId,
+    TemplateToChange,
+    WorkflowsRead,
+    WorkflowsWrite,
+)
 from api.deps import AppDep
 from api.errors import AUTH, BODY, CHANGE, CHANGE_ONE, FOUND, IF_MATCH
 from api.etags import ETAG, IfMatch, tagged
@@ -94,12 +101,13 @@ def template_usage(who: WorkflowsRead, template_id: TemplateId, app: AppDep) -> 
 
 
 @router.get("/{template_id}/preview", responses=FOUND)
-def preview_template(who: WorkflowsRead, template_id: TemplateId, app: AppDep,
+def preview_template(_: WorkflowsRead, who: LeadReader, template_id: TemplateId,
+                     app: AppDep,
                      lead_id: Annotated[UUID | None, Query(alias="leadId")] = None,
                      revision: Annotated[int | None, Query(ge=1)] = None) -> PreviewPublic:
     """The template (at ``revision``, else its latest) rendered for the lead ``leadId`` (a
     sample lead without one); ``skipped`` says why a send to this lead would skip the step
-    instead (a value the lead lacks)."""
+    instead (a value the lead lacks). With ``leadId`` it needs ``leads:read`` as well."""
     if lead_id is not None:
         app.check(who, "Lead", lead_id)
     return PreviewPublic.model_validate(app.preview(template_id, lead_id, revision))
