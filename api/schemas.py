@@ -197,7 +197,7 @@ class StepConditionOut(Schema):
 class StepPublic(Schema):
     sequence: int = Field(description="the step's number, from 1")
     channel: Channel
-    template_id: str
+    template_id: str | None = Field(description="null: a draft's step with no template yet")
     delay_minutes: int
     status: StepStatus
     due_at: datetime | None = None
@@ -340,7 +340,9 @@ class StepIn(Command):
                                  description="orders the steps (all or none, distinct); "
                                              "answers number them 1..n in that order")
     channel: Channel
-    template_id: UUID
+    template_id: UUID | None = Field(default=None, description="the step's template; a draft "
+                                     "may leave it out until one is picked (publishing "
+                                     "refuses a step without one)")
     delay_minutes: Whole | None = Field(default=None, ge=0, le=MAX_DELAY_MINUTES)
     delay: Delay | None = Field(default=None, description="alternative to delayMinutes")
     conditions: list[StepConditionIn] = Field(default_factory=list, max_length=10)
@@ -399,7 +401,7 @@ class StepOut(Schema):
     id: str | None = Field(default=None, description="the client's id, if it gave one")
     sequence: int = Field(description="the step's number, from 1")
     channel: Channel
-    template_id: str
+    template_id: str | None = Field(description="null: a draft's step with no template yet")
     delay_minutes: int
     conditions: list[StepConditionOut]
 
@@ -458,11 +460,25 @@ class WorkflowPublic(Schema):
     business_days_only: bool
     draft_changed: bool
     versions: list[VersionPublic]
+    can_undo: bool = Field(description="the draft has a change to undo")
+    can_redo: bool = Field(description="the draft has an undone change to redo")
 
 
 class DraftProblem(Schema):
-    field: str
+    field: str = Field(description="the definition's field, as the API names it: "
+                                   "``steps[1].templateId``")
     reason: str
+
+
+class DraftProblems(Schema):
+    problems: list[DraftProblem] = Field(description="every reason the draft cannot be "
+                                         "published now, in the order of its fields; empty: "
+                                         "it can")
+
+
+class DuplicateIn(Command):
+    name: Name | None = Field(default=None, min_length=1, max_length=200,
+                              description="the copy's name (default: Copy of <name>)")
 
 
 class MoveBlocker(Schema):

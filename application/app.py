@@ -6,14 +6,15 @@ Use cases load, decide (one domain call) and save; they return ids or plain data
 from __future__ import annotations
 
 from application.accounts import AccountUseCases
+from application.drafts import DraftUseCases
 from application.executions import ExecutionUseCases
 from application.leads import LeadUseCases
 from application.owners import OwnerUseCases
 from application.workflows import WorkflowUseCases
 
 
-class FollowUp(LeadUseCases, WorkflowUseCases, ExecutionUseCases, AccountUseCases,
-               OwnerUseCases):
+class FollowUp(LeadUseCases, DraftUseCases, WorkflowUseCases, ExecutionUseCases,
+               AccountUseCases, OwnerUseCases):
     """The one application: its name gives the log's tables (``followup_events`` ...)."""
 
     name = "FollowUp"

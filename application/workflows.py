@@ -110,6 +110,8 @@ class WorkflowUseCases(Core):
     def _template_channels(self, workflow: Workflow) -> dict[str, str | None]:
         channels: dict[str, str | None] = {}
         for step in workflow.draft["steps"]:
+            if step["template_id"] is None:  # not picked yet: a problem of its own
+                continue
             try:
                 template = self.load(Template, UUID(step["template_id"]))
             except NotFound:
