@@ -9,11 +9,12 @@ from application.accounts import AccountUseCases
 from application.executions import ExecutionUseCases
 from application.leads import LeadUseCases
 from application.owners import OwnerUseCases
+from application.templates import TemplateUseCases
 from application.workflows import WorkflowUseCases
 
 
-class FollowUp(LeadUseCases, WorkflowUseCases, ExecutionUseCases, AccountUseCases,
-               OwnerUseCases):
+class FollowUp(LeadUseCases, WorkflowUseCases, TemplateUseCases, ExecutionUseCases,
+               AccountUseCases, OwnerUseCases):
     """The one application: its name gives the log's tables (``followup_events`` ...)."""
 
     name = "FollowUp"
