@@ -21,8 +21,17 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from api.bounds import text_problem
+from api.etags import IfMatchMissing, etag
 from application.access import Forbidden, RateLimited, Unauthenticated
-from application.errors import Conflict, Invalid, NotAllowed, NotFound, Refused, refused
+from application.errors import (
+    Conflict,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    Refused,
+    StaleVersion,
+    refused,
+)
 from domain.errors import DomainError
 
 ErrorCode = Literal[
@@ -95,7 +104,8 @@ def install(app: FastAPI) -> None:
                           (NotAllowed, _not_allowed), (Invalid, _invalid), (Refused, _refused),
                           (Conflict, _conflict), (DomainError, _domain),
                           (Unauthenticated, _unauthenticated), (Forbidden, _forbidden),
-                          (RateLimited, _rate_limited)):
+                          (RateLimited, _rate_limited), (StaleVersion, _stale),
+                          (IfMatchMissing, _if_match_missing)):
         app.add_exception_handler(kind, handler)  # type: ignore[arg-type]
 
 
@@ -174,6 +184,18 @@ def _conflict(_: Request, e: Conflict) -> JSONResponse:
     return ApiError(409, "busy", str(e), headers={"Retry-After": "1"}).response()
 
 
+def _stale(_: Request, e: StaleVersion) -> JSONResponse:
+    current = etag(e.current)
+    return ApiError(412, "stale", f"If-Match is not the current ETag ({current}): another "
+                    "change came first and nothing was changed; read it again",
+                    details={"currentEtag": current}, headers={"ETag": current}).response()
+
+
+def _if_match_missing(_: Request, e: IfMatchMissing) -> JSONResponse:
+    return ApiError(428, "precondition_required", "the If-Match header is required: send the "
+                    "ETag of the resource as last read").response()
+
+
 def _domain(request: Request, e: DomainError) -> JSONResponse:
     """A domain error raised outside a use case's retry loop: translated as every other."""
     error = refused(e)
@@ -224,11 +246,16 @@ SIGNED_IN: dict[int | str, dict[str, Any]] = {
 }
 #: Every route that needs a principal (given once per router).
 AUTH = SIGNED_IN
-#: A change guarded by If-Match.
+#: A change guarded by If-Match (the body's details.currentEtag and the ETag header say the
+#: current one).
 IF_MATCH: dict[int | str, dict[str, Any]] = {
     412: _doc("If-Match names a version that is no longer current",
-              ApiError(412, "stale", "the workflow is at version 8, not 7")),
-    428: _doc("If-Match is missing", ApiError(428, "precondition_required", "send If-Match")),
+              ApiError(412, "stale", 'If-Match is not the current ETag ("8"): another change '
+                       "came first and nothing was changed; read it again",
+                       details={"currentEtag": '"8"'})),
+    428: _doc("If-Match is missing", ApiError(428, "precondition_required",
+                                              "the If-Match header is required: send the ETag "
+                                              "of the resource as last read")),
 }
 #: A rate-limited route.
 LIMITED: dict[int | str, dict[str, Any]] = {429: _doc(

@@ -104,28 +104,57 @@ class Command(Schema):
         return check_body(data)
 
 
+# A lead's fields, as registration and a profile edit take them
+Phone = Annotated[str, Field(pattern=r"^\+[1-9]\d{6,14}$",
+                             description="E.164, for example +15551234567")]
+Timezone = Annotated[str, Field(max_length=100, description="an IANA time zone")]
+Timeline = Annotated[str, Field(max_length=200)]
+Source = Annotated[str, Field(max_length=100,
+                              description="where the lead came from (zillow, referral ...)")]
+
+
 class LeadCreate(Command):
     agent_id: Name | None = Field(default=None, min_length=1, max_length=100,
                                   description="whose lead: an agent leaves it out (their own);"
                                   " an admin or a brokerage token names the agent")
     name: Name = Field(min_length=1, max_length=200)
     email: EmailStr | None = None
-    phone: str | None = Field(default=None, pattern=r"^\+[1-9]\d{6,14}$",
-                              description="E.164, for example +15551234567")
-    timezone: str = Field(default="UTC", max_length=100, description="an IANA time zone")
+    phone: Phone | None = None
+    timezone: Timezone = "UTC"
     preferences: Preferences = Field(
         default_factory=dict, description="free-form JSON: at most 8 levels deep, 100 items "
                                           "per object or list, strings of 1000 characters, "
                                           "integers within ±(2**53 - 1), 16 KiB encoded")
-    timeline: str | None = Field(default=None, max_length=200)
+    timeline: Timeline | None = None
     score: Whole = Field(default=0, ge=MIN_SCORE, le=MAX_SCORE)
     external_id: str | None = Field(default=None, max_length=200,
                                     description="the CRM's id: registering it again with the same "
                                                 "data answers the existing lead (200), with "
                                                 "other data 409 naming the fields")
-    source: str | None = Field(default=None, max_length=100,
-                               description="where the lead came from (zillow, referral ...)")
+    source: Source | None = None
     move_by: date | None = Field(default=None, description="when the lead wants to move")
+
+
+class LeadEdit(Command):
+    """A profile edit: only the fields given change (null clears an email, phone, timeline,
+    source or moveBy; name, timezone and preferences cannot be null); each is checked as at
+    registration."""
+
+    name: Annotated[Name, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="not null")
+    email: EmailStr | None = None
+    phone: Phone | None = None
+    timezone: Timezone | None = Field(default=None, description="an IANA time zone; not null")
+    preferences: Preferences | None = Field(
+        default=None, description="replaces the preferences (bounded as at registration); "
+                                  "not null")
+    timeline: Timeline | None = None
+    source: Source | None = None
+    move_by: date | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The fields given, by attribute name."""
+        return self.model_dump(include=self.model_fields_set)
 
 
 class LeadPublic(Schema):
@@ -271,12 +300,57 @@ class TemplateCreate(Command):
     body: str = Field(min_length=1, max_length=MAX_BODY)
 
 
+class TemplateEdit(Command):
+    """A new revision: the channel stays the template's."""
+
+    name: Name = Field(min_length=1, max_length=200)
+    subject: str | None = Field(default=None, max_length=MAX_SUBJECT)
+    body: str = Field(min_length=1, max_length=MAX_BODY)
+
+
 class TemplatePublic(Schema):
     id: UUID
     name: str
     channel: Channel
     subject: str | None
     body: str
+    revision: int = Field(description="the latest revision's number, from 1 (the template as "
+                                      "created); these texts are that revision's")
+
+
+class RevisionSummary(Schema):
+    number: int
+    name: str
+    by: str | None = Field(description="who saved it, when known")
+    saved_at: datetime
+
+
+class RevisionPublic(RevisionSummary):
+    template_id: UUID
+    channel: Channel
+    subject: str | None
+    body: str
+
+
+class PinnedUse(Schema):
+    workflow_id: UUID
+    name: str
+    live_version: int
+    pinned_revision: int = Field(description="the revision the live version sends")
+
+
+class DraftUse(Schema):
+    workflow_id: UUID
+    name: str
+    status: WorkflowState
+
+
+class TemplateUsage(Schema):
+    template_id: UUID
+    latest_revision: int
+    outdated: list[PinnedUse] = Field(description="workflows whose live version sends an older "
+                                                  "revision: republish to send the latest")
+    drafts: list[DraftUse] = Field(description="workflows whose draft has a step with it")
 
 
 class TemplateVariable(Schema):
@@ -446,6 +520,9 @@ class VersionPublic(Schema):
 
 class VersionDetail(VersionPublic):
     definition: DefinitionOut
+    template_revisions: dict[str, int] = Field(description="the revision of each step's "
+                                                           "template it sends (keys are "
+                                                           "template ids)")
 
 
 class WorkflowPublic(Schema):

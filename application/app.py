@@ -10,10 +10,12 @@ from application.drafts import DraftUseCases
 from application.executions import ExecutionUseCases
 from application.leads import LeadUseCases
 from application.owners import OwnerUseCases
+from application.templates import TemplateUseCases
 from application.workflows import WorkflowUseCases
 
 
-class FollowUp(LeadUseCases, DraftUseCases, WorkflowUseCases, ExecutionUseCases,
+class FollowUp(LeadUseCases, DraftUseCases, WorkflowUseCases, TemplateUseCases,
+               ExecutionUseCases,
                AccountUseCases, OwnerUseCases):
     """The one application: its name gives the log's tables (``followup_events`` ...)."""
 

@@ -7,7 +7,7 @@ import copy
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import PersistenceError, ProcessRecorder, Tracking
 
 from application.credentials import AttemptLimiter, Credentials, PasswordHasher
-from application.errors import Conflict, NotFound, refused
+from application.errors import Conflict, NotFound, StaleVersion, refused
 from application.ports import Clock, Directory, Streams, SystemClock, TemplateRenderer
 from application.retrying import retry_conflicts
 from application.snapshots import DEFAULT_INTERVAL, SNAPSHOTTED, Snapshots
@@ -28,6 +28,13 @@ T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
 
 log = logging.getLogger(__name__)
+
+
+def expect_version(aggregate: Aggregate, if_match: Collection[int] | None) -> None:
+    """Refuse (``StaleVersion``) a change made to what the caller read at another version:
+    ``if_match`` holds the versions it may have read (None: no such condition)."""
+    if if_match is not None and aggregate.version not in if_match:
+        raise StaleVersion(type(aggregate).__name__, aggregate.id, aggregate.version)
 
 
 class Core(Application[UUID]):

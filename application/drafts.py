@@ -3,9 +3,10 @@ stand between the draft and a version (the checks publishing makes), and a copy 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from uuid import UUID
 
+from application.core import expect_version
 from application.workflow_views import Problem, WorkflowView
 from application.workflows import WorkflowUseCases
 from domain.problems import problems
@@ -16,17 +17,22 @@ COPY_OF = "Copy of {name}"
 
 
 class DraftUseCases(WorkflowUseCases):
-    def undo_draft(self, workflow_id: UUID) -> WorkflowView:
-        """Bring back the draft before its last change (an edit, a redo, a rollback)."""
-        return self._change_draft(workflow_id, Workflow.undo)
+    def undo_draft(self, workflow_id: UUID, *,
+                   if_match: Collection[int] | None = None) -> WorkflowView:
+        """Bring back the draft before its last change (an edit, a redo, a rollback).
+        ``if_match``: as for ``edit_workflow``."""
+        return self._change_draft(workflow_id, Workflow.undo, if_match)
 
-    def redo_draft(self, workflow_id: UUID) -> WorkflowView:
+    def redo_draft(self, workflow_id: UUID, *,
+                   if_match: Collection[int] | None = None) -> WorkflowView:
         """Bring back the draft the last undo replaced."""
-        return self._change_draft(workflow_id, Workflow.redo)
+        return self._change_draft(workflow_id, Workflow.redo, if_match)
 
-    def _change_draft(self, workflow_id: UUID, change: Callable[[Workflow], None]) -> WorkflowView:
+    def _change_draft(self, workflow_id: UUID, change: Callable[[Workflow], None],
+                      if_match: Collection[int] | None) -> WorkflowView:
         def command() -> WorkflowView:
             workflow = self.load(Workflow, workflow_id)
+            expect_version(workflow, if_match)
             change(workflow)
             self.save(workflow)
             return WorkflowView.of(workflow)

@@ -55,6 +55,17 @@ class Refused(ApplicationError):
         self.details = details
 
 
+class StaleVersion(ApplicationError):
+    """The caller changed what it read at another version than the current one (another
+    change came first); nothing was recorded. ``current``: the aggregate's version now."""
+
+    def __init__(self, kind: str, ident: UUID, current: int) -> None:
+        super().__init__(f"{kind} {ident} is at version {current}, not the one given")
+        self.kind = kind
+        self.ident = str(ident)
+        self.current = current
+
+
 class MissingValue(Invalid):
     """The template uses, without a default, a value this lead does not have (a preference):
     not a mistake in the template, so a send skips the step, naming the value."""

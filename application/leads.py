@@ -117,6 +117,25 @@ class LeadUseCases(Core):
 
         return self.retrying(command)
 
+    def edit_lead(self, lead_id: UUID, changes: dict[str, Any], *,
+                  actor: str | None = None) -> LeadView:
+        """Edit the lead's profile (``domain.lead.PROFILE``; nothing is recorded when nothing
+        changes); ``actor``: who acted. A new time zone is followed by the lead's live
+        executions in the same commit, so their later steps are planned in it."""
+
+        def command() -> LeadView:
+            lead = self.load(Lead, lead_id)
+            changed = lead.edit_profile(changes, by=actor)
+            live = (self.load_many(WorkflowExecution, lead.execution_ids())
+                    if "timezone" in changed else {})
+            now = self.clock.now()
+            moved = [x for x in live.values() if x.follow_zone(lead.timezone, now)]
+            if changed:
+                self.save(lead, *moved)
+            return LeadView.of(lead)
+
+        return self.retrying(command)
+
     def set_consent(self, lead_id: UUID, channel: str, allowed: bool, reason: str) -> list[str]:
         """Opt a lead out of (or back into) a channel; returns the channels opted out of."""
 

@@ -135,6 +135,10 @@ class Directory(ABC):
         """(execution id, workflow version) of the workflow's active and paused executions."""
 
     @abstractmethod
+    def template_users(self, template_id: UUID) -> list[UUID]:
+        """Workflows that have (or had, in a draft or a version) a step with the template."""
+
+    @abstractmethod
     def held_executions(self, workflow_id: UUID) -> list[UUID]:
         """Executions of the workflow whose due step waits for the workflow's resume."""
 

@@ -94,7 +94,7 @@ class StepDecider:
     ``content`` renders a step for a lead before the claim (None if it cannot render)."""
 
     def __init__(self, app: FollowUp, channels: Mapping[str, ChannelSender],
-                 content: Callable[[StepState, Lead], Content | str | None],
+                 content: Callable[[WorkflowExecution, int, Lead], Content | str | None],
                  dispatch_timeout: timedelta) -> None:
         self.app = app
         self.channels = channels
@@ -143,7 +143,7 @@ class StepDecider:
             return decided(Outcome.QUIET_HOURS)
         skip = self.skip_reason(execution, step_no, lead)
         try:
-            content = None if skip else self.content(execution.step(step_no), lead)
+            content = None if skip else self.content(execution, step_no, lead)
         except MissingValue as e:  # the lead lacks a value the template prints without default
             skip = e.reason
         if skip is not None:

@@ -10,7 +10,6 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -23,7 +22,7 @@ from application.send_decision import HELD, UNKNOWN, Outcome, Prepared, StepDeci
 from application.send_delivery import Delivery, Result, record_result
 from domain.execution import WorkflowExecution
 from domain.lead import Lead
-from domain.workflow import PublishedWorkflows, Workflow
+from domain.workflow import PublishedWorkflows
 
 __all__ = ["HELD", "UNKNOWN", "Outcome", "Prepared", "Result", "StepSender"]
 
@@ -74,21 +73,22 @@ class StepSender:
             for channel in {id(c): c for c in self.channels.values()}.values():
                 channel.open(connections)
         ready = 0
-        for step in self._live_steps():
+        for template_id, revision in self._live_templates():
             if ready >= max_templates:
                 break
             try:
-                self.delivery.compile(UUID(str(step["template_id"])))
+                self.delivery.compile(UUID(template_id), revision)
                 ready += 1
             except (NotFound, Invalid) as e:
-                log.warning("template %s not ready at start: %s", step["template_id"], e)
+                log.warning("template %s not ready at start: %s", template_id, e)
         return ready
 
-    def _live_steps(self) -> Iterator[dict[str, Any]]:
-        """The steps of the workflow versions live now, as their definitions say them."""
+    def _live_templates(self) -> Iterator[tuple[str, int | None]]:
+        """The templates of the workflow versions live now, at the revisions they pin."""
         for workflow_id, live in self.app.catalog().live_at(self.app.clock.now()):
-            workflow = self.app.load(Workflow, workflow_id)
-            yield from workflow.frozen(live["number"])["definition"]["steps"]
+            frozen = self.delivery.frozen(workflow_id, live["number"])
+            for step in frozen["definition"]["steps"]:
+                yield step["template_id"], frozen["template_revisions"].get(step["template_id"])
 
     def send_due(self, execution_id: UUID) -> Outcome:
         """Send the execution's due step if there is one; returns what happened."""

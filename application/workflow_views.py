@@ -16,15 +16,20 @@ from domain.workflow import Workflow
 
 @dataclass(frozen=True)
 class TemplateView:
+    """A template as its latest revision says it."""
+
     id: UUID
     name: str
     channel: str
     subject: str | None
     body: str
+    revision: int  # the latest revision's number, from 1
+    version: int  # the aggregate's: what an ETag is made of
 
     @classmethod
     def of(cls, t: Template) -> TemplateView:
-        return cls(id=t.id, name=t.name, channel=t.channel, subject=t.subject, body=t.body)
+        return cls(id=t.id, name=t.name, channel=t.channel, subject=t.subject, body=t.body,
+                   revision=t.latest.number, version=t.version)
 
 
 @dataclass(frozen=True)
@@ -130,12 +135,14 @@ class VersionView:
     published_at: datetime
     restored_from: int | None
     definition: DefinitionView
+    template_revisions: dict[str, int]  # the revision it sends, by template id
 
     @classmethod
     def of(cls, v: dict[str, Any]) -> VersionView:
         return cls(number=v["number"], published_at=v["published_at"],
                    restored_from=v.get("restored_from"),
-                   definition=DefinitionView.of(v["definition"]))
+                   definition=DefinitionView.of(v["definition"]),
+                   template_revisions=dict(v["template_revisions"]))
 
 
 @dataclass(frozen=True)
@@ -152,6 +159,7 @@ class WorkflowView:
     business_days_only: bool
     draft_changed: bool
     versions: list[VersionSummary]
+    version: int  # the aggregate's: what an ETag is made of
     can_undo: bool  # a change of the draft to go back from
     can_redo: bool  # an undone change to go forward to again
 
@@ -162,7 +170,7 @@ class WorkflowView:
                    status=w.state,
                    trigger=draft.trigger, steps=draft.steps, send_windows=draft.send_windows,
                    business_days_only=draft.business_days_only, draft_changed=w.draft_differs,
-                   versions=[VersionSummary.of(v) for v in w.versions],
+                   versions=[VersionSummary.of(v) for v in w.versions], version=w.version,
                    can_undo=w.can_undo, can_redo=w.can_redo)
 
 

@@ -4,13 +4,15 @@ to leads and running executions."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
-from application.core import Core
+from application.core import Core, expect_version
 from application.enrolment import live_groups, try_enrol
 from application.errors import Invalid, MissingValue, NotFound, Refused
 from application.holds import release_held
+from application.templates import check_renders, revision_of
 from application.workflow_views import (
     MoveBlocker,
     NotMoved,
@@ -40,6 +42,15 @@ def _detail(blocker: MoveBlocker) -> dict[str, Any]:
             "currentStep": blocker.current_step, "reason": blocker.reason}
 
 
+def _channels(templates: dict[str, Template | None]) -> dict[str, str | None]:
+    return {i: t.channel if t else None for i, t in templates.items()}
+
+
+def _latest(templates: dict[str, Template | None]) -> dict[str, int]:
+    """Each template's latest revision: what a publish pins."""
+    return {i: t.latest.number for i, t in templates.items() if t}
+
+
 class WorkflowUseCases(Core):
     # Templates -------------------------------------------------------------
 
@@ -50,10 +61,7 @@ class WorkflowUseCases(Core):
         def command() -> UUID:
             template = Template.create(name=name, channel=channel, subject=subject, body=body,
                                        brokerage_id=brokerage_id, agent_id=agent_id)
-            if self.renderer is not None:
-                self.renderer.check(body, "body")
-                if template.subject:
-                    self.renderer.check(template.subject, "subject")
+            check_renders(self.renderer, template)
             self.save(template)
             return template.id
 
@@ -62,15 +70,18 @@ class WorkflowUseCases(Core):
     def template(self, template_id: UUID) -> TemplateView:
         return TemplateView.of(self.load(Template, template_id))
 
-    def preview(self, template_id: UUID, lead_id: UUID | None = None) -> Preview:
-        """The template rendered for the lead (the sample lead without one); if the lead lacks
-        a value the template prints without a default, no text but why the step is skipped."""
+    def preview(self, template_id: UUID, lead_id: UUID | None = None,
+                revision: int | None = None) -> Preview:
+        """The template (at ``revision``, else its latest) rendered for the lead (the sample
+        lead without one); if the lead lacks a value the template prints without a default,
+        no text but why the step is skipped."""
         template = self.load(Template, template_id)
+        texts = revision_of(template, revision)
         assert self.renderer is not None
         ctx = context_for(self.load(Lead, lead_id)) if lead_id else sample_context()
         try:
-            subject = self.renderer.render(template.subject, ctx) if template.subject else None
-            body = self.renderer.render(template.body, ctx)
+            subject = self.renderer.render(texts.subject, ctx) if texts.subject else None
+            body = self.renderer.render(texts.body, ctx)
         except MissingValue as e:
             return Preview(subject=None, body=None, skipped=e.reason)
         return Preview(subject=subject, body=body, skipped=None)
@@ -87,10 +98,13 @@ class WorkflowUseCases(Core):
 
         return self.retrying(command)
 
-    def edit_workflow(self, workflow_id: UUID, *, name: str,
-                      definition: dict[str, Any]) -> WorkflowView:
+    def edit_workflow(self, workflow_id: UUID, *, name: str, definition: dict[str, Any],
+                      if_match: Collection[int] | None = None) -> WorkflowView:
+        """Change the draft. ``if_match``: the versions the caller may have read
+        (``StaleVersion`` when the workflow is at another; None: no such condition)."""
         def command() -> WorkflowView:
             workflow = self.load(Workflow, workflow_id)
+            expect_version(workflow, if_match)
             workflow.edit(name=name, definition=definition)
             self.save(workflow)
             return WorkflowView.of(workflow)
@@ -107,21 +121,18 @@ class WorkflowUseCases(Core):
             raise NotFound(f"Workflow {workflow_id} version", str(number))
         return VersionView.of(workflow.frozen(number))
 
+    def _templates(self, workflow: Workflow) -> dict[str, Template | None]:
+        """The templates of the draft's steps, by id (None for one that does not exist, or
+        that the workflow's agent may not use: another agent's, another brokerage's)."""
+        picked = [s["template_id"] for s in workflow.draft["steps"]
+                  if s["template_id"] is not None]  # a step not given one yet: no template
+        found = self.load_many(Template, [UUID(i) for i in picked])
+        usable = {i: t for i, t in found.items() if t.brokerage_id == workflow.brokerage_id
+                  and t.agent_id in (None, workflow.agent_id)}
+        return {i: usable.get(UUID(i)) for i in picked}
+
     def _template_channels(self, workflow: Workflow) -> dict[str, str | None]:
-        channels: dict[str, str | None] = {}
-        for step in workflow.draft["steps"]:
-            if step["template_id"] is None:  # not picked yet: a problem of its own
-                continue
-            try:
-                template = self.load(Template, UUID(step["template_id"]))
-            except NotFound:
-                channels[step["template_id"]] = None
-                continue
-            # Another agent's template (or another brokerage's) does not exist for this one
-            usable = template.brokerage_id == workflow.brokerage_id and \
-                template.agent_id in (None, workflow.agent_id)
-            channels[step["template_id"]] = template.channel if usable else None
-        return channels
+        return _channels(self._templates(workflow))
 
     # Publishing ------------------------------------------------------------
 
@@ -168,8 +179,9 @@ class WorkflowUseCases(Core):
             workflow = self.load(Workflow, workflow_id)
             now = self.clock.now()
             if restore is None:
-                number = workflow.publish(template_channels=self._template_channels(workflow),
-                                          now=now)
+                templates = self._templates(workflow)
+                number = workflow.publish(template_channels=_channels(templates),
+                                          template_revisions=_latest(templates), now=now)
             else:
                 number = workflow.rollback(restore, now)
             if migrate == "move":

@@ -197,6 +197,13 @@ class WorkflowExecution(Aggregate):
         steps: list[dict[str, Any]]
         at: datetime
 
+    class ZoneChanged(Aggregate.Event):
+        """The lead's time zone changed: later schedules, windows and the SMS hours are
+        reckoned in the new one (a step already scheduled keeps its due time)."""
+        TOPIC = "followup.execution.zone_changed"
+        timezone: str
+        at: datetime
+
     class Restarted(Aggregate.Event):
         TOPIC = "followup.execution.restarted"
         reason: str
@@ -491,6 +498,13 @@ class WorkflowExecution(Aggregate):
         self._migrated(workflow_version=workflow_version, steps=steps, at=now)
         return True
 
+    def follow_zone(self, timezone: str, now: datetime) -> bool:
+        """Follow the lead into another time zone, while the execution is live."""
+        if not self.is_live or timezone == self.timezone:
+            return False
+        self._zone_changed(timezone=timezone, at=now)
+        return True
+
     def restart(self, reason: str, now: datetime) -> None:
         """Start again from step one (a new round: new message ids), whatever state it is in."""
         self._restarted(reason=reason, at=now)
@@ -658,6 +672,10 @@ class WorkflowExecution(Aggregate):
     def _migrated(self, workflow_version: int, steps: list[dict[str, Any]], at: datetime) -> None:
         self.workflow_version = workflow_version
         self.steps = self.steps[:self.current_step + 1] + _fresh(steps[self.current_step + 1:])
+
+    @event(ZoneChanged)
+    def _zone_changed(self, timezone: str, at: datetime) -> None:
+        self.timezone = timezone
 
     @event(Restarted)
     def _restarted(self, reason: str, at: datetime) -> None:

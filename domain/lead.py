@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from copy import deepcopy
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -68,6 +69,28 @@ def check_timezone(name: str) -> str:
     if name not in known_timezones():
         raise InvalidValue("timezone", f"{name!r} is not a known IANA time zone")
     return name
+
+
+def check_name(name: str) -> str:
+    if not name.strip():
+        raise InvalidValue("name", "must not be empty")
+    return name.strip()
+
+
+def normal_source(source: str | None) -> str | None:
+    return source.strip().lower() if source and source.strip() else None
+
+
+def iso_date(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+#: What a profile edit may change, each with how it is checked and stored as at registration.
+PROFILE: dict[str, Callable[[Any], Any]] = {
+    "name": check_name, "email": lambda v: v, "phone": lambda v: v,
+    "timezone": check_timezone, "preferences": deepcopy, "timeline": lambda v: v,
+    "source": normal_source, "move_by": iso_date,
+}
 
 
 class Lead(Aggregate):
@@ -151,6 +174,14 @@ class Lead(Aggregate):
         channel: str
         reason: str
 
+    class ProfileEdited(Aggregate.Event):
+        """The agent edited the lead's profile: ``changes`` holds the fields that changed (by
+        attribute: name, email, phone, timezone, preferences, timeline, source, move_by) with
+        their new values; ``by`` who acted."""
+        TOPIC = "followup.lead.profile_edited"
+        changes: dict[str, Any]
+        by: str | None
+
     class Snapshot(Aggregate.Snapshot):  # type: ignore[misc,valid-type]
         TOPIC = "followup.lead.snapshot"
 
@@ -194,16 +225,33 @@ class Lead(Aggregate):
                  timeline: str | None, score: int = 0, source: str | None = None,
                  move_by: date | None = None,
                  brokerage_id: UUID = DEFAULT_BROKERAGE_ID) -> Lead:
-        if not name.strip():
-            raise InvalidValue("name", "must not be empty")
+        name = check_name(name)
         if not agent_id.strip():
             raise InvalidValue("agentId", "must not be empty")
         return cls(id=lead_id, brokerage_id=brokerage_id, agent_id=agent_id,  # type: ignore[call-arg]
-                   name=name.strip(), email=email, phone=phone,
+                   name=name, email=email, phone=phone,
                    timezone=check_timezone(timezone), preferences=preferences,
-                   timeline=timeline, score=check_score(score),
-                   source=source.strip().lower() if source and source.strip() else None,
-                   move_by=move_by.isoformat() if move_by else None)
+                   timeline=timeline, score=check_score(score), source=normal_source(source),
+                   move_by=iso_date(move_by))
+
+    def edit_profile(self, changes: dict[str, Any], by: str | None = None) -> list[str]:
+        """Set profile fields (``PROFILE``), checked as at registration; only those that
+        differ are recorded, nothing when none does. Returns the fields that changed."""
+        for field, value in changes.items():
+            if field not in PROFILE:
+                raise InvalidValue(field, "is not a profile field")
+            if value is None and field in ("name", "timezone", "preferences"):
+                raise InvalidValue(field, "must not be null")
+        checked = {field: PROFILE[field](value) for field, value in changes.items()}
+        changed = {f: v for f, v in checked.items() if getattr(self, f) != v}
+        if changed:
+            self._profile_edited(changes=changed, by=by)
+        return list(changed)
+
+    @event(ProfileEdited)
+    def _profile_edited(self, changes: dict[str, Any], by: str | None) -> None:
+        for field, value in changes.items():
+            setattr(self, field, deepcopy(value))
 
     @property
     def first_name(self) -> str:

@@ -60,11 +60,21 @@ class Workflow(Aggregate):
         definition: dict[str, Any]
 
     class Published(Aggregate.Event):
+        """A frozen version; ``template_revisions`` pins, by template id, the revision of each
+        step's template it sends (an edit of a template changes no published version)."""
         TOPIC = "followup.workflow.published"
+        class_version = 2
         number: int
         definition: dict[str, Any]
         published_at: datetime
         restored_from: int | None
+        template_revisions: dict[str, int]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 was published before templates had revisions: each was at its first."""
+            state["template_revisions"] = {step["template_id"]: 1
+                                           for step in state["definition"]["steps"]}
 
     class Paused(Aggregate.Event):
         TOPIC = "followup.workflow.paused"
@@ -176,31 +186,52 @@ class Workflow(Aggregate):
         self.undone_drafts = self.undone_drafts[:-1]
         self.name, self.draft = name, definition
 
-    def publish(self, *, template_channels: dict[str, str | None], now: datetime) -> int:
-        """Freeze the draft as the next numbered version; refuse a draft that cannot run."""
+    def publish(self, *, template_channels: dict[str, str | None],
+                template_revisions: dict[str, int], now: datetime) -> int:
+        """Freeze the draft as the next numbered version, pinning the revision of each step's
+        template that ``template_revisions`` gives (their latest); refuse a draft that cannot
+        run."""
         check_runnable(self.draft, template_channels)
         number = len(self.versions) + 1
+        pins = {step["template_id"]: template_revisions[step["template_id"]]
+                for step in self.draft["steps"]}
         self._published(number=number, definition=self.draft, published_at=now,
-                        restored_from=None)
+                        restored_from=None, template_revisions=pins)
         return number
 
     def rollback(self, number: int, now: datetime) -> int:
-        """Publish an earlier version again, as the newest; the draft becomes that version."""
+        """Publish an earlier version again, as the newest, with the template revisions it
+        pinned; the draft becomes that version."""
         old = self.frozen(number)
         if self.latest is not None and self.latest["number"] == number:
             raise InvalidState("version", f"version {number} is already the newest")
         newest = len(self.versions) + 1
         self._published(number=newest, definition=old["definition"], published_at=now,
-                        restored_from=number)
+                        restored_from=number, template_revisions=old["template_revisions"])
         return newest
 
     @event(Published)
     def _published(self, number: int, definition: dict[str, Any], published_at: datetime,
-                   restored_from: int | None) -> None:
+                   restored_from: int | None, template_revisions: dict[str, int]) -> None:
         if definition != self.draft:  # a rollback replaced the draft: undo brings it back
             self._replace_draft(self.name, definition)
         self.versions.append({"number": number, "definition": definition,
-                              "published_at": published_at, "restored_from": restored_from})
+                              "published_at": published_at, "restored_from": restored_from,
+                              "template_revisions": template_revisions})
+
+    def live_pin(self, template_id: str) -> int | None:
+        """The revision of the template the newest version sends (None: nothing published,
+        or no step of it)."""
+        return self.pinned(len(self.versions), template_id) if self.versions else None
+
+    def drafts_with(self, template_id: str) -> bool:
+        """Whether a step of the draft uses the template."""
+        return any(step["template_id"] == template_id for step in self.draft["steps"])
+
+    def pinned(self, number: int, template_id: str) -> int | None:
+        """The revision of the template that version ``number`` sends (None: no step of it)."""
+        pins: dict[str, int] = self.frozen(number)["template_revisions"]
+        return pins.get(template_id)
 
     def pause(self, reason: str, now: datetime) -> bool:
         if self.paused:

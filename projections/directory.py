@@ -13,7 +13,8 @@ from application.follower import Item
 from application.ports import Directory
 from domain.execution import WorkflowExecution as X
 from domain.lead import Lead
-from projections.base import Changes, SqlProjection, metadata
+from domain.workflow import Workflow
+from projections.base import Changes, SqlProjection, insert_rows, metadata
 
 leads = Table(
     "directory_leads", metadata,
@@ -56,6 +57,17 @@ held_steps = Table(
     Index("directory_held_steps_workflow_idx", "workflow_id"),
 )
 
+# Which workflows have had a step with a template (in a draft or a version): where to look for
+# what an edit of the template concerns (the workflows themselves say what they pin now).
+template_uses = Table(
+    "directory_template_uses", metadata,
+    Column("template_id", String(36), primary_key=True),
+    Column("workflow_id", String(36), primary_key=True),
+)
+#: The workflow events that carry a definition.
+DEFINITIONS = (Workflow.Created, Workflow.DraftEdited, Workflow.DraftUndone,
+               Workflow.DraftRedone, Workflow.Published)
+
 STATUS_EVENTS = {X.Paused: "paused", X.Resumed: "active", X.Restarted: "active",
                  X.Cancelled: "cancelled", X.Completed: "completed", X.StepDeadLettered: "paused",
                  X.DeadLetterReplayed: "active"}
@@ -69,8 +81,8 @@ class DirectoryProjection(SqlProjection, Directory):
     name = "directory"
     topics = tuple(get_topic(c) for c in (Lead.Created, Lead.ScoreChanged, Lead.StatusChanged,
                                           X.Created, X.Migrated, *STATUS_EVENTS,
-                                          X.StepHeld, X.StepReleased))
-    tables = (leads, executions, dead_letters, held_steps)
+                                          X.StepHeld, X.StepReleased, *DEFINITIONS))
+    tables = (leads, executions, dead_letters, held_steps, template_uses)
 
     def handle_batch(self, conn: Connection, items: list[Item]) -> None:
         lead_rows, execution_rows = Changes(leads, "lead_id"), Changes(executions, "execution_id")
@@ -108,6 +120,21 @@ class DirectoryProjection(SqlProjection, Directory):
             elif isinstance(event, LEAVES_DEAD_LETTERS):
                 conn.execute(dead_letters.delete().where(dead_letters.c.execution_id == ident))
         self._holds(conn, items)
+        self._template_uses(conn, items)
+
+    @staticmethod
+    def _template_uses(conn: Connection, items: list[Item]) -> None:
+        """The (template, workflow) pairs the batch's definitions name, new ones added."""
+        pairs = {(s["template_id"], str(i.event.originator_id)) for i in items
+                 if isinstance(i.event, DEFINITIONS) for s in i.event.definition["steps"]
+                 if s["template_id"] is not None}  # a draft's step may have none yet
+        workflows = {w for _, w in pairs}
+        if not workflows:
+            return
+        known = {(r.template_id, r.workflow_id) for r in conn.execute(
+            select(template_uses).where(template_uses.c.workflow_id.in_(workflows)))}
+        insert_rows(conn, template_uses, [{"template_id": t, "workflow_id": w}
+                                          for t, w in sorted(pairs - known)])
 
     @staticmethod
     def _holds(conn: Connection, items: list[Item]) -> None:
@@ -137,6 +164,13 @@ class DirectoryProjection(SqlProjection, Directory):
                  .order_by(executions.c.execution_id))
         with self.engine.connect() as conn:
             return [(UUID(r.execution_id), r.version) for r in conn.execute(query)]
+
+    def template_users(self, template_id: UUID) -> list[UUID]:
+        query = (select(template_uses.c.workflow_id)
+                 .where(template_uses.c.template_id == str(template_id))
+                 .order_by(template_uses.c.workflow_id))
+        with self.engine.connect() as conn:
+            return [UUID(r.workflow_id) for r in conn.execute(query)]
 
     def held_executions(self, workflow_id: UUID) -> list[UUID]:
         query = (select(held_steps.c.execution_id)

@@ -64,10 +64,14 @@ workflow_names = Table(
     Column("name", Text, nullable=False),
 )
 
-WORKFLOW_EVENTS: tuple[type, ...] = (Workflow.Created, Workflow.DraftEdited, Workflow.Published)
+#: What a workflow's name follows: the draft's name (an undo or redo brings one back too), and
+#: each version's as published.
+WORKFLOW_EVENTS: tuple[type, ...] = (Workflow.Created, Workflow.DraftEdited, Workflow.DraftUndone,
+                                     Workflow.DraftRedone, Workflow.Published)
 EVENTS: tuple[type, ...] = (
     Lead.Created, Lead.ScoreChanged, Lead.ScoreIgnored, Lead.StatusChanged, Lead.EntryRefused,
-    Lead.OptedOut, Lead.OptedIn, X.Created, X.StepScheduled, X.StepDispatched, X.StepSent,
+    Lead.OptedOut, Lead.OptedIn, Lead.ProfileEdited, X.Created, X.ZoneChanged,
+    X.StepScheduled, X.StepDispatched, X.StepSent,
     X.StepFailed, X.StepSkipped, X.StepOutcomeUnknown, X.StepDeadLettered, X.DeadLetterReplayed,
     X.StepHeld, X.StepReleased, X.Paused, X.Resumed, X.Migrated, X.Restarted, X.Cancelled,
     X.Completed, Message.Created, Message.CreatedSent, Message.Sent, Message.Failed,
@@ -75,6 +79,7 @@ EVENTS: tuple[type, ...] = (
 )
 # Lead.Enrolled is not an entry of its own: the execution's start (same commit) says it.
 
+PROFILE_NAMES = {"move_by": "moveBy"}
 CHANNEL_NAMES = {"email": "email", "sms": "SMS", "in_app": "in-app message"}
 MESSAGE_NAMES = {"email": "Email", "sms": "SMS", "in_app": "In-app message"}
 STATUS_PAUSE = "lead status became "
@@ -150,6 +155,11 @@ SUMMARIES: dict[type, Callable[[Any, dict[str, Any]], str]] = {
         f"{' at publish (backfill)' if e.score_version is None else ''}: {e.reason}"),
     Lead.OptedOut: lambda e, d: f"Opted out of {CHANNEL_NAMES[e.channel]} ({e.reason})",
     Lead.OptedIn: lambda e, d: f"Opted back in to {CHANNEL_NAMES[e.channel]} ({e.reason})",
+    # The fields by their API names, never their values (the entry's data has those)
+    Lead.ProfileEdited: lambda e, d: "Profile edited: " + ", ".join(
+        PROFILE_NAMES.get(f, f) for f in e.changes) + (f" (by {e.by})" if e.by else ""),
+    X.ZoneChanged: lambda e, d: (f"Times now in {e.timezone}, the lead's new time zone "
+                                 f"(later steps are planned in it)"),
     X.Created: lambda e, d: _started(e, d),
     X.StepScheduled: lambda e, d: _due(d, e.step_no, e.due_at, e.reason),
     X.StepDispatched: lambda e, d: f"{_step(d, e.step_no)} dispatched (attempt {e.attempt})",
@@ -216,6 +226,17 @@ def _row(position: int, event: Any, lead_id: str, detail: dict[str, Any]) -> dic
     return {"position": position, "lead_id": lead_id, "occurred_at": event.timestamp.isoformat(),
             "kind": type(event).__qualname__, "summary": SUMMARIES[type(event)](event, detail),
             "execution_id": execution_id, "message_id": message_id, "data": _data(event)}
+
+
+def _followed(event: Any, detail: dict[str, Any],
+              names: dict[tuple[str, int], str]) -> dict[str, Any]:
+    """What an execution's later entries need after it moved to another version or zone."""
+    if isinstance(event, X.ZoneChanged):
+        return {**detail, "timezone": event.timezone}
+    detail = {**detail, "channels": [s["channel"] for s in event.steps]}
+    if "workflow_id" in detail:
+        detail["workflow"] = _label(names, detail["workflow_id"], event.workflow_version)
+    return detail
 
 
 class LeadHistoryProjection(SqlProjection):
@@ -298,10 +319,8 @@ class LeadHistoryProjection(SqlProjection):
             return self._keep(ident, str(event.lead_id), detail)
         lead_id, detail = self._subjects[ident]
         self._subjects.move_to_end(ident)
-        if isinstance(event, X.Migrated):
-            detail = {**detail, "channels": [s["channel"] for s in event.steps]}
-            if "workflow_id" in detail:
-                detail["workflow"] = _label(names, detail["workflow_id"], event.workflow_version)
+        if isinstance(event, X.Migrated | X.ZoneChanged):
+            detail = _followed(event, detail, names)
             if ident in new:
                 new[ident]["detail"] = json.dumps(detail)
             else:

@@ -16,6 +16,7 @@ from api.schemas import (
     Inbox,
     InboxItem,
     LeadCreate,
+    LeadEdit,
     LeadPublic,
     ScoreChange,
     ScoreResult,
@@ -46,6 +47,14 @@ def register_lead(body: LeadCreate, who: LeadsWrite, app: AppDep,
 @router.get("/{lead_id}", responses=FOUND)
 def get_lead(who: LeadsRead, lead_id: LeadId, app: AppDep) -> LeadPublic:
     return LeadPublic.model_validate(app.lead(lead_id))
+
+
+@router.patch("/{lead_id}", responses=CHANGE_ONE)
+def edit_lead(who: LeadsWrite, lead_id: LeadId, body: LeadEdit, app: AppDep) -> LeadPublic:
+    """Edit the profile: the fields given, checked as at registration; an edit that changes
+    nothing records nothing. Later sends use the new values (a new time zone moves the send
+    windows of the steps scheduled after it)."""
+    return LeadPublic.model_validate(app.edit_lead(lead_id, body.changes(), actor=who.actor))
 
 
 @router.post("/{lead_id}/score", responses=CHANGE_ONE)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from api.auth import WorkflowId, WorkflowsRead, WorkflowsWrite
 from api.deps import AppDep
-from api.errors import AUTH, BODY, CHANGE, CHANGE_ONE, FOUND
+from api.errors import AUTH, BODY, CHANGE, CHANGE_ONE, FOUND, IF_MATCH
+from api.etags import ETAG, IfMatch, tagged
 from api.schemas import (
     DraftProblem,
     DraftProblems,
@@ -33,31 +34,45 @@ def create_workflow(body: WorkflowCreate, who: WorkflowsWrite, app: AppDep) -> W
     return WorkflowPublic.model_validate(app.workflow(workflow_id))
 
 
-@router.get("/{workflow_id}", responses=FOUND)
-def get_workflow(who: WorkflowsRead, workflow_id: WorkflowId, app: AppDep) -> WorkflowPublic:
-    return WorkflowPublic.model_validate(app.workflow(workflow_id))
+@router.get("/{workflow_id}", responses=FOUND | ETAG)
+def get_workflow(who: WorkflowsRead, workflow_id: WorkflowId, app: AppDep,
+                 response: Response) -> WorkflowPublic:
+    """The workflow and its draft; the ETag to send as If-Match to edit the draft."""
+    view = app.workflow(workflow_id)
+    tagged(response, view.version)
+    return WorkflowPublic.model_validate(view)
 
 
-@router.put("/{workflow_id}", responses=CHANGE_ONE)
+@router.put("/{workflow_id}", responses=CHANGE_ONE | IF_MATCH | ETAG)
 def edit_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, body: WorkflowEdit,
-                  app: AppDep) -> WorkflowPublic:
-    """Edit the draft; published versions and running executions do not change."""
-    return WorkflowPublic.model_validate(app.edit_workflow(workflow_id, name=body.name,
-                                                           definition=body.definition()))
+                  app: AppDep, if_match: IfMatch, response: Response) -> WorkflowPublic:
+    """Edit the draft; published versions and running executions do not change. Needs
+    If-Match (any change of the workflow since it was read, a publish too, makes it stale)."""
+    view = app.edit_workflow(workflow_id, name=body.name, definition=body.definition(),
+                             if_match=if_match)
+    tagged(response, view.version)
+    return WorkflowPublic.model_validate(view)
 
 
-@router.post("/{workflow_id}/undo", responses=FOUND | CHANGE)
-def undo_draft(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep) -> WorkflowPublic:
+@router.post("/{workflow_id}/undo", responses=FOUND | CHANGE | IF_MATCH | ETAG)
+def undo_draft(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep, if_match: IfMatch,
+               response: Response) -> WorkflowPublic:
     """Bring back the draft before its last change (an edit, a redo, a rollback; up to 100
-    back); 409 ``not_allowed_now`` when there is none. A new edit clears what was undone."""
-    return WorkflowPublic.model_validate(app.undo_draft(workflow_id))
+    back); 409 ``not_allowed_now`` when there is none. A new edit clears what was undone.
+    Needs If-Match, as an edit does."""
+    view = app.undo_draft(workflow_id, if_match=if_match)
+    tagged(response, view.version)
+    return WorkflowPublic.model_validate(view)
 
 
-@router.post("/{workflow_id}/redo", responses=FOUND | CHANGE)
-def redo_draft(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep) -> WorkflowPublic:
+@router.post("/{workflow_id}/redo", responses=FOUND | CHANGE | IF_MATCH | ETAG)
+def redo_draft(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep, if_match: IfMatch,
+               response: Response) -> WorkflowPublic:
     """Bring back the draft the last undo replaced; 409 ``not_allowed_now`` when there is
-    none."""
-    return WorkflowPublic.model_validate(app.redo_draft(workflow_id))
+    none. Needs If-Match."""
+    view = app.redo_draft(workflow_id, if_match=if_match)
+    tagged(response, view.version)
+    return WorkflowPublic.model_validate(view)
 
 
 @router.get("/{workflow_id}/problems", responses=FOUND)

@@ -36,13 +36,24 @@ def workflow(api: TestClient, steps: list[dict[str, Any]], name: str = "Hot") ->
     return dict(response.json())
 
 
+def etag(api: TestClient, workflow_id: str) -> str:
+    return str(api.get(f"/api/workflows/{workflow_id}").headers["ETag"])
+
+
 def edit(api: TestClient, found: dict[str, Any], **changes: Any) -> dict[str, Any]:
     body = {"name": found["name"], "trigger": {"scoreThreshold": 80},
             "steps": [{k: s[k] for k in ("channel", "templateId", "delayMinutes")}
                       for s in found["steps"]]} | changes
-    response = api.put(f"/api/workflows/{found['id']}", json=body)
+    response = api.put(f"/api/workflows/{found['id']}", json=body,
+                       headers={"If-Match": etag(api, found["id"])})
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+def take_back(api: TestClient, workflow_id: str, action: str, tag: str | None = None) -> Any:
+    """POST undo or redo with If-Match (the current ETag unless ``tag``)."""
+    return api.post(f"/api/workflows/{workflow_id}/{action}",
+                    headers={"If-Match": tag or etag(api, workflow_id)})
 
 
 def problems(api: TestClient, workflow_id: str) -> list[tuple[str, str]]:
@@ -93,7 +104,7 @@ def test_undo_and_redo_survive_a_new_process(h: Harness, api: TestClient) -> Non
     twice = edit(api, once, name="Warm")
     assert twice["canUndo"] is True
     # When the last edit is undone
-    undone = api.post(f"/api/workflows/{found['id']}/undo")
+    undone = take_back(api, found["id"], "undo")
     # Then the draft is the one before it
     assert undone.status_code == 200
     assert (undone.json()["name"], undone.json()["steps"][0]["delayMinutes"]) == ("Hot", 30)
@@ -102,7 +113,7 @@ def test_undo_and_redo_survive_a_new_process(h: Harness, api: TestClient) -> Non
     h.restart()
     again = api_client(h.rt)
     assert again.get(f"/api/workflows/{found['id']}").json()["canRedo"] is True
-    redone = again.post(f"/api/workflows/{found['id']}/redo")
+    redone = take_back(again, found["id"], "redo")
     assert redone.status_code == 200 and redone.json()["name"] == "Warm"
     assert redone.json()["canRedo"] is False
 
@@ -113,7 +124,7 @@ def test_undo_or_redo_with_nothing_to_take_back_is_409_and_changes_nothing(
     found = workflow(api, [])
     for action in ("undo", "redo"):
         # When / Then
-        response = api.post(f"/api/workflows/{found['id']}/{action}")
+        response = take_back(api, found["id"], action)
         assert response.status_code == 409
         assert response.json()["error"]["code"] == "not_allowed_now"
     assert api.get(f"/api/workflows/{found['id']}").json() == found
@@ -123,12 +134,33 @@ def test_a_new_edit_after_an_undo_leaves_nothing_to_redo(api: TestClient) -> Non
     # Given an undone edit
     found = workflow(api, [])
     edit(api, found, name="Warm")
-    api.post(f"/api/workflows/{found['id']}/undo")
+    take_back(api, found["id"], "undo")
     # When another edit is made
     after = edit(api, found, name="Cold")
     # Then the undone one is gone
     assert after["canRedo"] is False
-    assert api.post(f"/api/workflows/{found['id']}/redo").status_code == 409
+    assert take_back(api, found["id"], "redo").status_code == 409
+
+
+def test_undo_and_redo_need_the_current_etag(api: TestClient) -> None:
+    # Given a draft edited once, read at its ETag, then edited again elsewhere
+    found = workflow(api, [])
+    edit(api, found, name="Warm")
+    read = etag(api, found["id"])
+    edit(api, found, name="Cold")
+    # When undo comes from the older read, or with no If-Match at all
+    stale = take_back(api, found["id"], "undo", read)
+    missing = api.post(f"/api/workflows/{found['id']}/undo")
+    # Then 412 naming the current ETag, 428, and the draft is as the last edit left it
+    assert stale.status_code == 412 and stale.json()["error"]["code"] == "stale"
+    assert stale.json()["error"]["details"]["currentEtag"] == etag(api, found["id"])
+    assert missing.status_code == 428
+    assert api.get(f"/api/workflows/{found['id']}").json()["name"] == "Cold"
+    # And an undo's answer carries the ETag the next change needs
+    undone = take_back(api, found["id"], "undo")
+    assert undone.headers["ETag"] == etag(api, found["id"]) != stale.json()["error"][
+        "details"]["currentEtag"]
+    assert take_back(api, found["id"], "redo", undone.headers["ETag"]).status_code == 200
 
 
 def test_duplicate_copies_the_draft_into_a_new_workflow(api: TestClient) -> None:

@@ -84,14 +84,21 @@ def scenario(h: Harness, call: Recorder) -> None:
     templates = {c: call("POST", "/api/templates", 201, json={
         "name": c, "channel": c, "subject": None if c == "sms" else "Hi",
         "body": "Hello {{ lead.first_name }}"})["id"] for c in ("email", "sms", "in_app")}
-    call("GET", f"/api/templates/{templates['email']}")
-    call("GET", f"/api/templates/{templates['email']}/preview")
+    email = f"/api/templates/{templates['email']}"
+    call("GET", email)
+    call("PUT", email, json={"name": "email", "subject": "Hi", "body": "Hey"},
+         headers={"If-Match": call.client.get(email).headers["ETag"]})
+    call("GET", f"{email}/revisions")
+    call("GET", f"{email}/revisions/1")
+    call("GET", f"{email}/preview", params={"revision": 1})
     call("GET", "/api/templates/variables")
     workflow = call("POST", "/api/workflows", 201, json=workflow_body(templates))["id"]
     call("GET", f"/api/workflows/{workflow}/publish-preview")
     call("POST", f"/api/workflows/{workflow}/publish", json={"backfill": True})
     edited = {k: v for k, v in workflow_body(templates).items() if k != "agentId"}
-    call("PUT", f"/api/workflows/{workflow}", json=edited)
+    etag = call.client.get(f"/api/workflows/{workflow}").headers["ETag"]
+    call("PUT", f"/api/workflows/{workflow}", json=edited, headers={"If-Match": etag})
+    call("GET", f"{email}/usage")
     call("GET", f"/api/workflows/{workflow}/versions/1")
     call("POST", f"/api/workflows/{workflow}/publish", json={"migrate": "move"})
     lead = call("POST", "/api/leads", 201, json={
@@ -119,6 +126,7 @@ def scenario(h: Harness, call: Recorder) -> None:
     call("POST", f"/api/leads/{lead}/status", json={"status": "closed"})
     call("POST", f"/api/leads/{lead}/status", json={"status": "contacted"})
     call("POST", f"/api/leads/{lead}/consent", json={"channel": "sms", "allowed": False})
+    call("PATCH", f"/api/leads/{lead}", json={"timezone": "Asia/Kolkata", "moveBy": None})
     call("GET", f"/api/leads/{lead}")
     h.settle()
     call("GET", f"/api/leads/{lead}/history")

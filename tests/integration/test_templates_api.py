@@ -7,6 +7,7 @@ import threading
 from typing import Any
 from uuid import uuid4
 
+import pytest
 from fastapi.testclient import TestClient
 
 
@@ -88,3 +89,37 @@ def test_costly_templates_are_refused_while_the_api_answers_other_requests(
     for text in COSTLY:
         assert saved[text].status_code == 422, text
         assert saved[text].json()["error"]["fields"][0]["field"] == "body.body"
+
+
+def test_an_edit_is_a_new_revision_read_back_with_its_number(client: TestClient) -> None:
+    saved = template(client, "Hi {{ lead.first_name }}")
+    path = f"/api/templates/{saved.json()['id']}"
+    etag = client.get(path).headers["ETag"]
+    edited = client.put(path, json={"name": "t2", "subject": "Yo", "body": "Bye"},
+                        headers={"If-Match": etag})
+    assert edited.status_code == 200 and edited.json()["revision"] == 2
+    assert client.get(f"{path}/revisions/1").json()["body"] == "Hi {{ lead.first_name }}"
+    second = client.get(f"{path}/revisions/2").json()
+    assert (second["number"], second["name"], second["subject"]) == (2, "t2", "Yo")
+    assert second["by"].startswith("token:")  # who acted: the tests' integration token
+    assert client.get(f"{path}/preview", params={"revision": 1}).json()["body"] == "Hi Sample"
+    assert client.get(f"{path}/preview").json()["body"] == "Bye"
+    for missing in (f"{path}/revisions/3", f"{path}/revisions/0",
+                    f"/api/templates/{uuid4()}/revisions", f"/api/templates/{uuid4()}/usage"):
+        assert client.get(missing).status_code == 404, missing
+    assert client.get(f"{path}/preview", params={"revision": 3}).status_code == 404
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"name": "t", "subject": "Hi", "body": "{{ lead.nmae }}"}, "body"),
+    ({"name": "t", "subject": "", "body": "Hi"}, "subject"),
+    ({"name": " ", "subject": "Hi", "body": "Hi"}, "name"),
+    ({"name": "t", "subject": "Hi", "body": "Hi", "channel": "sms"}, "channel"),
+])
+def test_a_refused_edit_names_the_field_and_stores_nothing(
+        client: TestClient, body: dict[str, Any], field: str) -> None:
+    path = f"/api/templates/{template(client, 'Hi').json()['id']}"
+    refused = client.put(path, json=body, headers={"If-Match": '"1"'})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["fields"][0]["field"].split(".")[-1] == field
+    assert client.get(path).headers["ETag"] == '"1"'

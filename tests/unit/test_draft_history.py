@@ -22,6 +22,7 @@ from tests.unit.test_workflow import (
     DEFINITION,
     OTHER,
     OTHER_RAW,
+    REVISIONS,
     SMS_T,
     TEMPLATES,
     create,
@@ -34,7 +35,7 @@ THIRD = dict(DEFINITION, steps=[{"channel": "sms", "template_id": SMS_T, "delay_
 
 
 def publish(workflow: Workflow, at: Any = T0) -> int:
-    return workflow.publish(template_channels=TEMPLATES, now=at)
+    return workflow.publish(template_channels=TEMPLATES, template_revisions=REVISIONS, now=at)
 
 
 def draft(workflow: Workflow) -> tuple[str, dict[str, Any]]:

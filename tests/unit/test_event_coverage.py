@@ -18,6 +18,8 @@ from application.trigger import TriggerPolicy
 from domain.execution import WorkflowExecution as X
 from domain.lead import Lead
 from domain.message import Message
+from domain.template import Template
+from domain.workflow import Workflow
 from projections.directory import STATUS_EVENTS, DirectoryProjection
 from projections.due_steps import DueStepsProjection
 from projections.lead_history import LeadHistoryProjection
@@ -81,6 +83,8 @@ DUE_LEFT_OUT: dict[type, str] = {
     X.Restarted: "step one's StepScheduled follows in the same commit",
     X.StepHeld: "the member stays under its claim's lease; each return finds the workflow still "
                 "paused (recorded once), and the resume's StepReleased sets it due at once",
+    X.ZoneChanged: "the step scheduled keeps its due time; later steps are planned in the new "
+                   "zone as they are scheduled",
 }
 
 
@@ -97,6 +101,8 @@ DIRECTORY_LEFT_OUT: dict[type, str] = {
     Lead.EntryRefused: "a refused entry changes no score, status or execution",
     Lead.OptedOut: "consent is no column of the directory",
     Lead.OptedIn: "consent is no column of the directory",
+    Lead.ProfileEdited: "no profile field is a column of the directory",
+    X.ZoneChanged: "a time zone changes neither the execution's status nor its version",
     X.StepScheduled: "a step's progress changes neither the execution's status nor its version",
     X.StepDispatched: "a step's progress changes neither the execution's status nor its version",
     X.StepSent: "a step's progress changes neither the execution's status nor its version",
@@ -111,6 +117,19 @@ def test_the_directory_follows_every_event_that_changes_a_status_score_or_versio
     check(events_of(Lead) | events_of(X), DirectoryProjection.topics, DIRECTORY_LEFT_OUT)
 
 
+DIRECTORY_DEFINITIONS_LEFT_OUT: dict[type, str] = {
+    Workflow.Paused: "a pause changes no definition (the templates its steps use)",
+    Workflow.Resumed: "a resume changes no definition (the templates its steps use)",
+    Template.Created: "where a template is used is read from the workflows' definitions",
+    Template.Revised: "where a template is used is read from the workflows' definitions",
+}
+
+
+def test_the_directory_follows_every_definition_for_the_templates_it_uses() -> None:
+    check(events_of(Workflow) | events_of(Template), DirectoryProjection.topics,
+          DIRECTORY_DEFINITIONS_LEFT_OUT)
+
+
 # The trigger ------------------------------------------------------------------------
 
 TRIGGER_LEFT_OUT: dict[type, str] = {
@@ -120,6 +139,7 @@ TRIGGER_LEFT_OUT: dict[type, str] = {
     Lead.EntryRefused: "the trigger's own event",
     Lead.OptedOut: "consent is checked when a step falls due",
     Lead.OptedIn: "consent is checked when a step falls due",
+    Lead.ProfileEdited: "an edit is no crossing; a later crossing reads the lead's new values",
 }
 
 

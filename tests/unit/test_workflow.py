@@ -7,6 +7,8 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.application import Application
+from eventsourcing.persistence import StoredEvent
 
 from domain.errors import InvalidState, InvalidValue
 from domain.ids import CATALOG_ID, DEFAULT_BROKERAGE_ID
@@ -16,6 +18,8 @@ from tests.unit.conftest import T0, given, state, then
 EMAIL_T = "00000000-0000-4000-8000-0000000000c1"
 SMS_T = "00000000-0000-4000-8000-0000000000c2"
 TEMPLATES: dict[str, str | None] = {EMAIL_T: "email", SMS_T: "sms"}
+#: The latest revision of each template (what a publish pins).
+REVISIONS = {EMAIL_T: 3, SMS_T: 1}
 
 #: The trigger as check_definition normalises ``{"score_threshold": 70}``.
 TRIGGER = {
@@ -62,7 +66,8 @@ def created(*commands: Any, **overrides: Any) -> list[Any]:
 
 
 def published(at: Any = T0) -> Any:
-    return lambda w: w.publish(template_channels=TEMPLATES, now=at)
+    return lambda w: w.publish(template_channels=TEMPLATES, template_revisions=REVISIONS,
+                               now=at)
 
 
 def edited(definition: dict[str, Any], name: str = "Hot leads") -> Any:
@@ -70,9 +75,11 @@ def edited(definition: dict[str, Any], name: str = "Hot leads") -> Any:
 
 
 def version(number: int, definition: dict[str, Any], at: Any,
-            restored_from: int | None = None) -> dict[str, Any]:
+            restored_from: int | None = None,
+            pins: dict[str, int] | None = None) -> dict[str, Any]:
     return {"number": number, "definition": definition, "published_at": at,
-            "restored_from": restored_from}
+            "restored_from": restored_from,
+            "template_revisions": REVISIONS if pins is None else pins}
 
 
 # create ----------------------------------------------------------------------
@@ -189,11 +196,12 @@ def test_publish_freezes_version_1() -> None:
     # Given a draft
     workflow = given(*created())
     # When
-    number = workflow.publish(template_channels=TEMPLATES, now=T0)
+    number = workflow.publish(template_channels=TEMPLATES, template_revisions=REVISIONS, now=T0)
     # Then
     assert number == 1
     assert then(workflow) == [("Workflow.Published", {
         "number": 1, "definition": DEFINITION, "published_at": T0, "restored_from": None,
+        "template_revisions": REVISIONS,
     })]
     assert workflow.latest == version(1, DEFINITION, T0)
     assert workflow.frozen(1) == workflow.latest
@@ -204,15 +212,16 @@ def test_publish_again_numbers_the_next_version() -> None:
     # Given version 1, then an edited draft
     workflow = given(*created(published(T0), edited(OTHER_RAW)))
     # When
-    number = workflow.publish(template_channels=TEMPLATES, now=T0 + timedelta(days=1))
+    number = workflow.publish(template_channels=TEMPLATES, template_revisions=REVISIONS,
+                              now=T0 + timedelta(days=1))
     # Then
     assert number == 2
     assert then(workflow) == [("Workflow.Published", {
         "number": 2, "definition": OTHER, "published_at": T0 + timedelta(days=1),
-        "restored_from": None,
+        "restored_from": None, "template_revisions": {EMAIL_T: 3},  # its steps' templates only
     })]
     assert workflow.versions == [version(1, DEFINITION, T0),
-                                 version(2, OTHER, T0 + timedelta(days=1))]
+                                 version(2, OTHER, T0 + timedelta(days=1), pins={EMAIL_T: 3})]
 
 
 def test_publish_refuses_a_draft_without_steps() -> None:
@@ -220,7 +229,7 @@ def test_publish_refuses_a_draft_without_steps() -> None:
     workflow = given(*created(definition=raw(steps=[])))
     # When / Then
     with pytest.raises(InvalidState) as refused:
-        workflow.publish(template_channels=TEMPLATES, now=T0)
+        workflow.publish(template_channels=TEMPLATES, template_revisions=REVISIONS, now=T0)
     assert refused.value.field == "steps"
     assert then(workflow) == []
     assert workflow.versions == []
@@ -232,7 +241,7 @@ def test_publish_refuses_a_missing_template(channels: dict[str, str | None]) -> 
     workflow = given(*created())
     # When / Then
     with pytest.raises(InvalidState) as refused:
-        workflow.publish(template_channels=channels, now=T0)
+        workflow.publish(template_channels=channels, template_revisions=REVISIONS, now=T0)
     assert refused.value.field == "steps[1].templateId"
     assert refused.value.reason == "no such template"
     assert then(workflow) == []
@@ -243,7 +252,8 @@ def test_publish_refuses_a_template_for_another_channel() -> None:
     workflow = given(*created())
     # When / Then
     with pytest.raises(InvalidState) as refused:
-        workflow.publish(template_channels={EMAIL_T: "email", SMS_T: "in_app"}, now=T0)
+        workflow.publish(template_channels={EMAIL_T: "email", SMS_T: "in_app"},
+                         template_revisions=REVISIONS, now=T0)
     assert refused.value.field == "steps[1].templateId"
     assert refused.value.reason == "template is for in_app, step is sms"
     assert then(workflow) == []
@@ -266,16 +276,23 @@ def test_frozen_refuses_a_version_that_does_not_exist(number: int) -> None:
 
 
 def test_rollback_publishes_the_old_definition_as_the_newest_version() -> None:
-    # Given version 1, version 2 with another definition, then a draft edited further
-    workflow = given(*created(published(T0), edited(OTHER_RAW), published(T0 + timedelta(days=1)),
+    # Given version 1, version 2 with another definition and a later revision of its template,
+    # then a draft edited further
+    def later_revision(w: Workflow) -> None:
+        w.publish(template_channels=TEMPLATES, template_revisions={EMAIL_T: 4, SMS_T: 2},
+                  now=T0 + timedelta(days=1))
+
+    workflow = given(*created(published(T0), edited(OTHER_RAW), later_revision,
                               edited(raw(steps=[]))))
+    assert workflow.pinned(2, EMAIL_T) == 4 and workflow.pinned(2, SMS_T) is None
     at = T0 + timedelta(days=2)
     # When
     number = workflow.rollback(1, at)
-    # Then
+    # Then: version 1's definition, with the template revisions version 1 pinned
     assert number == 3
     assert then(workflow) == [("Workflow.Published", {
         "number": 3, "definition": DEFINITION, "published_at": at, "restored_from": 1,
+        "template_revisions": REVISIONS,
     })]
     assert workflow.latest == version(3, DEFINITION, at, restored_from=1)
     assert workflow.draft == DEFINITION
@@ -355,9 +372,10 @@ def test_resume_when_not_paused_records_nothing() -> None:
 def test_replaying_a_workflows_events_rebuilds_the_same_workflow() -> None:
     # Given a workflow through every command
     workflow = create()
-    workflow.publish(template_channels=TEMPLATES, now=T0)
+    workflow.publish(template_channels=TEMPLATES, template_revisions=REVISIONS, now=T0)
     workflow.edit(name="Warm leads", definition=OTHER_RAW)
-    workflow.publish(template_channels=TEMPLATES, now=T0 + timedelta(hours=1))
+    workflow.publish(template_channels=TEMPLATES, template_revisions=REVISIONS,
+                     now=T0 + timedelta(hours=1))
     workflow.rollback(1, T0 + timedelta(hours=2))
     workflow.pause("holiday", T0 + timedelta(hours=3))
     workflow.resume(T0 + timedelta(hours=4))
@@ -532,6 +550,30 @@ def test_publish_refuses_a_draft_saved_under_older_rules(definition: dict[str, A
                                       name="Hot leads", definition=definition))
     # When / Then
     with pytest.raises(InvalidValue) as refused:
-        workflow.publish(template_channels=TEMPLATES, now=T0)
+        workflow.publish(template_channels=TEMPLATES, template_revisions=REVISIONS, now=T0)
     assert refused.value.field == field
     assert then(workflow) == []
+
+
+# template revisions ------------------------------------------------------------------
+
+
+def test_a_version_published_before_templates_had_revisions_pins_their_first() -> None:
+    # Given a Published as version 1 stored it (no pins, no class_version)
+    workflow = given(*created())
+    mapper = Application[UUID]().mapper
+    state_v1 = {"number": 1, "definition": DEFINITION, "published_at": T0,
+                "restored_from": None, "timestamp": T0, "originator_topic": "followup.workflow"}
+    stored = StoredEvent(originator_id=workflow.id, originator_version=2,
+                         topic="followup.workflow.published",
+                         state=mapper.transcoder.encode(state_v1))
+    # When it is read and folded
+    event = mapper.to_domain_event(stored)
+    event.mutate(workflow)
+    # Then each step's template is pinned at revision 1, and a rollback to it keeps the pins
+    assert event.template_revisions == {EMAIL_T: 1, SMS_T: 1}
+    assert workflow.pinned(1, EMAIL_T) == 1
+    workflow.edit(name="Hot leads", definition=OTHER_RAW)
+    workflow.publish(template_channels=TEMPLATES, template_revisions=REVISIONS, now=T0)
+    workflow.rollback(1, T0)
+    assert workflow.latest["template_revisions"] == {EMAIL_T: 1, SMS_T: 1}
