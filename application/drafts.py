@@ -6,12 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
 from application.core import expect_version
-from application.workflow_views import Problem, WorkflowView
+from application.workflow_views import Problem, TemplateView, WorkflowView
 from application.workflows import WorkflowUseCases
 from domain.problems import problems
+from domain.template import Template
 from domain.workflow import Workflow
 
+#: Template creations read from the log at a time, to list the templates a workflow may use.
+TEMPLATE_PAGE = 1000
 #: What a copy of a workflow is called, unless the caller names it.
 COPY_OF = "Copy of {name}"
 
@@ -54,3 +59,25 @@ class DraftUseCases(WorkflowUseCases):
                                     name=name or COPY_OF.format(name=original.name)[:200],
                                     definition=original.draft,
                                     brokerage_id=original.brokerage_id)
+
+    def usable_templates(self, workflow_id: UUID) -> list[TemplateView]:
+        """The templates a step of the workflow may use (its agent's own and its brokerage's
+        own), by name: the builder's picker. Read from the log's template creations, so it
+        is never behind; a read model's list would spare the reads."""
+        workflow = self.load(Workflow, workflow_id)
+        found = self.load_many(Template, self._template_ids())
+        usable = [t for t in found.values() if t.brokerage_id == workflow.brokerage_id
+                  and t.agent_id in (None, workflow.agent_id)]
+        return [TemplateView.of(t) for t in sorted(usable, key=lambda t: (t.name.casefold(),
+                                                                          str(t.id)))]
+
+    def _template_ids(self) -> list[UUID]:
+        ids: list[UUID] = []
+        start = 1
+        while True:
+            found = self.recorder.select_notifications(start, TEMPLATE_PAGE,
+                                                       topics=[get_topic(Template.Created)])
+            ids += [UUID(str(n.originator_id)) for n in found]
+            if len(found) < TEMPLATE_PAGE:
+                return ids
+            start = found[-1].id + 1

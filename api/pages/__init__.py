@@ -139,8 +139,8 @@ def _error_page(request: Request, e: PageError) -> HTMLResponse:
 
 def mount(app: FastAPI) -> None:
     """Every area's page routes (left out of the OpenAPI document) and the error pages."""
-    from api.pages import leads, shell
+    from api.pages import leads, shell, workflows
 
-    for module in (shell, leads):
+    for module in (shell, leads, workflows):
         app.include_router(module.router)
     install(app)
