@@ -47,5 +47,115 @@
     element.classList.toggle("ok", kind === "ok");
   }
 
-  window.followup = {api: api, csrf: csrf, say: say};
+  // Forms that talk to the JSON API: <form data-api="/api/..." data-method="POST">. Their
+  // fields become a JSON body (by each field's data-json: "int", "bool", "null" (empty is
+  // null), "omit" (empty is left out), "list" (checked boxes of a name), "map" ("key: value"
+  // lines)); the API's refusal is shown beside each field it names (aria-describedby), and
+  // in the form's [data-said] live region. On success the form fires "followup:done" with the
+  // answer's body (and reloads the page with data-done="reload").
+  function parsed(text) {
+    if (/^-?\d+$/.test(text)) return parseInt(text, 10);
+    if (/^-?\d+\.\d+$/.test(text)) return parseFloat(text);
+    if (text === "true" || text === "false") return text === "true";
+    if (/^[\[{]/.test(text)) { try { return JSON.parse(text); } catch (e) { return text; } }
+    return text;
+  }
+
+  function lines(text) {
+    var map = {};
+    text.split("\n").forEach(function (line) {
+      var at = line.indexOf(":");
+      if (at < 1) return;
+      map[line.slice(0, at).trim()] = parsed(line.slice(at + 1).trim());
+    });
+    return map;
+  }
+
+  function body(form) {
+    var out = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.disabled || el.name === "csrf") return;
+      var kind = el.dataset.json || "";
+      var value = el.value;
+      if (kind === "list") {
+        out[el.name] = out[el.name] || [];
+        if (el.checked) out[el.name].push(value);
+        return;
+      }
+      if (el.type === "checkbox") value = el.checked;
+      else if (kind === "bool") value = value === "true";
+      else if (kind === "int") { if (value === "") return; value = Number(value); }
+      else if (kind === "map") value = lines(value);
+      else if (kind === "null" && value.trim() === "") value = null;
+      else if (kind === "omit" && value.trim() === "") return;
+      out[el.name] = value;
+    });
+    return out;
+  }
+
+  function fieldOf(form, name) {
+    var key = name.replace(/^body\./, "").split(/[.[]/)[0];
+    return key ? form.querySelector('[name="' + key + '"]') : null;
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll("[data-error-of]").forEach(function (el) { el.remove(); });
+    form.querySelectorAll('[aria-invalid="true"]').forEach(function (el) {
+      el.removeAttribute("aria-invalid");
+      var ids = (el.getAttribute("aria-describedby") || "").split(" ")
+        .filter(function (id) { return id && !/-error$/.test(id); });
+      if (ids.length) el.setAttribute("aria-describedby", ids.join(" "));
+      else el.removeAttribute("aria-describedby");
+    });
+  }
+
+  function showError(form, error) {
+    var placed = false;
+    (error.fields || []).forEach(function (f) {
+      var input = fieldOf(form, f.field);
+      if (!input || !input.id) return;
+      var note = document.createElement("span");
+      note.className = "field-error";
+      note.id = input.id + "-error";
+      note.dataset.errorOf = input.id;
+      note.textContent = (f.line ? "Line " + f.line + ": " : "") + f.reason;
+      input.insertAdjacentElement("afterend", note);
+      input.setAttribute("aria-invalid", "true");
+      var ids = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      ids.push(note.id);
+      input.setAttribute("aria-describedby", ids.join(" "));
+      if (!placed) input.focus();
+      placed = true;
+    });
+    return placed;
+  }
+
+  function submit(form, event) {
+    event.preventDefault();
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+    var said = form.querySelector("[data-said]") || form.parentElement.querySelector("[data-said]");
+    var buttons = form.querySelectorAll("button");
+    clearErrors(form);
+    buttons.forEach(function (b) { b.disabled = true; });
+    say(said, "Saving…");
+    api(form.dataset.method || "POST", form.dataset.api, body(form)).then(function (done) {
+      say(said, form.dataset.saidDone || "Done.", "ok");
+      if (form.dataset.done === "reload") { window.location.reload(); return; }
+      form.dispatchEvent(new CustomEvent("followup:done", {bubbles: true,
+        detail: {body: done.body, form: form}}));
+    }, function (error) {
+      var placed = showError(form, error);
+      say(said, placed ? "Not saved: see the fields marked." : error.message, "error");
+    }).finally(function () {
+      buttons.forEach(function (b) { if (b.isConnected) b.disabled = false; });
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form instanceof HTMLFormElement && form.dataset.api) submit(form, event);
+  });
+
+  window.followup = {api: api, csrf: csrf, say: say, body: body, showError: showError,
+                     clearErrors: clearErrors};
 })();
