@@ -134,9 +134,10 @@
     event.preventDefault();
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
     var said = form.querySelector("[data-said]") || form.parentElement.querySelector("[data-said]");
-    var buttons = form.querySelectorAll("button");
+    // Busy, not disabled: a disabled button would lose the keyboard's focus.
+    if (form.getAttribute("aria-busy") === "true") return;
+    form.setAttribute("aria-busy", "true");
     clearErrors(form);
-    buttons.forEach(function (b) { b.disabled = true; });
     say(said, "Saving…");
     api(form.dataset.method || "POST", form.dataset.api, body(form)).then(function (done) {
       say(said, form.dataset.saidDone || "Done.", "ok");
@@ -147,7 +148,7 @@
       var placed = showError(form, error);
       say(said, placed ? "Not saved: see the fields marked." : error.message, "error");
     }).finally(function () {
-      buttons.forEach(function (b) { if (b.isConnected) b.disabled = false; });
+      form.removeAttribute("aria-busy");
     });
   }
 

@@ -3,12 +3,15 @@ token of the brokerage, templates, a published workflow, leads."""
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
 
 from tests.browser.accounts import Person
 
+T = TypeVar("T")
 EVERY_SCOPE = ["leads:read", "leads:write", "scores:write", "workflows:read",
                "workflows:write", "executions:write"]
 
@@ -59,3 +62,25 @@ def lead(api: httpx.Client, agent: Person, name: str = "Lia Costa", score: int =
             "preferences": {"area": "Alfama", "bedrooms": 2}, "timeline": "within 3 months",
             "score": score, **extra}
     return str(created(api.post("/api/leads", json=body))["id"])
+
+
+def eventually(ask: Callable[[], T], timeout: float = 10.0) -> T:
+    """What ``ask`` answers once it is truthy (the followers run beside the API)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = ask()
+        if found or time.monotonic() > deadline:
+            assert found, "not there in time"
+            return found
+        time.sleep(0.05)
+
+
+def executions(api: httpx.Client, lead_id: str) -> list[dict[str, Any]]:
+    """The lead's executions, once its crossing has started one."""
+    def ask() -> list[dict[str, Any]]:
+        answer = api.get(f"/api/leads/{lead_id}/executions")
+        assert answer.status_code == 200, answer.text
+        found: list[dict[str, Any]] = answer.json()
+        return found
+
+    return eventually(ask)
