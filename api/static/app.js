@@ -74,7 +74,7 @@
   function body(form) {
     var out = {};
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (!el.name || el.disabled || el.name === "csrf") return;
+      if (!el.name || el.disabled || el.name === "csrf" || el.hasAttribute("data-skip")) return;
       var kind = el.dataset.json || "";
       var value = el.value;
       if (kind === "list") {
@@ -95,7 +95,9 @@
 
   function fieldOf(form, name) {
     var key = name.replace(/^body\./, "").split(/[.[]/)[0];
-    return key ? form.querySelector('[name="' + key + '"]') : null;
+    if (!key) return null;
+    return form.querySelector('[data-error-for="' + key + '"]') ||
+           form.querySelector('[name="' + key + '"]');
   }
 
   function clearErrors(form) {
@@ -130,10 +132,40 @@
     return placed;
   }
 
+  // Fields that must repeat another (a new password twice): checked before anything is sent.
+  function mismatched(form) {
+    var wrong = [];
+    form.querySelectorAll("[data-same-as]").forEach(function (el) {
+      var other = document.getElementById(el.dataset.sameAs);
+      if (other && other.value !== el.value)
+        wrong.push({field: el.name, reason: "does not match the field before"});
+    });
+    return wrong;
+  }
+
+  // After a change: the parts of the page that show it, fetched again from their data-src.
+  function refresh(selectors) {
+    return Promise.all((selectors || "").split(",").filter(Boolean).map(function (selector) {
+      var holder = document.querySelector(selector.trim());
+      if (!holder || !holder.dataset.src) return null;
+      return fetch(holder.dataset.src, {credentials: "same-origin"}).then(function (r) {
+        return r.ok ? r.text() : null;
+      }).then(function (html) { if (html !== null) holder.innerHTML = html; });
+    }));
+  }
+
   function submit(form, event) {
     event.preventDefault();
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
-    var said = form.querySelector("[data-said]") || form.parentElement.querySelector("[data-said]");
+    var said = (form.dataset.saidIn && document.querySelector(form.dataset.saidIn)) ||
+               form.querySelector("[data-said]") || form.parentElement.querySelector("[data-said]");
+    var wrong = mismatched(form);
+    if (wrong.length) {
+      clearErrors(form);
+      showError(form, {fields: wrong});
+      say(said, "Not saved: see the fields marked.", "error");
+      return;
+    }
     // Busy, not disabled: a disabled button would lose the keyboard's focus.
     if (form.getAttribute("aria-busy") === "true") return;
     form.setAttribute("aria-busy", "true");
@@ -142,8 +174,10 @@
     api(form.dataset.method || "POST", form.dataset.api, body(form)).then(function (done) {
       say(said, form.dataset.saidDone || "Done.", "ok");
       if (form.dataset.done === "reload") { window.location.reload(); return; }
+      if (form.dataset.reset !== undefined) form.reset();
       form.dispatchEvent(new CustomEvent("followup:done", {bubbles: true,
-        detail: {body: done.body, form: form}}));
+        detail: {body: done.body, form: form, said: said}}));
+      refresh(form.dataset.refresh);
     }, function (error) {
       var placed = showError(form, error);
       say(said, placed ? "Not saved: see the fields marked." : error.message, "error");
@@ -158,5 +192,5 @@
   });
 
   window.followup = {api: api, csrf: csrf, say: say, body: body, showError: showError,
-                     clearErrors: clearErrors};
+                     clearErrors: clearErrors, refresh: refresh};
 })();

@@ -3,6 +3,7 @@ token of the brokerage, templates, a published workflow, leads."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -84,3 +85,9 @@ def executions(api: httpx.Client, lead_id: str) -> list[dict[str, Any]]:
         return found
 
     return eventually(ask)
+
+
+def unexpected(errors: list[str]) -> list[str]:
+    """The console's errors but the API's refusals a test provoked (the browser logs each 4xx
+    answer as a failed load): script errors, CSP refusals."""
+    return [e for e in errors if not re.search(r"status of 4\d\d ", e)]
