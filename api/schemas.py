@@ -300,6 +300,16 @@ class TemplateCreate(Command):
     body: str = Field(min_length=1, max_length=MAX_BODY)
 
 
+class TemplatePreviewIn(Command):
+    """Texts not saved yet, to see them rendered (an editor's live preview)."""
+
+    channel: Channel
+    subject: str | None = Field(default=None, max_length=MAX_SUBJECT)
+    body: str = Field(max_length=MAX_BODY)
+    lead_id: UUID | None = Field(default=None, description="render for this lead (one the "
+                                 "caller may see); a sample lead without it")
+
+
 class TemplateEdit(Command):
     """A new revision: the channel stays the template's."""
 

@@ -10,9 +10,9 @@ from uuid import UUID
 
 from application.core import Core, expect_version
 from application.enrolment import live_groups, try_enrol
-from application.errors import Invalid, MissingValue, NotFound, Refused
+from application.errors import Invalid, NotFound, Refused
 from application.holds import release_held
-from application.templates import check_renders, revision_of
+from application.templates import check_renders, rendered, revision_of
 from application.workflow_views import (
     MoveBlocker,
     NotMoved,
@@ -75,16 +75,9 @@ class WorkflowUseCases(Core):
         """The template (at ``revision``, else its latest) rendered for the lead (the sample
         lead without one); if the lead lacks a value the template prints without a default,
         no text but why the step is skipped."""
-        template = self.load(Template, template_id)
-        texts = revision_of(template, revision)
-        assert self.renderer is not None
+        texts = revision_of(self.load(Template, template_id), revision)
         ctx = context_for(self.load(Lead, lead_id)) if lead_id else sample_context()
-        try:
-            subject = self.renderer.render(texts.subject, ctx) if texts.subject else None
-            body = self.renderer.render(texts.body, ctx)
-        except MissingValue as e:
-            return Preview(subject=None, body=None, skipped=e.reason)
-        return Preview(subject=subject, body=body, skipped=None)
+        return rendered(self.renderer, texts.subject, texts.body, ctx)
 
     # Definitions -----------------------------------------------------------
 

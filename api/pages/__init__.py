@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.auth import cookie_principal, csrf_matches
 from api.deps import AppDep
+from api.pages.formatting import when
 from application.access import Principal, Unauthenticated
 from application.accounts import UserView
 from application.errors import NotFound
@@ -28,6 +29,7 @@ from application.errors import NotFound
 TEMPLATES = Path(__file__).parent / "templates"
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                   trim_blocks=True, lstrip_blocks=True)
+env.globals["when"] = when
 
 
 @dataclass(frozen=True)
@@ -93,13 +95,15 @@ PageChange = Annotated[Viewer, Depends(_changing_viewer)]
 PageAdmin = Annotated[Viewer, Depends(_admin_viewer)]
 
 
-def page_check(viewer: Viewer, app: Any, kind: str, id_: UUID) -> UUID:
-    """The id, if the viewer may see it (else a 404 page, the same as for no such thing)."""
+def page_check(viewer: Viewer, app: Any, kind: str, ident: str) -> UUID:
+    """The id, if the viewer may see it (else a 404 page, the same as for no such thing or a
+    malformed id)."""
     try:
-        app.check(viewer.principal, kind, id_)
-    except NotFound as e:
-        raise PageError(404, "Not found", f"There is no such {kind.lower()}.") from e
-    return id_
+        found = UUID(ident)
+        app.check(viewer.principal, kind, found)
+    except (ValueError, NotFound) as e:
+        raise PageError(404, "Not found", f"There is no such {kind.lower()} here.") from e
+    return found
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -139,8 +143,8 @@ def _error_page(request: Request, e: PageError) -> HTMLResponse:
 
 def mount(app: FastAPI) -> None:
     """Every area's page routes (left out of the OpenAPI document) and the error pages."""
-    from api.pages import leads, shell, workflows
+    from api.pages import account, dead_letters, leads, shell, team, workflows
 
-    for module in (shell, leads, workflows):
+    for module in (shell, leads, dead_letters, account, team, workflows):
         app.include_router(module.router)
     install(app)

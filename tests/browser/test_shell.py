@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.accounts import new_brokerage, new_person, sign_in
 from tests.browser.conftest import LiveApp, Outside
 from tests.browser.harness import axe, shoot
+from tests.browser.scenario import unexpected
 
 
 def test_an_agent_signs_in_sees_the_shell_and_signs_out(page: Page, live_app: LiveApp,
@@ -46,8 +47,7 @@ def test_an_agent_signs_in_sees_the_shell_and_signs_out(page: Page, live_app: Li
     assert page.url.endswith("/sign-in")
     page.goto("/leads")
     assert "/sign-in" in page.url
-    # (the refused sign-in's 401 is the one error the console reports)
-    assert [e for e in outside.errors if "status of 401" not in e] == []
+    assert unexpected(outside.errors) == []  # but the refused sign-in's 401
     assert outside.blocked == []
 
 
