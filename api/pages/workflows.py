@@ -8,7 +8,6 @@ history, shows the draft's problems on the cards, and publishes through the prev
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -50,12 +49,12 @@ def choices() -> dict[str, Any]:
 
 
 @router.get("/workflows/{workflow_id}")
-def builder_page(request: Request, viewer: PageUser, workflow_id: UUID,
+def builder_page(request: Request, viewer: PageUser, workflow_id: str,
                  app: AppDep) -> HTMLResponse:
-    page_check(viewer, app, "Workflow", workflow_id)
-    workflow = app.workflow(workflow_id)
+    found = page_check(viewer, app, "Workflow", workflow_id)
+    workflow = app.workflow(found)
     templates = [{"id": str(t.id), "name": t.name, "channel": t.channel}
-                 for t in app.usable_templates(workflow_id)]
+                 for t in app.usable_templates(found)]
     return render(request, "builder.html", viewer=viewer, title=workflow.name,
                   workflow=workflow, templates=templates, **choices())
 
@@ -75,9 +74,8 @@ def create_workflow(request: Request, viewer: PageChange, app: AppDep,
 
 
 @router.post("/workflows/{workflow_id}/duplicate")
-def duplicate_workflow(viewer: PageChange, workflow_id: UUID, app: AppDep) -> Response:
-    page_check(viewer, app, "Workflow", workflow_id)
-    copy = app.duplicate_workflow(workflow_id)
+def duplicate_workflow(viewer: PageChange, workflow_id: str, app: AppDep) -> Response:
+    copy = app.duplicate_workflow(page_check(viewer, app, "Workflow", workflow_id))
     return RedirectResponse(f"/workflows/{copy}", status_code=303)
 
 
