@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from application.audit import acted
 from application.core import expect_version
 from application.workflow_views import Problem, TemplateView, WorkflowView
 from application.workflows import WorkflowUseCases
@@ -22,27 +23,30 @@ COPY_OF = "Copy of {name}"
 
 
 class DraftUseCases(WorkflowUseCases):
-    def undo_draft(self, workflow_id: UUID, *,
-                   if_match: Collection[int] | None = None) -> WorkflowView:
+    def undo_draft(self, workflow_id: UUID, *, if_match: Collection[int] | None = None,
+                   actor: str | None = None) -> WorkflowView:
         """Bring back the draft before its last change (an edit, a redo, a rollback).
-        ``if_match``: as for ``edit_workflow``."""
-        return self._change_draft(workflow_id, Workflow.undo, if_match)
+        ``if_match`` and ``actor``: as for ``edit_workflow``."""
+        return self._change_draft(workflow_id, Workflow.undo, "workflow.undo", if_match, actor)
 
-    def redo_draft(self, workflow_id: UUID, *,
-                   if_match: Collection[int] | None = None) -> WorkflowView:
+    def redo_draft(self, workflow_id: UUID, *, if_match: Collection[int] | None = None,
+                   actor: str | None = None) -> WorkflowView:
         """Bring back the draft the last undo replaced."""
-        return self._change_draft(workflow_id, Workflow.redo, if_match)
+        return self._change_draft(workflow_id, Workflow.redo, "workflow.redo", if_match, actor)
 
-    def _change_draft(self, workflow_id: UUID, change: Callable[[Workflow], None],
-                      if_match: Collection[int] | None) -> WorkflowView:
+    def _change_draft(self, workflow_id: UUID, change: Callable[[Workflow, str | None], None],
+                      action: str, if_match: Collection[int] | None,
+                      actor: str | None) -> WorkflowView:
         def command() -> WorkflowView:
             workflow = self.load(Workflow, workflow_id)
             expect_version(workflow, if_match)
-            change(workflow)
+            change(workflow, actor)
             self.save(workflow)
             return WorkflowView.of(workflow)
 
-        return self.retrying(command)
+        view = self.retrying(command)
+        acted(actor, action, workflow_id=workflow_id)
+        return view
 
     def draft_problems(self, workflow_id: UUID) -> list[Problem]:
         """Every reason the draft cannot be published now, each naming its field; none: it

@@ -73,7 +73,8 @@ def change_status(who: LeadsWrite, lead_id: LeadId, body: StatusChange,
     """Change the status: closed or lost pauses the lead's executions; leaving them lists the
     paused ones as resumable, or with ``resume: true`` resumes them at once."""
     return StatusResult.model_validate(app.change_status(
-        lead_id, body.status, body.reason, resume=body.resume, policy=body.policy))
+        lead_id, body.status, body.reason, resume=body.resume, policy=body.policy,
+        actor=who.actor))
 
 
 @router.get("/{lead_id}/executions", responses=FOUND)
@@ -98,7 +99,7 @@ def lead_inbox(who: LeadsRead, lead_id: LeadId, runtime: RuntimeDep) -> Inbox:
 @router.post("/{lead_id}/consent", responses=CHANGE_ONE)
 def set_consent(who: LeadsWrite, lead_id: LeadId, body: ConsentIn, app: AppDep) -> LeadPublic:
     """Opt the lead out of a channel (its steps are then skipped, and the log says so), or in."""
-    app.set_consent(lead_id, body.channel, body.allowed, body.reason)
+    app.set_consent(lead_id, body.channel, body.allowed, body.reason, actor=who.actor)
     return LeadPublic.model_validate(app.lead(lead_id))
 
 

@@ -49,7 +49,7 @@ def edit_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, body: WorkflowEd
     """Edit the draft; published versions and running executions do not change. Needs
     If-Match (any change of the workflow since it was read, a publish too, makes it stale)."""
     view = app.edit_workflow(workflow_id, name=body.name, definition=body.definition(),
-                             if_match=if_match)
+                             if_match=if_match, actor=who.actor)
     tagged(response, view.version)
     return WorkflowPublic.model_validate(view)
 
@@ -60,7 +60,7 @@ def undo_draft(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep, if_mat
     """Bring back the draft before its last change (an edit, a redo, a rollback; up to 100
     back); 409 ``not_allowed_now`` when there is none. A new edit clears what was undone.
     Needs If-Match, as an edit does."""
-    view = app.undo_draft(workflow_id, if_match=if_match)
+    view = app.undo_draft(workflow_id, if_match=if_match, actor=who.actor)
     tagged(response, view.version)
     return WorkflowPublic.model_validate(view)
 
@@ -70,7 +70,7 @@ def redo_draft(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep, if_mat
                response: Response) -> WorkflowPublic:
     """Bring back the draft the last undo replaced; 409 ``not_allowed_now`` when there is
     none. Needs If-Match."""
-    view = app.redo_draft(workflow_id, if_match=if_match)
+    view = app.redo_draft(workflow_id, if_match=if_match, actor=who.actor)
     tagged(response, view.version)
     return WorkflowPublic.model_validate(view)
 
@@ -111,14 +111,16 @@ def publish_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep,
                      ) -> Published:
     body = body or PublishIn()
     return Published.model_validate(app.publish_workflow(workflow_id, backfill=body.backfill,
-                                                         migrate=body.migrate))
+                                                         migrate=body.migrate,
+                                                         actor=who.actor))
 
 
 @router.post("/{workflow_id}/rollback", responses=CHANGE_ONE)
 def rollback_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, body: RollbackIn,
                       app: AppDep) -> Published:
     return Published.model_validate(app.rollback_workflow(workflow_id, body.version,
-                                                          migrate=body.migrate))
+                                                          migrate=body.migrate,
+                                                          actor=who.actor))
 
 
 @router.post("/{workflow_id}/pause", responses=CHANGE_ONE)
@@ -127,9 +129,11 @@ def pause_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep,
                    ) -> WorkflowPublic:
     """No new entries and no sends until resumed; running executions keep their place."""
     reason = (body or ReasonIn()).reason
-    return WorkflowPublic.model_validate(app.hold_workflow(workflow_id, True, reason))
+    return WorkflowPublic.model_validate(app.hold_workflow(workflow_id, True, reason,
+                                                           actor=who.actor))
 
 
 @router.post("/{workflow_id}/resume", responses=FOUND | CHANGE)
 def resume_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep) -> WorkflowPublic:
-    return WorkflowPublic.model_validate(app.hold_workflow(workflow_id, False, "resumed"))
+    return WorkflowPublic.model_validate(app.hold_workflow(workflow_id, False, "resumed",
+                                                           actor=who.actor))

@@ -60,7 +60,7 @@ def test_undo_goes_back_to_the_draft_before_the_last_edit() -> None:
     workflow.undo()
     # Then
     assert then(workflow) == [("Workflow.DraftUndone",
-                               {"name": "Hot leads", "definition": DEFINITION})]
+                               {"name": "Hot leads", "definition": DEFINITION, "by": None})]
     assert draft(workflow) == ("Hot leads", DEFINITION)
     assert (workflow.can_undo, workflow.can_redo) == (False, True)
 
@@ -139,10 +139,10 @@ def test_redo_goes_forward_to_the_draft_the_undo_left() -> None:
     workflow.undo()
     workflow.collect_events()
     # When
-    workflow.redo()
+    workflow.redo(by="user:ann")
     # Then
     assert then(workflow) == [("Workflow.DraftRedone",
-                               {"name": "Warm leads", "definition": OTHER})]
+                               {"name": "Warm leads", "definition": OTHER, "by": "user:ann"})]
     assert draft(workflow) == ("Warm leads", OTHER)
     assert (workflow.can_undo, workflow.can_redo) == (True, False)
 

@@ -15,6 +15,7 @@ from hypothesis.stateful import invariant
 
 from application.due_feeder import DUE_TOPICS, DueFeeder, due_change, epoch_ms
 from application.trigger import TriggerPolicy
+from domain.account import User
 from domain.execution import WorkflowExecution as X
 from domain.lead import Lead
 from domain.message import Message
@@ -66,6 +67,20 @@ def test_the_lead_history_handles_every_event_of_a_lead_its_executions_and_messa
     # (workflows and templates are definitions, not a lead's history)
     events = events_of(Lead) | events_of(X) | events_of(Message)
     check(events, LeadHistoryProjection.topics, HISTORY_LEFT_OUT)
+
+
+#: The history names who acted by the user's name: it follows the users' names, nothing else of
+#: the accounts.
+HISTORY_USERS_LEFT_OUT: dict[type, str] = {
+    User.RoleChanged: "a role is not part of how the history names a person",
+    User.Deactivated: "a deactivated user's past actions keep their name",
+    User.Reactivated: "a deactivated user's past actions keep their name",
+    User.PasswordChanged: "credentials are nobody's history",
+}
+
+
+def test_the_lead_history_follows_the_names_of_users_who_act() -> None:
+    check(events_of(User), LeadHistoryProjection.topics, HISTORY_USERS_LEFT_OUT)
 
 
 def test_the_messages_read_model_handles_every_message_event() -> None:
