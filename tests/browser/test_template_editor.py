@@ -7,8 +7,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.accounts import new_brokerage, new_person, sign_in
 from tests.browser.conftest import LiveApp, Outside
-from tests.browser.harness import axe, shoot
-from tests.browser.scenario import integration, lead, unexpected
+from tests.browser.scenario import integration, lead, looked_at, unexpected
 
 
 def test_an_agent_creates_a_template_and_edits_it_with_a_live_preview(
@@ -22,8 +21,7 @@ def test_an_agent_creates_a_template_and_edits_it_with_a_live_preview(
     page.get_by_label("Body").fill("Homes in {{ lead.preferences.area | default('town') }}")
     expect(page.locator("#preview-subject")).to_have_text("Hello Sample")
     expect(page.locator("#preview-body")).to_have_text("Homes in Downtown")
-    axe(page)
-    shoot(page, "template-new")
+    looked_at(page, "template-new")
     page.get_by_role("button", name="Create the template").click()
     page.wait_for_url("**/templates/*-*")
     template_id = page.url.rsplit("/", 1)[1]
@@ -39,8 +37,7 @@ def test_an_agent_creates_a_template_and_edits_it_with_a_live_preview(
         "template syntax error on line 3: unexpected '}'")
     expect(page.locator("#t-body-gutter .bad")).to_have_text("3")
     expect(body).to_be_focused()
-    axe(page)
-    shoot(page, "template-error")
+    looked_at(page, "template-error")
     # A variable goes in at the cursor; the sample lead's preview
     body.fill("Hi ")
     body.press("End")
@@ -61,5 +58,5 @@ def test_an_agent_creates_a_template_and_edits_it_with_a_live_preview(
     page.keyboard.press("Control+s")
     expect(page.locator("#save-said")).to_contain_text("Someone saved a newer revision")
     expect(body).to_have_value("Mine")
-    shoot(page, "template-editor")
+    looked_at(page, "template-editor")
     assert unexpected(outside.errors) == [] and outside.blocked == []
