@@ -143,8 +143,8 @@ def _error_page(request: Request, e: PageError) -> HTMLResponse:
 
 def mount(app: FastAPI) -> None:
     """Every area's page routes (left out of the OpenAPI document) and the error pages."""
-    from api.pages import account, dead_letters, leads, shell, team, workflows
+    from api.pages import account, dead_letters, leads, message_templates, shell, team, workflows
 
-    for module in (shell, leads, dead_letters, account, team, workflows):
+    for module in (shell, leads, message_templates, dead_letters, account, team, workflows):
         app.include_router(module.router)
     install(app)

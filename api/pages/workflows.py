@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import AppDep
 from api.pages import PageChange, PageUser, page_check, render
+from api.pages.message_templates import CHANNELS as CHANNEL_TITLES
 from application.errors import Invalid
 from domain.definition import CONDITION_FIELDS, PREFERENCE_OPERATORS, STEP_CONDITIONS, UNITS
 from domain.personalisation import VARIABLES
@@ -24,7 +25,6 @@ router = APIRouter(include_in_schema=False)
 #: How the page names each of the domain's choices (tests/unit/test_builder_page.py checks
 #: that every choice has a name).
 CHANNELS = {"email": "email", "sms": "SMS", "in_app": "in-app message"}
-CHANNEL_TITLES = {"email": "Email", "sms": "SMS", "in_app": "In-app message"}
 STEP_CONDITION_NAMES = {"previous_email_not_opened": "The previous email was not opened",
                         "in_app_not_read": "The in-app message was not read",
                         "score_at_least": "The score is at least"}

@@ -111,7 +111,13 @@
     });
   }
 
-  function showError(form, error) {
+  // A refusal's reason, with its line (a template's mistake) unless the reason names it.
+  function lined(f) {
+    var named = f.line && new RegExp("\\bline " + f.line + "\\b").test(f.reason);
+    return (f.line && !named ? "Line " + f.line + ": " : "") + f.reason;
+  }
+
+  function showError(form, error, keepFocus) {
     var placed = false;
     (error.fields || []).forEach(function (f) {
       var input = fieldOf(form, f.field);
@@ -120,13 +126,13 @@
       note.className = "field-error";
       note.id = input.id + "-error";
       note.dataset.errorOf = input.id;
-      note.textContent = (f.line ? "Line " + f.line + ": " : "") + f.reason;
-      input.insertAdjacentElement("afterend", note);
+      note.textContent = lined(f);
+      (input.closest(".code-field") || input).insertAdjacentElement("afterend", note);
       input.setAttribute("aria-invalid", "true");
       var ids = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
       ids.push(note.id);
       input.setAttribute("aria-describedby", ids.join(" "));
-      if (!placed) input.focus();
+      if (!placed && !keepFocus) input.focus();
       placed = true;
     });
     return placed;
@@ -192,5 +198,5 @@
   });
 
   window.followup = {api: api, csrf: csrf, say: say, body: body, showError: showError,
-                     clearErrors: clearErrors, refresh: refresh};
+                     clearErrors: clearErrors, refresh: refresh, lined: lined};
 })();

@@ -1,5 +1,5 @@
-"""What the builder's browser tests do often: look at a page (axe at both widths, screenshots at
-both), read the draft from the server, drag with the mouse, wait for the autosave."""
+"""What the builder's browser tests do often: read the draft from the server, drag with the mouse,
+wait for the autosave."""
 
 from __future__ import annotations
 
@@ -7,20 +7,6 @@ import uuid
 from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
-
-from tests.browser.harness import WIDTHS, axe, shoot
-
-
-def look(page: Page, name: str) -> None:
-    """axe-core at desktop and at phone width (no serious or critical violation), then the
-    screenshots at both."""
-    before = page.viewport_size
-    for width, height in WIDTHS.values():
-        page.set_viewport_size({"width": width, "height": height})
-        axe(page)
-    if before:
-        page.set_viewport_size(before)
-    shoot(page, name)
 
 
 def saved(page: Page) -> None:

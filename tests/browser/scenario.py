@@ -9,8 +9,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
+from playwright.sync_api import Page
 
 from tests.browser.accounts import Person
+from tests.browser.harness import WIDTHS, axe, settle, shoot
 
 T = TypeVar("T")
 EVERY_SCOPE = ["leads:read", "leads:write", "scores:write", "workflows:read",
@@ -91,3 +93,18 @@ def unexpected(errors: list[str]) -> list[str]:
     """The console's errors but the API's refusals a test provoked (the browser logs each 4xx
     answer as a failed load): script errors, CSP refusals."""
     return [e for e in errors if not re.search(r"status of 4\d\d ", e)]
+
+
+def looked_at(page: Page, name: str) -> None:
+    """axe-core at desktop and at phone width (no serious or critical violation at either),
+    no sideways scrolling on the phone, and the screenshots of both."""
+    before = page.viewport_size
+    for width, height in WIDTHS.values():
+        page.set_viewport_size({"width": width, "height": height})
+        settle(page)
+        axe(page)
+        wide = page.evaluate("() => document.documentElement.scrollWidth")
+        assert wide <= width, f"{page.url} is {wide} px wide at {width} px: it scrolls sideways"
+    if before:
+        page.set_viewport_size(before)
+    shoot(page, name)

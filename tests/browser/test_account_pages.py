@@ -11,8 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.accounts import PASSWORD, Person, new_brokerage, new_person, sign_in
 from tests.browser.conftest import LiveApp, Outside
-from tests.browser.harness import axe, shoot
-from tests.browser.scenario import unexpected
+from tests.browser.scenario import looked_at, unexpected
 
 
 def test_an_admin_creates_an_agent_who_signs_in(page: Page, browser: Browser,
@@ -28,14 +27,12 @@ def test_an_admin_creates_an_agent_who_signs_in(page: Page, browser: Browser,
     page.get_by_label("First password").fill("short")
     page.get_by_role("button", name="Create the account").click()
     expect(page.locator("#user-password-error")).to_contain_text("at least 10")
-    axe(page)
-    shoot(page, "users-refused")
+    looked_at(page, "users-refused")
     page.get_by_label("First password").fill("a first password")
     page.get_by_role("button", name="Create the account").click()
     expect(page.locator("#users-list")).to_contain_text(email)
     expect(page.locator("#user-form [data-said]")).to_contain_text("Account created")
-    axe(page)
-    shoot(page, "users")
+    looked_at(page, "users")
     # The new agent signs in with it, and has no Users page
     context = browser.new_context(base_url=live_app.url)
     agent_page = context.new_page()
@@ -61,8 +58,7 @@ def test_a_tokens_secret_is_shown_once_works_and_is_revoked(page: Page,
     token = secret.input_value()
     assert token
     expect(page.locator("#tokens-list")).to_contain_text("Scoring system")
-    axe(page)
-    shoot(page, "tokens")
+    looked_at(page, "tokens")
     page.get_by_role("button", name="Copy").click()
     expect(page.locator("#copy-said")).not_to_be_empty()
     api = httpx.Client(base_url=live_app.url, headers={"Authorization": f"Bearer {token}"})
@@ -85,8 +81,7 @@ def test_a_password_is_changed_from_the_account_page(page: Page, live_app: LiveA
     page.get_by_label("New password again").fill("a different one")
     page.get_by_role("button", name="Change the password").click()
     expect(page.locator("#repeat-password-error")).to_be_visible()
-    axe(page)
-    shoot(page, "account")
+    looked_at(page, "account")
     page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_label("New password", exact=True).fill("a new password!")
     page.get_by_label("New password again").fill("a new password!")
@@ -100,5 +95,4 @@ def test_the_dead_letter_list_when_nothing_is_held(page: Page, live_app: LiveApp
     ann = new_person(live_app.runtime, new_brokerage(live_app.runtime))
     sign_in(page, ann, next="/dead-letters")
     expect(page.get_by_role("heading", name="0 steps held")).to_be_visible()
-    axe(page)
-    shoot(page, "dead-letters-empty")
+    looked_at(page, "dead-letters-empty")

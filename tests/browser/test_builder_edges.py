@@ -7,8 +7,9 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests.browser.accounts import new_brokerage, new_person, sign_in
-from tests.browser.builder_steps import channels, look, make_templates, saved, server, step_card
+from tests.browser.builder_steps import channels, make_templates, saved, server, step_card
 from tests.browser.conftest import LiveApp, Outside
+from tests.browser.scenario import looked_at, unexpected
 from tests.browser.test_builder_versions import published_workflow
 
 
@@ -34,12 +35,12 @@ def test_a_second_tab_that_edits_after_the_first_is_reloaded_and_told(
     expect(other.get_by_label("Score threshold")).to_have_value("70")
     assert server(page)["name"] == "Open house, weekends"
     assert server(page)["trigger"]["scoreThreshold"] == 70
-    look(other, "builder-stale")
+    looked_at(other, "builder-stale")
     # And its next change saves
     other.get_by_label("Score threshold").fill("75")
     saved(other)
     assert server(other)["trigger"]["scoreThreshold"] == 75
-    assert [e for e in outside.errors if "412" not in e] == []
+    assert unexpected(outside.errors) == []
 
 
 def test_a_refused_value_is_shown_on_its_field_and_nothing_is_saved(
@@ -63,7 +64,7 @@ def test_a_refused_value_is_shown_on_its_field_and_nothing_is_saved(
     expect(page.locator("#save-status")).to_contain_text("Not saved")
     expect(page.locator("#win-sms-on")).to_have_attribute("aria-invalid", "true")
     assert server(page)["sendWindows"] == {}
-    look(page, "builder-refused")
+    looked_at(page, "builder-refused")
     # When she brings it inside the hours, it saves and the mark goes
     sms.get_by_label("From").fill("08:30")
     sms.get_by_label("Until").fill("20:00")

@@ -9,8 +9,9 @@ from uuid import UUID
 from playwright.sync_api import Page, expect
 
 from tests.browser.accounts import new_brokerage, new_person, sign_in
-from tests.browser.builder_steps import look, make_templates, saved, server, step_card
+from tests.browser.builder_steps import make_templates, saved, server, step_card
 from tests.browser.conftest import LiveApp, Outside
+from tests.browser.scenario import looked_at
 
 
 def published_workflow(runtime: Any, brokerage: UUID, agent_id: str) -> UUID:
@@ -58,7 +59,7 @@ def test_an_agent_views_a_version_rolls_back_undoes_and_pauses(
     version = page.get_by_role("dialog")
     expect(version.get_by_role("heading")).to_have_text("Version 1")
     expect(version).to_contain_text("SMS, 1 day later — Quick text")
-    look(page, "builder-version")
+    looked_at(page, "builder-version")
     # And rolls back to it
     version.get_by_role("button", name="Roll back to version 1").click()
     expect(page.locator("#save-status")).to_contain_text(
@@ -84,7 +85,7 @@ def test_an_agent_views_a_version_rolls_back_undoes_and_pauses(
     expect(page.locator("#workflow-status")).to_have_text("Paused")
     expect(page.get_by_role("button", name="Resume")).to_be_focused()
     assert server(page)["status"] == "paused"
-    look(page, "builder-paused")
+    looked_at(page, "builder-paused")
     # And resuming brings it back
     page.keyboard.press("Enter")
     expect(page.locator("#workflow-status")).to_have_text("Published")

@@ -11,13 +11,13 @@ from tests.browser.accounts import new_brokerage, new_person, sign_in
 from tests.browser.builder_steps import (
     channels,
     drag,
-    look,
     make_templates,
     saved,
     server,
     step_card,
 )
 from tests.browser.conftest import LiveApp, Outside
+from tests.browser.scenario import looked_at
 
 
 def test_an_agent_builds_reorders_fixes_undoes_and_publishes_a_workflow(
@@ -34,13 +34,13 @@ def test_an_agent_builds_reorders_fixes_undoes_and_publishes_a_workflow(
     # When she signs in and creates a workflow from the list
     sign_in(page, ann, next="%2Fworkflows")
     expect(page.get_by_role("heading", name="Workflows", level=1)).to_be_visible()
-    look(page, "workflows-empty")
+    looked_at(page, "workflows-empty")
     page.get_by_label("Name").fill("Hot leads")
     page.get_by_role("button", name="Create and open").click()
     # Then the builder opens on the new draft
     expect(page.get_by_role("heading", name="Hot leads", level=1)).to_be_visible()
     saved(page)
-    look(page, "builder-new")
+    looked_at(page, "builder-new")
 
     # When she drags Email from the palette onto the steps, and adds SMS and in-app by keyboard
     drag(page, page.locator(".palette-item[data-channel=email]"), page.locator("#steps"))
@@ -65,7 +65,7 @@ def test_an_agent_builds_reorders_fixes_undoes_and_publishes_a_workflow(
     expect(step_card(page, 3).get_by_label("Template", exact=True)).to_have_attribute(
         "aria-invalid", "true")
     expect(page.locator("#problems")).to_contain_text("Step 3, template: a step needs a template")
-    look(page, "builder-problem")
+    looked_at(page, "builder-problem")
 
     # When she drags the in-app step by its handle above the first
     drag(page, step_card(page, 3).locator("[data-handle]"), step_card(page, 1), above=True)
@@ -129,7 +129,7 @@ def test_an_agent_builds_reorders_fixes_undoes_and_publishes_a_workflow(
     expect(page.locator("#problems-none")).to_have_text("Ready to publish.")
     assert server(page)["steps"][2]["templateId"] not in (None, made["email"], made["sms"])
     expect(card.locator("[data-template-preview]")).to_contain_text("Sample: Fresh matches")
-    look(page, "builder-three-steps")
+    looked_at(page, "builder-three-steps")
 
     # When she changes the text's wait to 3 hours, reloads, and presses Ctrl+Z
     step_card(page, 2).get_by_label("Step 2 wait: amount").fill("3")
@@ -165,7 +165,7 @@ def test_an_agent_builds_reorders_fixes_undoes_and_publishes_a_workflow(
     expect(dialog.get_by_role("heading")).to_have_text("Publish version 1")
     expect(dialog).to_contain_text("1 lead is already at or above the threshold")
     expect(dialog).to_contain_text("No lead is running an earlier version.")
-    look(page, "builder-publish-preview")
+    looked_at(page, "builder-publish-preview")
     # And chooses to start it for that lead, and publishes
     dialog.get_by_label("Start it for them now too").check()
     dialog.get_by_role("button", name="Publish", exact=True).click()
@@ -178,5 +178,5 @@ def test_an_agent_builds_reorders_fixes_undoes_and_publishes_a_workflow(
     version = page.request.get(f"/api/workflows/{published['id']}/versions/1").json()
     assert [s["channel"] for s in version["definition"]["steps"]] == ["email", "sms", "in_app"]
     expect(page.locator("#versions")).to_contain_text("Version 1 (live)")
-    look(page, "builder-published")
+    looked_at(page, "builder-published")
     assert outside.errors == [] and outside.blocked == []

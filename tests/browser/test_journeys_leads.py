@@ -9,8 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.accounts import new_brokerage, new_person, sign_in
 from tests.browser.conftest import LiveApp, Outside
-from tests.browser.harness import axe, shoot
-from tests.browser.scenario import executions, integration, lead, published_workflow
+from tests.browser.scenario import executions, integration, lead, looked_at, published_workflow
 
 #: The timeline follows the history read model: a new entry shows within this (ms).
 LIVE = 2000
@@ -49,8 +48,7 @@ def test_a_crossing_shows_live_and_the_agent_pauses_resumes_and_loses_the_lead(
     expect(execution.locator(".badge").first).to_have_text("Paused")
     expect(timeline).to_contain_text("Execution paused by the agent", timeout=LIVE)
     expect(execution.get_by_role("button", name="Resume")).to_be_focused()
-    axe(page)
-    shoot(page, "lead-paused")
+    looked_at(page, "lead-paused")
     # When they resume it, skipping what fell due meanwhile
     execution.get_by_label("Steps that fell due while paused").select_option("skip_overdue")
     execution.get_by_role("button", name="Resume").click()
@@ -71,8 +69,7 @@ def test_a_crossing_shows_live_and_the_agent_pauses_resumes_and_loses_the_lead(
     expect(page.locator("#part-summary .badge")).to_have_text("Lost")
     # And reopening it offers to resume what the status paused
     expect(page.get_by_label("Resume it when the lead reopens")).to_be_checked()
-    axe(page)
-    shoot(page, "lead-lost")
+    looked_at(page, "lead-lost")
     page.get_by_label("New status").select_option("contacted")
     page.get_by_role("button", name="Change status").click()
     expect(page.locator("#lead-said")).to_contain_text("Resumed 1 follow-up(s)")
@@ -99,7 +96,7 @@ def test_the_agent_edits_the_profile_and_consent_from_the_lead_page(
     page.get_by_role("button", name="Save the profile").click()
     expect(page.locator("#p-phone-error")).to_be_visible()
     expect(page.get_by_label("Phone")).to_have_attribute("aria-invalid", "true")
-    shoot(page, "lead-profile-refused")
+    looked_at(page, "lead-profile-refused")
     page.get_by_label("Phone").fill("+351911111111")
     page.get_by_label("Preferences").fill("area: Baixa\nbedrooms: 3")
     page.get_by_role("button", name="Save the profile").click()
@@ -123,8 +120,7 @@ def test_another_agent_sees_none_of_it(page: Page, browser: Browser,
     for path in (f"/leads/{lia}", f"/leads/{lia}/parts/executions", f"/leads/{lia}/events"):
         assert page.goto(path).status == 404, path  # type: ignore[union-attr]
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
-    axe(page)
-    shoot(page, "not-found")
+    looked_at(page, "not-found")
     csrf = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
     api = page.request
     assert api.get(f"/api/leads/{lia}").status == 404

@@ -7,8 +7,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.accounts import new_brokerage, new_person, sign_in
 from tests.browser.conftest import LiveApp, Outside
-from tests.browser.harness import axe, shoot
-from tests.browser.scenario import integration, lead, published_workflow
+from tests.browser.scenario import integration, lead, looked_at, published_workflow
 
 
 def test_the_lead_page_shows_the_lead_and_its_follow_ups(page: Page, live_app: LiveApp,
@@ -23,6 +22,5 @@ def test_the_lead_page_shows_the_lead_and_its_follow_ups(page: Page, live_app: L
     expect(page.get_by_role("heading", name="Lia Costa", level=1)).to_be_visible()
     expect(page.locator("#timeline")).to_contain_text("Email sent", timeout=10_000)
     page.reload()
-    axe(page)
-    shoot(page, "lead")
+    looked_at(page, "lead")
     assert outside.errors == [] and outside.blocked == []

@@ -7,8 +7,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.accounts import new_brokerage, new_person, sign_in
 from tests.browser.conftest import LiveApp, Outside
-from tests.browser.harness import axe, shoot
-from tests.browser.scenario import unexpected
+from tests.browser.scenario import looked_at, unexpected
 
 
 def test_an_agent_signs_in_sees_the_shell_and_signs_out(page: Page, live_app: LiveApp,
@@ -19,16 +18,14 @@ def test_an_agent_signs_in_sees_the_shell_and_signs_out(page: Page, live_app: Li
     # When they open a page without a session, they land on the sign-in page
     page.goto("/leads")
     assert page.url.endswith("/sign-in?next=%2Fleads")
-    axe(page)
-    shoot(page, "sign-in")
+    looked_at(page, "sign-in")
     # And a wrong password is refused inline, with nothing said about which part was wrong
     page.get_by_label("Email").fill(ann.email)
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_have_text("The email or the password is wrong.")
     expect(page.get_by_label("Email")).to_have_value(ann.email)
-    axe(page)
-    shoot(page, "sign-in-refused")
+    looked_at(page, "sign-in-refused")
     # When they sign in properly, they are taken to the page they asked for
     sign_in(page, ann, next="%2Fleads")
     assert page.url.endswith("/leads")
@@ -37,8 +34,7 @@ def test_an_agent_signs_in_sees_the_shell_and_signs_out(page: Page, live_app: Li
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.get_by_role("link", name="Leads")).to_have_attribute("aria-current", "page")
     expect(nav.get_by_role("link", name="Users")).to_have_count(0)
-    axe(page)
-    shoot(page, "shell-leads")
+    looked_at(page, "shell-leads")
     # And the skip link is the first thing the keyboard reaches, and it goes to the content
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
