@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from jinja2 import Template, TemplateError, UndefinedError, meta, nodes
+from jinja2 import Template, TemplateError, TemplateSyntaxError, UndefinedError, meta, nodes
 
 from adapters.template_env import MissingValueError, OpenMapping, Sandbox
 from adapters.template_limits import CPU_SECONDS, Budget, metered, unmeter
@@ -54,17 +54,22 @@ class JinjaRenderer(TemplateRenderer):
             parsed = self.env.parse(text)
             # compiles, so finds unknown filters; and runs filters on constants
             names = self._metered(lambda: meta.find_undeclared_variables(parsed))
+        except TemplateSyntaxError as e:
+            raise _syntax(field, e) from None
         except TemplateError as e:
             raise Invalid(field, f"template syntax error: {e.message}") from None
         except RecursionError:
             raise Invalid(field, "template syntax error: nested too deeply") from None
-        if any(parsed.find_all((nodes.Extends, nodes.Include, nodes.Import,
-                                nodes.FromImport))):
-            raise Invalid(field, "a template cannot extend, include or import another")
-        unknown = sorted((names - _roots()) | _unknown_fields(parsed))
+        other = next(parsed.find_all((nodes.Extends, nodes.Include, nodes.Import,
+                                      nodes.FromImport)), None)
+        if other is not None:
+            raise Invalid(field, f"line {other.lineno}: a template cannot extend, include or "
+                                 "import another", line=other.lineno)
+        unknown = _unknown_fields(parsed) | {n: _first_use(parsed, n) for n in names - _roots()}
         if unknown:
-            raise Invalid(field, f"unknown variable(s): {', '.join(unknown)}; the variables "
-                                 f"are {', '.join(VARIABLES)}")
+            line = min(unknown.values())
+            raise Invalid(field, f"unknown variable(s): {', '.join(sorted(unknown))} (line "
+                                 f"{line}); the variables are {', '.join(VARIABLES)}", line=line)
         with contextlib.suppress(MissingValue):  # a preference the sample lead lacks
             self.render(text, sample_context(), field)
 
@@ -73,13 +78,14 @@ class JinjaRenderer(TemplateRenderer):
         try:
             out = self._metered(lambda: template.render(_opened(context)))
         except MissingValueError as e:
-            raise MissingValue(field, e.message or "a value is missing") from None
+            raise MissingValue(field, e.message or "a value is missing",
+                               line=_line_of(e)) from None
         except UndefinedError as e:
-            raise Invalid(field, f"undefined variable: {_clean(e.message)}") from None
+            raise _at(field, f"undefined variable: {_clean(e.message)}", e) from None
         except TemplateError as e:
-            raise Invalid(field, f"cannot render: {_clean(e.message or str(e))}") from None
+            raise _at(field, f"cannot render: {_clean(e.message or str(e))}", e) from None
         except Exception as e:
-            raise Invalid(field, f"cannot render: {type(e).__name__}: {_clean(str(e))}") from None
+            raise _at(field, f"cannot render: {type(e).__name__}: {_clean(str(e))}", e) from None
         if len(out) > MAX_OUTPUT:
             raise Invalid(field, f"renders to more than {MAX_OUTPUT} characters")
         return out
@@ -87,10 +93,38 @@ class JinjaRenderer(TemplateRenderer):
     def _template(self, text: str, field: str) -> Template:
         try:
             return self._compiled(text)
+        except TemplateSyntaxError as e:
+            raise _syntax(field, e) from None
         except TemplateError as e:
             raise Invalid(field, f"template syntax error: {_clean(e.message or str(e))}") from None
         except (RecursionError, SyntaxError):
             raise Invalid(field, "template syntax error: nested too deeply") from None
+
+
+def _syntax(field: str, e: TemplateSyntaxError) -> Invalid:
+    return Invalid(field, f"template syntax error on line {e.lineno}: {_clean(e.message)}",
+                   line=e.lineno)
+
+
+def _at(field: str, reason: str, e: BaseException) -> Invalid:
+    """A render's error, with the line of the template it happened on when that is known
+    (as ``line`` only: the reason is also what a failed send records, and reads as before)."""
+    return Invalid(field, reason, line=_line_of(e))
+
+
+def _line_of(e: BaseException) -> int | None:
+    """The template's line in the traceback (Jinja rewrites its frames to name the
+    template's own lines, under the file name ``<template>``), the innermost one."""
+    line, tb = None, e.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _first_use(parsed: nodes.Template, name: str) -> int:
+    return min((n.lineno for n in parsed.find_all(nodes.Name) if n.name == name), default=1)
 
 
 def _clean(message: str | None) -> str:
@@ -102,11 +136,11 @@ def _roots() -> set[str]:
     return {name.split(".")[0] for name in VARIABLES}
 
 
-def _unknown_fields(parsed: nodes.Template) -> set[str]:
+def _unknown_fields(parsed: nodes.Template) -> dict[str, int]:
     """``lead.nmae``-like uses of a variable's fields that ``VARIABLES`` does not list (a
-    variable the template assigns itself is its own business)."""
+    variable the template assigns itself is its own business), each with its first line."""
     own = {n.name for n in parsed.find_all(nodes.Name) if n.ctx in ("store", "param")}
-    unknown = set()
+    unknown: dict[str, int] = {}
     node: Any
     for node in parsed.find_all((nodes.Getattr, nodes.Getitem)):
         root = node.node
@@ -116,7 +150,7 @@ def _unknown_fields(parsed: nodes.Template) -> set[str]:
         path = f"{root.name}.{key}"
         if isinstance(key, str) and not any(v == path or v.startswith(path + ".")
                                             for v in VARIABLES):
-            unknown.add(path)
+            unknown[path] = min(unknown.get(path, node.lineno), node.lineno)
     return unknown
 
 

@@ -9,10 +9,12 @@ from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
 
 from api.deps import AppDep
 from application.access import Forbidden, Principal, Scope, Unauthenticated
+from application.accounts import SESSION_HOURS
+from application.accounts import SignedIn as Session
 from application.app import FollowUp
 
 SESSION_COOKIE = "followup_session"
@@ -31,17 +33,41 @@ def optional_principal(request: Request) -> Principal | None:
         if found is None:
             raise Unauthenticated("the bearer token is wrong, revoked or of a deactivated user")
         return found
+    found = cookie_principal(request)
+    if found is not None and request.method not in SAFE_METHODS and not csrf_matches(
+            found, request.headers.get(CSRF_HEADER, "")):
+        raise Forbidden(f"a signed-in browser's change needs its {CSRF_HEADER} header")
+    return found
+
+
+def cookie_principal(request: Request) -> Principal | None:
+    """The session cookie's principal (None without a cookie; 401 for one that has ended),
+    before any CSRF check: a page's form sends its token in a field, not a header."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
+    app: FollowUp = request.app.state.runtime.app
     found = app.session_principal(cookie)
     if found is None:
         raise Unauthenticated("the session has ended: sign in again")
-    if request.method not in SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER, "")
-        if not (found.csrf and hmac.compare_digest(sent.encode(), found.csrf.encode())):
-            raise Forbidden(f"a signed-in browser's change needs its {CSRF_HEADER} header")
     return found
+
+
+def csrf_matches(principal: Principal, sent: str) -> bool:
+    return bool(principal.csrf) and hmac.compare_digest(sent.encode(),
+                                                        (principal.csrf or "").encode())
+
+
+def set_session_cookie(response: Response, request: Request, signed: Session) -> None:
+    """The session cookie a sign-in sets (the JSON API's and the sign-in page's alike)."""
+    response.set_cookie(SESSION_COOKIE, signed.secret, max_age=SESSION_HOURS * 3600,
+                        httponly=True, samesite="lax", secure=request.url.scheme == "https",
+                        path="/")
+
+
+def clear_session_cookie(response: Response, request: Request) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
+                           secure=request.url.scheme == "https")
 
 
 def current_principal(found: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:

@@ -15,8 +15,10 @@ from application.app import FollowUp
 
 
 class LeadHistory(Protocol):
-    def for_lead(self, lead_id: str, limit: int = ...) -> list[dict[str, Any]]:
-        """The lead's history entries, oldest first."""
+    def for_lead(self, lead_id: str, limit: int = ..., after: int | None = ...,
+                 newest: bool = ...) -> list[dict[str, Any]]:
+        """The lead's history entries, oldest first (after the log position ``after``; the
+        last ``limit`` if ``newest``)."""
 
 
 class Inboxes(Protocol):

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 from starlette.exceptions import HTTPException
 
 from api.bounds import text_problem
@@ -60,6 +60,16 @@ class FieldError(BaseModel):
                                    " ``query.agentId``, ``path.lead_id``; ``body`` for the whole")
     reason: str
     type: str = Field(description="the kind of refusal: ``missing``, ``int_type``, ...")
+    line: int | None = Field(default=None, description="only for a template's text: the line "
+                                                       "the mistake is on, from 1")
+
+    @model_serializer(mode="wrap")
+    def _without_line(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """``line`` is there only where it applies (a template's mistake)."""
+        out: dict[str, Any] = handler(self)
+        if out.get("line") is None:
+            out.pop("line", None)
+        return out
 
 
 class ErrorBody(BaseModel):
@@ -172,7 +182,8 @@ def _not_allowed(_: Request, e: NotAllowed) -> JSONResponse:
 
 
 def _invalid(_: Request, e: Invalid) -> JSONResponse:
-    field = FieldError(field=f"{e.where}.{e.field}", reason=e.reason, type="value_error")
+    field = FieldError(field=f"{e.where}.{e.field}", reason=e.reason, type="value_error",
+                       line=e.line)
     return invalid([field]).response()
 
 

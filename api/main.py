@@ -8,7 +8,7 @@ from fastapi import FastAPI, HTTPException
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import assets, errors
+from api import assets, errors, pages
 from api.bounds import MAX_BODY_BYTES
 from api.deps import Runtime
 from api.routers import (
@@ -39,6 +39,7 @@ def create_app(runtime: Runtime, node_modules: Path | None = None) -> FastAPI:
     for module in (session, users, tokens, leads, executions, dead_letters, templates,
                    workflows, tracking, health):
         app.include_router(module.router)
+    pages.mount(app)
     assets.mount(app, node_modules)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(Unhandled)

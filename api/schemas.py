@@ -24,7 +24,7 @@ from application.workflows import MIGRATIONS
 from domain import channels, definition, execution, lead, workflow
 from domain.scoring import MAX_SCORE, MIN_SCORE
 from domain.template import MAX_BODY, MAX_SUBJECT
-from domain.timing import MAX_DELAY_MINUTES, SMS_HOURS, SMS_QUIET, WEEKDAYS
+from domain.timing import MAX_DELAY_MINUTES, SMS_HOURS, WEEKDAYS
 
 SMS_FROM, SMS_TO = f"{SMS_HOURS.start:%H:%M}", f"{SMS_HOURS.end:%H:%M}"
 
@@ -226,7 +226,7 @@ class StepConditionOut(Schema):
 class StepPublic(Schema):
     sequence: int = Field(description="the step's number, from 1")
     channel: Channel
-    template_id: str
+    template_id: str | None = Field(description="null: a draft's step with no template yet")
     delay_minutes: int
     status: StepStatus
     due_at: datetime | None = None
@@ -309,6 +309,16 @@ class TemplateCreate(Command):
     channel: Channel
     subject: str | None = Field(default=None, max_length=MAX_SUBJECT)
     body: str = Field(min_length=1, max_length=MAX_BODY)
+
+
+class TemplatePreviewIn(Command):
+    """Texts not saved yet, to see them rendered (an editor's live preview)."""
+
+    channel: Channel
+    subject: str | None = Field(default=None, max_length=MAX_SUBJECT)
+    body: str = Field(max_length=MAX_BODY)
+    lead_id: UUID | None = Field(default=None, description="render for this lead (one the "
+                                 "caller may see); a sample lead without it")
 
 
 class TemplateEdit(Command):
@@ -425,7 +435,9 @@ class StepIn(Command):
                                  description="orders the steps (all or none, distinct); "
                                              "answers number them 1..n in that order")
     channel: Channel
-    template_id: UUID
+    template_id: UUID | None = Field(default=None, description="the step's template; a draft "
+                                     "may leave it out until one is picked (publishing "
+                                     "refuses a step without one)")
     delay_minutes: Whole | None = Field(default=None, ge=0, le=MAX_DELAY_MINUTES)
     delay: Delay | None = Field(default=None, description="alternative to delayMinutes")
     conditions: list[StepConditionIn] = Field(default_factory=list, max_length=10)
@@ -457,13 +469,8 @@ class DefinitionIn(Command):
     send_windows: dict[Channel, WindowIn] = Field(
         default_factory=dict, description=f"per channel; sms inside {SMS_FROM}-{SMS_TO}")
     business_days_only: Flag = False
-
-    @model_validator(mode="after")
-    def _sms_hours(self) -> DefinitionIn:
-        sms = self.send_windows.get("sms")  # HH:MM strings order as the times do
-        if sms is not None and not (sms.start >= SMS_FROM and sms.end <= SMS_TO):
-            raise ValueError(f"sendWindows.sms must lie inside {SMS_FROM}-{SMS_TO} ({SMS_QUIET})")
-        return self
+    # An SMS window outside the SMS hours is refused by the domain's check, which names the
+    # field (body.sendWindows.sms); a check here could name only the whole body.
 
     def definition(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"agent_id", "name"})
@@ -484,7 +491,7 @@ class StepOut(Schema):
     id: str | None = Field(default=None, description="the client's id, if it gave one")
     sequence: int = Field(description="the step's number, from 1")
     channel: Channel
-    template_id: str
+    template_id: str | None = Field(description="null: a draft's step with no template yet")
     delay_minutes: int
     conditions: list[StepConditionOut]
 
@@ -546,11 +553,25 @@ class WorkflowPublic(Schema):
     business_days_only: bool
     draft_changed: bool
     versions: list[VersionPublic]
+    can_undo: bool = Field(description="the draft has a change to undo")
+    can_redo: bool = Field(description="the draft has an undone change to redo")
 
 
 class DraftProblem(Schema):
-    field: str
+    field: str = Field(description="the definition's field, as the API names it: "
+                                   "``steps[1].templateId``")
     reason: str
+
+
+class DraftProblems(Schema):
+    problems: list[DraftProblem] = Field(description="every reason the draft cannot be "
+                                         "published now, in the order of its fields; empty: "
+                                         "it can")
+
+
+class DuplicateIn(Command):
+    name: Name | None = Field(default=None, min_length=1, max_length=200,
+                              description="the copy's name (default: Copy of <name>)")
 
 
 class MoveBlocker(Schema):

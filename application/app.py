@@ -6,6 +6,7 @@ Use cases load, decide (one domain call) and save; they return ids or plain data
 from __future__ import annotations
 
 from application.accounts import AccountUseCases
+from application.drafts import DraftUseCases
 from application.executions import ExecutionUseCases
 from application.leads import LeadUseCases
 from application.lists import ListUseCases
@@ -14,8 +15,8 @@ from application.templates import TemplateUseCases
 from application.workflows import WorkflowUseCases
 
 
-class FollowUp(LeadUseCases, WorkflowUseCases, TemplateUseCases, ExecutionUseCases,
-               AccountUseCases, OwnerUseCases, ListUseCases):
+class FollowUp(LeadUseCases, DraftUseCases, WorkflowUseCases, TemplateUseCases,
+               ExecutionUseCases, AccountUseCases, OwnerUseCases, ListUseCases):
     """The one application: its name gives the log's tables (``followup_events`` ...)."""
 
     name = "FollowUp"

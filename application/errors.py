@@ -25,13 +25,16 @@ class Invalid(ApplicationError):
     """The command broke a rule; nothing was recorded.
 
     ``field`` names what was wrong, and ``where`` where the caller gave it: ``body`` (the
-    request's input), ``query`` or ``path``."""
+    request's input), ``query`` or ``path``; ``line``, for a template's text, the line of it
+    the mistake is on (from 1)."""
 
-    def __init__(self, field: str, reason: str, where: str = "body") -> None:
+    def __init__(self, field: str, reason: str, where: str = "body", *,
+                 line: int | None = None) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
         self.where = where
+        self.line = line
 
 
 class NotAllowed(Invalid):

@@ -4,11 +4,12 @@ template is used (what may be republished after an edit)."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 from uuid import UUID
 
 from application.audit import acted
 from application.core import Core, expect_version
-from application.errors import NotFound
+from application.errors import Invalid, MissingValue, NotFound
 from application.ports import TemplateRenderer
 from application.template_views import (
     DraftUse,
@@ -17,9 +18,12 @@ from application.template_views import (
     RevisionView,
     TemplateUsage,
 )
-from application.workflow_views import TemplateView
+from application.workflow_views import Preview, TemplateView
+from domain.channels import parse_channel
 from domain.errors import InvalidValue
-from domain.template import Revision, Template
+from domain.lead import Lead
+from domain.personalisation import context_for, sample_context
+from domain.template import MAX_BODY, MAX_SUBJECT, Revision, Template
 from domain.workflow import Workflow
 
 
@@ -41,7 +45,33 @@ def revision_of(template: Template, number: int | None) -> Revision:
         raise NotFound(f"Template {template.id} revision", str(number)) from None
 
 
+def rendered(renderer: TemplateRenderer | None, subject: str | None, body: str,
+             context: dict[str, Any]) -> Preview:
+    """The texts rendered with ``context``; if they print, without a default, a value it
+    lacks, no text but why a send would skip the step."""
+    assert renderer is not None, "the composition root sets the renderer"
+    try:
+        return Preview(subject=renderer.render(subject, context) if subject else None,
+                       body=renderer.render(body, context), skipped=None)
+    except MissingValue as e:
+        return Preview(subject=None, body=None, skipped=e.reason)
+
+
 class TemplateUseCases(Core):
+    def preview_text(self, *, channel: str, subject: str | None, body: str,
+                     lead_id: UUID | None = None) -> Preview:
+        """Texts not saved yet (an editor's), checked as a save checks them (``Invalid``
+        naming ``body`` or ``subject``, with the line), rendered for the lead (else a sample
+        lead). Nothing is stored."""
+        parse_channel(channel)
+        for field, text, most in (("subject", subject, MAX_SUBJECT), ("body", body, MAX_BODY)):
+            if text and len(text) > most:
+                raise Invalid(field, f"must be at most {most} characters")
+            if text and self.renderer is not None:
+                self.renderer.check(text, field)
+        context = context_for(self.load(Lead, lead_id)) if lead_id else sample_context()
+        return rendered(self.renderer, subject, body, context)
+
     def revise_template(self, template_id: UUID, *, name: str, subject: str | None, body: str,
                         if_match: Collection[int] | None = None,
                         actor: str | None = None) -> TemplateView:

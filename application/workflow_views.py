@@ -88,7 +88,7 @@ class DefinedStepView:
     id: str | None  # the client's id, if it gave one
     sequence: int
     channel: str
-    template_id: str
+    template_id: str | None  # None: a draft's step whose template is not picked yet
     delay_minutes: int
     conditions: list[StepConditionView]
 
@@ -160,6 +160,8 @@ class WorkflowView:
     draft_changed: bool
     versions: list[VersionSummary]
     version: int  # the aggregate's: what an ETag is made of
+    can_undo: bool  # a change of the draft to go back from
+    can_redo: bool  # an undone change to go forward to again
 
     @classmethod
     def of(cls, w: Workflow) -> WorkflowView:
@@ -168,7 +170,8 @@ class WorkflowView:
                    status=w.state,
                    trigger=draft.trigger, steps=draft.steps, send_windows=draft.send_windows,
                    business_days_only=draft.business_days_only, draft_changed=w.draft_differs,
-                   versions=[VersionSummary.of(v) for v in w.versions], version=w.version)
+                   versions=[VersionSummary.of(v) for v in w.versions], version=w.version,
+                   can_undo=w.can_undo, can_redo=w.can_redo)
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from uuid import UUID
 from application.audit import acted
 from application.core import Core, expect_version
 from application.enrolment import live_groups, try_enrol
-from application.errors import Invalid, MissingValue, NotFound, Refused
+from application.errors import Invalid, NotFound, Refused
 from application.holds import release_held
-from application.templates import check_renders, revision_of
+from application.templates import check_renders, rendered, revision_of
 from application.workflow_views import (
     MoveBlocker,
     NotMoved,
@@ -76,16 +76,9 @@ class WorkflowUseCases(Core):
         """The template (at ``revision``, else its latest) rendered for the lead (the sample
         lead without one); if the lead lacks a value the template prints without a default,
         no text but why the step is skipped."""
-        template = self.load(Template, template_id)
-        texts = revision_of(template, revision)
-        assert self.renderer is not None
+        texts = revision_of(self.load(Template, template_id), revision)
         ctx = context_for(self.load(Lead, lead_id)) if lead_id else sample_context()
-        try:
-            subject = self.renderer.render(texts.subject, ctx) if texts.subject else None
-            body = self.renderer.render(texts.body, ctx)
-        except MissingValue as e:
-            return Preview(subject=None, body=None, skipped=e.reason)
-        return Preview(subject=subject, body=body, skipped=None)
+        return rendered(self.renderer, texts.subject, texts.body, ctx)
 
     # Definitions -----------------------------------------------------------
 
@@ -128,11 +121,12 @@ class WorkflowUseCases(Core):
     def _templates(self, workflow: Workflow) -> dict[str, Template | None]:
         """The templates of the draft's steps, by id (None for one that does not exist, or
         that the workflow's agent may not use: another agent's, another brokerage's)."""
-        found = self.load_many(Template, [UUID(s["template_id"]) for s in workflow.draft["steps"]])
+        picked = [s["template_id"] for s in workflow.draft["steps"]
+                  if s["template_id"] is not None]  # a step not given one yet: no template
+        found = self.load_many(Template, [UUID(i) for i in picked])
         usable = {i: t for i, t in found.items() if t.brokerage_id == workflow.brokerage_id
                   and t.agent_id in (None, workflow.agent_id)}
-        return {s["template_id"]: usable.get(UUID(s["template_id"]))
-                for s in workflow.draft["steps"]}
+        return {i: usable.get(UUID(i)) for i in picked}
 
     def _template_channels(self, workflow: Workflow) -> dict[str, str | None]:
         return _channels(self._templates(workflow))

@@ -124,15 +124,23 @@ def distinct_ids(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return steps
 
 
+def _template_id(value: Any, field: str) -> str | None:
+    """A step's template: a template id, or None while the draft has none yet (a draft may
+    lack it; publishing refuses it, see ``domain.problems``)."""
+    if value is None:
+        return None
+    try:
+        UUID(str(value))
+    except ValueError:
+        raise InvalidValue(field, "must be a template id") from None
+    return str(value)
+
+
 def check_step(raw: dict[str, Any], index: int) -> dict[str, Any]:
     field = f"steps[{index}]"
     channel = parse_channel(str(raw.get("channel")), f"{field}.channel")
     delay = _int(raw.get("delay_minutes"), f"{field}.delayMinutes", 0, MAX_DELAY_MINUTES)
-    template_id = str(raw.get("template_id") or "")
-    try:
-        UUID(template_id)
-    except ValueError:
-        raise InvalidValue(f"{field}.templateId", "must be a template id") from None
+    template_id = _template_id(raw.get("template_id"), f"{field}.templateId")
     conditions = [check_step_condition(c, f"{field}.conditions[{i}]", index)
                   for i, c in enumerate(raw.get("conditions") or [])]
     return {**client_id(raw, field), "channel": channel.value, "template_id": template_id,

@@ -12,15 +12,22 @@ from domain.actors import upcast_no_actor
 from domain.definition import check_definition
 from domain.errors import InvalidState, InvalidValue
 from domain.ids import CATALOG_ID, DEFAULT_BROKERAGE_ID
+from domain.problems import problems
 
 #: What a workflow is in: never published, published (running), or paused by its agent.
 STATES = ("draft", "published", "paused")
 
 
 class Workflow(Aggregate):
-    """Drafts are edited freely; publishing freezes an immutable numbered version."""
+    """Drafts are edited freely; publishing freezes an immutable numbered version.
+
+    The draft's history is its events: each change of the draft (an edit, a rollback) keeps
+    the draft it replaced, so ``undo`` goes back through them (up to ``UNDO_DEPTH``) and
+    ``redo`` forward again, until a new change clears what was undone."""
 
     TOPIC = "followup.workflow"
+    #: How many earlier drafts undo can reach (older ones stay in the log, out of reach).
+    UNDO_DEPTH = 100
 
     class Created(Aggregate.Created):
         TOPIC = "followup.workflow.created"
@@ -43,6 +50,22 @@ class Workflow(Aggregate):
         definition: dict[str, Any]
         by: str | None
         upcast_v1_v2 = staticmethod(upcast_no_actor)
+
+    class DraftUndone(Aggregate.Event):
+        """The draft went back to the one before its last change (``name``, ``definition``);
+        ``by``: who undid it (``domain.actors``)."""
+        TOPIC = "followup.workflow.draft_undone"
+        name: str
+        definition: dict[str, Any]
+        by: str | None
+
+    class DraftRedone(Aggregate.Event):
+        """The draft went forward again to the one its last undo left (``name``,
+        ``definition``); ``by``: who redid it."""
+        TOPIC = "followup.workflow.draft_redone"
+        name: str
+        definition: dict[str, Any]
+        by: str | None
 
     class Published(Aggregate.Event):
         """A frozen version; ``template_revisions`` pins, by template id, the revision of each
@@ -94,6 +117,8 @@ class Workflow(Aggregate):
         self.draft = definition
         self.versions: list[dict[str, Any]] = []
         self.paused = False
+        self.earlier_drafts: list[dict[str, Any]] = []  # what undo goes back to, newest last
+        self.undone_drafts: list[dict[str, Any]] = []  # what redo goes forward to, next last
 
     @classmethod
     def create(cls, *, agent_id: str, name: str, definition: dict[str, Any],
@@ -136,8 +161,50 @@ class Workflow(Aggregate):
 
     @event(DraftEdited)
     def _edited(self, name: str, definition: dict[str, Any], by: str | None) -> None:
-        self.name = name
-        self.draft = definition
+        self._replace_draft(name, definition)
+
+    def _replace_draft(self, name: str, definition: dict[str, Any]) -> None:
+        """A new change of the draft: the one it replaces can be undone to; nothing undone
+        can be redone any more."""
+        self.earlier_drafts = [*self.earlier_drafts, self._current()][-self.UNDO_DEPTH:]
+        self.undone_drafts = []
+        self.name, self.draft = name, definition
+
+    def _current(self) -> dict[str, Any]:
+        return {"name": self.name, "definition": self.draft}
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self.earlier_drafts)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self.undone_drafts)
+
+    def undo(self, by: str | None = None) -> None:
+        """Go back to the draft before the last change (an edit, an undo's redo, a
+        rollback)."""
+        if not self.earlier_drafts:
+            raise InvalidState("draft", "there is no change of the draft to undo")
+        self._undone(**self.earlier_drafts[-1], by=by)
+
+    @event(DraftUndone)
+    def _undone(self, name: str, definition: dict[str, Any], by: str | None) -> None:
+        self.undone_drafts = [*self.undone_drafts, self._current()]
+        self.earlier_drafts = self.earlier_drafts[:-1]
+        self.name, self.draft = name, definition
+
+    def redo(self, by: str | None = None) -> None:
+        """Go forward again to the draft the last undo left."""
+        if not self.undone_drafts:
+            raise InvalidState("draft", "there is no undone change of the draft to redo")
+        self._redone(**self.undone_drafts[-1], by=by)
+
+    @event(DraftRedone)
+    def _redone(self, name: str, definition: dict[str, Any], by: str | None) -> None:
+        self.earlier_drafts = [*self.earlier_drafts, self._current()][-self.UNDO_DEPTH:]
+        self.undone_drafts = self.undone_drafts[:-1]
+        self.name, self.draft = name, definition
 
     def publish(self, *, template_channels: dict[str, str | None],
                 template_revisions: dict[str, int], now: datetime,
@@ -169,7 +236,8 @@ class Workflow(Aggregate):
     def _published(self, number: int, definition: dict[str, Any], published_at: datetime,
                    restored_from: int | None, template_revisions: dict[str, int],
                    by: str | None) -> None:
-        self.draft = definition
+        if definition != self.draft:  # a rollback replaced the draft: undo brings it back
+            self._replace_draft(self.name, definition)
         self.versions.append({"number": number, "definition": definition,
                               "published_at": published_at, "restored_from": restored_from,
                               "template_revisions": template_revisions})
@@ -210,17 +278,10 @@ class Workflow(Aggregate):
 
 
 def check_runnable(definition: dict[str, Any], template_channels: dict[str, str | None]) -> None:
-    """Refuse, naming the field, a definition that cannot run."""
-    check_definition(definition)  # a draft saved under older rules meets today's
-    if not definition["steps"]:
-        raise InvalidState("steps", "a workflow needs at least one step")
-    for i, step in enumerate(definition["steps"]):
-        found = template_channels.get(step["template_id"])
-        if found is None:
-            raise InvalidState(f"steps[{i}].templateId", "no such template")
-        if found != step["channel"]:
-            raise InvalidState(f"steps[{i}].templateId",
-                               f"template is for {found}, step is {step['channel']}")
+    """Refuse, naming the field, a definition that cannot run (the first of its problems)."""
+    found = problems(definition, template_channels)
+    if found:
+        raise found[0]
 
 
 class PublishedWorkflows(Aggregate):

@@ -84,7 +84,9 @@ sends = Table(
     Column("sent", Integer, nullable=False),
 )
 
-WORKFLOW_EVENTS = (Workflow.Created, Workflow.DraftEdited, Workflow.Published, Workflow.Paused,
+#: The events that set the draft's name (an edit, and undoing or redoing one).
+DRAFT_EVENTS = (Workflow.DraftEdited, Workflow.DraftUndone, Workflow.DraftRedone)
+WORKFLOW_EVENTS = (Workflow.Created, *DRAFT_EVENTS, Workflow.Published, Workflow.Paused,
                    Workflow.Resumed)
 EXECUTION_EVENTS = (X.Created, X.StepSent, *STATUS_EVENTS)
 
@@ -204,7 +206,7 @@ class Fold:
                 "status": "draft", "live_version": None, "paused": False,
                 "active_executions": 0, "updated_at": at})
             return
-        if isinstance(event, Workflow.DraftEdited):
+        if isinstance(event, DRAFT_EVENTS):
             values: dict[str, Any] = {"name": event.name, "name_key": event.name.casefold()}
         elif isinstance(event, Workflow.Published):
             values = {"live_version": event.number}

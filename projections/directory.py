@@ -38,7 +38,8 @@ template_uses = Table(
     Column("workflow_id", String(36), primary_key=True),
 )
 #: The workflow events that carry a definition.
-DEFINITIONS = (Workflow.Created, Workflow.DraftEdited, Workflow.Published)
+DEFINITIONS = (Workflow.Created, Workflow.DraftEdited, Workflow.DraftUndone,
+               Workflow.DraftRedone, Workflow.Published)
 
 STATUS_EVENTS = {X.Paused: "paused", X.Resumed: "active", X.Restarted: "active",
                  X.Cancelled: "cancelled", X.Completed: "completed", X.StepDeadLettered: "paused",
@@ -135,7 +136,8 @@ class DirectoryProjection(SqlProjection, Directory):
     def _template_uses(conn: Connection, items: list[Item]) -> None:
         """The (template, workflow) pairs the batch's definitions name, new ones added."""
         pairs = {(s["template_id"], str(i.event.originator_id)) for i in items
-                 if isinstance(i.event, DEFINITIONS) for s in i.event.definition["steps"]}
+                 if isinstance(i.event, DEFINITIONS) for s in i.event.definition["steps"]
+                 if s["template_id"] is not None}  # a draft's step may have none yet
         workflows = {w for _, w in pairs}
         if not workflows:
             return

@@ -68,7 +68,10 @@ workflow_names = Table(
     Column("name", Text, nullable=False),
 )
 
-WORKFLOW_EVENTS: tuple[type, ...] = (Workflow.Created, Workflow.DraftEdited, Workflow.Published)
+#: What a workflow's name follows: the draft's name (an undo or redo brings one back too), and
+#: each version's as published.
+WORKFLOW_EVENTS: tuple[type, ...] = (Workflow.Created, Workflow.DraftEdited, Workflow.DraftUndone,
+                                     Workflow.DraftRedone, Workflow.Published)
 EVENTS: tuple[type, ...] = (
     Lead.Created, Lead.ScoreChanged, Lead.ScoreIgnored, Lead.StatusChanged, Lead.EntryRefused,
     Lead.OptedOut, Lead.OptedIn, Lead.ProfileEdited, X.Created, X.ZoneChanged,
@@ -365,11 +368,19 @@ class LeadHistoryProjection(SqlProjection):
             self._subjects.popitem(last=False)
         return lead_id, detail
 
-    def for_lead(self, lead_id: str, limit: int = 1000) -> list[dict[str, Any]]:
-        query = (select(history).where(history.c.lead_id == lead_id)
-                 .order_by(history.c.position).limit(limit))
+    def for_lead(self, lead_id: str, limit: int = 1000, after: int | None = None,
+                 newest: bool = False) -> list[dict[str, Any]]:
+        """The lead's entries, oldest first: the first ``limit`` (the last, if ``newest``),
+        only those after the log position ``after`` (what a page showing the rest lacks)."""
+        query = select(history).where(history.c.lead_id == lead_id)
+        if after is not None:
+            query = query.where(history.c.position > after)
+        order = history.c.position.desc() if newest else history.c.position
+        query = query.order_by(order).limit(limit)
         with self.engine.connect() as conn:
             rows = [dict(r._mapping) for r in conn.execute(query)]
+        if newest:
+            rows.reverse()
         for row in rows:
             row["data"] = json.loads(row["data"])
             actor, name = row.pop("actor"), row.pop("actor_name")

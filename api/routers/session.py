@@ -11,10 +11,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 
 from api.account_schemas import PasswordChangeIn, SessionPublic, SignInIn, UserPublic
-from api.auth import SESSION_COOKIE, SignedIn
+from api.auth import SESSION_COOKIE, SignedIn, clear_session_cookie, set_session_cookie
 from api.deps import AppDep
 from api.errors import AUTH, BODY, CHANGE, LIMITED, SIGNED_IN
-from application.accounts import SESSION_HOURS
 
 router = APIRouter(prefix="/api/session", tags=["session"])
 
@@ -28,9 +27,7 @@ def client_address(request: Request) -> str:
 @router.post("", responses=REFUSED | CHANGE | BODY)
 def sign_in(body: SignInIn, request: Request, response: Response, app: AppDep) -> SessionPublic:
     signed = app.sign_in(body.email, body.password, client_address(request))
-    response.set_cookie(SESSION_COOKIE, signed.secret, max_age=SESSION_HOURS * 3600,
-                        httponly=True, samesite="lax", secure=request.url.scheme == "https",
-                        path="/")
+    set_session_cookie(response, request, signed)
     return SessionPublic(user=UserPublic.model_validate(signed.user), csrf_token=signed.csrf,
                          expires_at=signed.expires_at)
 
@@ -46,8 +43,7 @@ def current_session(who: SignedIn, app: AppDep) -> SessionPublic:
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT, responses=AUTH)
 def sign_out(who: SignedIn, request: Request, response: Response, app: AppDep) -> None:
     app.sign_out(who, request.cookies.get(SESSION_COOKIE, ""))
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=request.url.scheme == "https")
+    clear_session_cookie(response, request)
 
 
 @router.post("/password", status_code=status.HTTP_204_NO_CONTENT, responses=AUTH | CHANGE | BODY)

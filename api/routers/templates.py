@@ -25,6 +25,7 @@ from api.schemas import (
     RevisionSummary,
     TemplateCreate,
     TemplateEdit,
+    TemplatePreviewIn,
     TemplatePublic,
     TemplateUsage,
     TemplateVariable,
@@ -58,6 +59,17 @@ def list_templates(who: WorkflowsRead, app: AppDep,
 def template_variables(who: PrincipalDep) -> list[TemplateVariable]:
     """The variables a template may use, with what each is (for the template builder)."""
     return [TemplateVariable(name=name, description=text) for name, text in VARIABLES.items()]
+
+
+@router.post("/preview", responses=FOUND | BODY)
+def preview_text(body: TemplatePreviewIn, who: WorkflowsRead, app: AppDep) -> PreviewPublic:
+    """Texts not saved yet, checked as a save checks them (422 naming ``body.body`` or
+    ``body.subject``, with the ``line`` of a mistake in the text) and rendered for the lead
+    ``leadId`` (a sample lead without one). Nothing is stored."""
+    if body.lead_id is not None:
+        app.check(who, "Lead", body.lead_id)
+    return PreviewPublic.model_validate(app.preview_text(
+        channel=body.channel, subject=body.subject, body=body.body, lead_id=body.lead_id))
 
 
 @router.get("/{template_id}", responses=FOUND | ETAG)

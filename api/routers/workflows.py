@@ -12,6 +12,9 @@ from api.errors import AUTH, BODY, CHANGE, CHANGE_ONE, FOUND, IF_MATCH
 from api.etags import ETAG, IfMatch, tagged
 from api.list_schemas import WorkflowPage, WorkflowQuery
 from api.schemas import (
+    DraftProblem,
+    DraftProblems,
+    DuplicateIn,
     Published,
     PublishIn,
     PublishPreview,
@@ -62,6 +65,44 @@ def edit_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, body: WorkflowEd
                              if_match=if_match, actor=who.actor)
     tagged(response, view.version)
     return WorkflowPublic.model_validate(view)
+
+
+@router.post("/{workflow_id}/undo", responses=FOUND | CHANGE | IF_MATCH | ETAG)
+def undo_draft(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep, if_match: IfMatch,
+               response: Response) -> WorkflowPublic:
+    """Bring back the draft before its last change (an edit, a redo, a rollback; up to 100
+    back); 409 ``not_allowed_now`` when there is none. A new edit clears what was undone.
+    Needs If-Match, as an edit does."""
+    view = app.undo_draft(workflow_id, if_match=if_match, actor=who.actor)
+    tagged(response, view.version)
+    return WorkflowPublic.model_validate(view)
+
+
+@router.post("/{workflow_id}/redo", responses=FOUND | CHANGE | IF_MATCH | ETAG)
+def redo_draft(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep, if_match: IfMatch,
+               response: Response) -> WorkflowPublic:
+    """Bring back the draft the last undo replaced; 409 ``not_allowed_now`` when there is
+    none. Needs If-Match."""
+    view = app.redo_draft(workflow_id, if_match=if_match, actor=who.actor)
+    tagged(response, view.version)
+    return WorkflowPublic.model_validate(view)
+
+
+@router.get("/{workflow_id}/problems", responses=FOUND)
+def draft_problems(who: WorkflowsRead, workflow_id: WorkflowId, app: AppDep) -> DraftProblems:
+    """Every reason the draft cannot be published now, each naming its field
+    (``steps[1].templateId: a step needs a template``): the checks publishing makes."""
+    return DraftProblems(problems=[DraftProblem.model_validate(p)
+                                   for p in app.draft_problems(workflow_id)])
+
+
+@router.post("/{workflow_id}/duplicate", status_code=status.HTTP_201_CREATED,
+             responses=CHANGE_ONE)
+def duplicate_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep,
+                       body: DuplicateIn | None = None) -> WorkflowPublic:
+    """A new draft with this one's draft, for the same agent: no versions, nothing running."""
+    copy = app.duplicate_workflow(workflow_id, (body or DuplicateIn()).name)
+    return WorkflowPublic.model_validate(app.workflow(copy))
 
 
 @router.get("/{workflow_id}/versions/{number}", responses=FOUND)

@@ -241,6 +241,11 @@ class World:
             self.app.publish_workflow(UUID(workflow))
         if state == "paused":
             self.app.hold_workflow(UUID(workflow), True, "matrix")
+        if state in ("edited draft", "undone draft"):
+            self.app.edit_workflow(UUID(workflow), name="matrix 2",
+                                   definition=_definition(self, UUID(workflow)))
+        if state == "undone draft":
+            self.app.undo_draft(UUID(workflow))
         return {"workflow_id": workflow}
 
     def _new_session(self, who: Who) -> dict[str, Any]:
@@ -278,6 +283,8 @@ MAKERS: dict[str, Any] = {
     "workflow": lambda w, o, _: w._workflow_in(o, "published"),
     "two versions": lambda w, o, _: w._workflow_in(o, "two versions"),
     "paused workflow": lambda w, o, _: w._workflow_in(o, "paused"),
+    "edited draft": lambda w, o, _: w._workflow_in(o, "edited draft"),
+    "undone draft": lambda w, o, _: w._workflow_in(o, "undone draft"),
     "token": lambda w, o, _: {"token_id": w.token(o)},
     "session": lambda w, _, who: w._new_session(who),
     "password": lambda w, _, who: w._password(who),

@@ -181,6 +181,12 @@ def test_every_action_route_records_the_principal_who_called_it(
     for path, method, body, kind in calls:
         found = act(h, client, method, path, body, read.headers["ETag"])
         assert found.get(kind) == actor, (path, found)
+    # And undo and redo of the draft (If-Match: * takes the draft at any version)
+    for action, kind in (("undo", "Workflow.DraftUndone"), ("redo", "Workflow.DraftRedone")):
+        before = h.rt.app.recorder.max_notification_id() or 0
+        response = client.post(f"/api/workflows/{workflow}/{action}", headers={"If-Match": "*"})
+        assert response.status_code == 200, response.text
+        assert named_events(h, before).get(kind) == actor, action
     # And the bulk replay of the dead-letter list names it too
     h.rt.app.restart_execution(UUID(x), "again")
     dead_letter(h)

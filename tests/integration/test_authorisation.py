@@ -44,6 +44,9 @@ from tests.integration.authorisation_world import (
 )
 
 ANYONE, PRINCIPAL, PERSON, ADMIN = "anyone", "principal", "person", "admin"
+# Pages: a browser session's (no session, a token included: 303 to the sign-in page); an
+# admin's page; a page form's post (its CSRF form field required: without it, 403).
+PAGE, ADMIN_PAGE, PAGE_FORM = "page", "admin page", "page form"
 LEADS_READ, LEADS_WRITE, SCORES_WRITE = "leads:read", "leads:write", "scores:write"
 WORKFLOWS_READ, WORKFLOWS_WRITE = "workflows:read", "workflows:write"
 EXECUTIONS_WRITE, HEALTH_READ = "executions:write", "health:read"
@@ -68,6 +71,14 @@ class Row:
     why: str = ""
     example: dict[str, str] = field(default_factory=dict)
     check: Check | None = None
+    ok: int = 200  # what a permitted call answers (303: a page that sends one on)
+    signed_in_ok: int | None = None  # what it answers a browser session instead, if not ok
+    form: bool = False  # the body goes form-encoded, from the app's own origin
+    stream: bool = False  # server-sent events: only the answer's status and type are read
+
+    @property
+    def page(self) -> bool:
+        return bool({PAGE, ADMIN_PAGE, PAGE_FORM} & set(self.needs))
 
     @property
     def key(self) -> str:
@@ -175,6 +186,35 @@ ROWS = [
       make="two versions"),
     R("POST", "/api/workflows/{workflow_id}/pause", WORKFLOWS_WRITE, make="workflow"),
     R("POST", "/api/workflows/{workflow_id}/resume", WORKFLOWS_WRITE, make="paused workflow"),
+    R("GET", "/api/workflows/{workflow_id}/problems", WORKFLOWS_READ),
+    R("POST", "/api/workflows/{workflow_id}/undo", WORKFLOWS_WRITE, make="edited draft",
+      if_match=True),
+    R("POST", "/api/workflows/{workflow_id}/redo", WORKFLOWS_WRITE, make="undone draft",
+      if_match=True),
+    R("POST", "/api/workflows/{workflow_id}/duplicate", WORKFLOWS_WRITE),
+    R("POST", "/api/templates/preview", WORKFLOWS_READ,
+      body={"channel": "sms", "body": "Hi {{ lead.first_name }}"}),
+    # The browser app's pages
+    R("GET", "/sign-in", ANYONE, why="the sign-in page itself", signed_in_ok=303),
+    R("POST", "/sign-in", ANYONE, why="signing in: the credential is the form", ok=303,
+      form=True, body={"email": "ann@acme.test", "password": PASSWORD}),
+    R("POST", "/sign-out", PAGE_FORM),
+    R("GET", "/", PAGE, ok=303),  # on to the workflows
+    R("GET", "/account", PAGE),
+    R("GET", "/users", ADMIN_PAGE),
+    R("GET", "/tokens", PAGE),
+    R("GET", "/dead-letters", PAGE),
+    R("GET", "/leads", PAGE),
+    R("GET", "/leads/{lead_id}", PAGE),
+    R("GET", "/leads/{lead_id}/parts/{part}", PAGE, example={"part": "profile"}),
+    R("GET", "/leads/{lead_id}/events", PAGE, stream=True),
+    R("GET", "/templates", PAGE),
+    R("GET", "/templates/new", PAGE),
+    R("GET", "/templates/{template_id}", PAGE),
+    R("GET", "/workflows", PAGE),
+    R("POST", "/workflows", PAGE_FORM),
+    R("GET", "/workflows/{workflow_id}", PAGE),
+    R("POST", "/workflows/{workflow_id}/duplicate", PAGE_FORM),
     R("GET", "/t/o/{message_id}.gif", ANYONE, why="email clients load the open pixel with no "
       "credential; it answers the same image whatever the id"),
     R("GET", "/health", ANYONE, HEALTH_READ, check=_details, why="load balancers ask it; "
@@ -223,7 +263,9 @@ def permits(row: Row, who: Who) -> bool:
 def expected(row: Row, who: Who, variant: str) -> int:
     """The answer's status (200: any 2xx)."""
     if ANYONE in row.needs:
-        return 200
+        return row.signed_in_ok if row.signed_in_ok and who.kind == "session" else row.ok
+    if row.page:
+        return expected_page(row, who, variant)
     if who.kind == "anonymous":
         return row.anonymous
     if not permits(row, who):
@@ -236,6 +278,18 @@ def expected(row: Row, who: Who, variant: str) -> int:
     if row.for_agent and not who.may_change(OWNERS["A"]):
         return 422
     return 200
+
+
+def expected_page(row: Row, who: Who, variant: str) -> int:
+    if who.kind != "session":
+        return 303  # to /sign-in?next=…
+    if PAGE_FORM in row.needs:
+        return 403  # the matrix sends no CSRF form field: the form is refused
+    if ADMIN_PAGE in row.needs and who.role != "admin":
+        return 403
+    if any(o is None or not who.sees(o) for o in owners(row, variant)):
+        return 404
+    return row.ok
 
 
 def cells() -> Iterator[Any]:
@@ -278,8 +332,15 @@ def request(world: World, row: Row, who: Who, variant: str,
     headers = {"If-Match": etag(world, path)} if row.if_match else {}
     cookies = list(client.cookies.jar)
     try:
-        return client.request(row.method, path, params=params, json=body,
-                              headers=headers), ids
+        if row.stream:
+            with client.stream(row.method, path, params=params, headers=headers,
+                               follow_redirects=False) as streamed:
+                return streamed, ids
+        if row.form:
+            return client.request(row.method, path, data=body, follow_redirects=False,
+                                  headers={"Origin": str(client.base_url).rstrip("/")}), ids
+        return client.request(row.method, path, params=params, json=body, headers=headers,
+                              follow_redirects=False), ids
     finally:  # a sign-in answers a cookie: the principal stays who it was
         client.cookies.jar.clear()
         for cookie in cookies:
@@ -289,7 +350,8 @@ def request(world: World, row: Row, who: Who, variant: str,
 
 
 def etag(world: World, path: str) -> str:
-    answer = world.sessions["admin"].get(path)
+    """The ETag of what the path changes (an undo's or a redo's: its workflow's)."""
+    answer = world.sessions["admin"].get(path.removesuffix("/undo").removesuffix("/redo"))
     return answer.headers.get("ETag", '"none"')
 
 
@@ -299,8 +361,16 @@ def test_each_principal_reaches_what_its_row_says(world: World, row: Row, who: W
     want = expected(row, who, variant)
     answer, ids = request(world, row, who, variant, want)
     got = 200 if 200 <= answer.status_code < 300 else answer.status_code
-    assert got == want, f"{row.key} by {who.name} on {variant}: {answer.status_code} " \
-                        f"{answer.text[:300]}"
+    text = "" if row.stream else answer.text[:300]
+    assert got == want, f"{row.key} by {who.name} on {variant}: {answer.status_code} {text}"
+    if row.page:
+        if got == 303 and who.kind != "session":
+            assert answer.headers["location"].startswith("/sign-in"), answer.headers
+        if got == 200 and row.stream:
+            assert answer.headers["content-type"].startswith("text/event-stream")
+        elif got in (200, 403, 404):
+            assert answer.headers["content-type"].startswith("text/html")
+        return
     if got >= 400:
         error = answer.json()["error"]
         code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 422: "invalid"}[got]

@@ -118,7 +118,9 @@ def test_the_api_refuses_an_sms_window_outside_08_21(client: TestClient,
     response = client.post("/api/workflows", json=workflow | {"sendWindows": {"sms": window}})
     # Then
     assert response.status_code == 422
-    assert "sendWindows.sms must lie inside 08:00-21:00" in response.text
+    [field] = response.json()["error"]["fields"]
+    assert field["field"] == "body.sendWindows.sms"
+    assert field["reason"].startswith("must lie inside 08:00-21:00")
     ok = client.post("/api/workflows", json=workflow | {"sendWindows": {
         "sms": {"start": "08:00", "end": "21:00"}}})
     assert ok.status_code == 201

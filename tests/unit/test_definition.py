@@ -241,7 +241,7 @@ def test_a_bad_trigger_is_refused_naming_the_field(trigger: dict[str, Any], fiel
     ({"delay_minutes": None}, "steps[1].delayMinutes"),
     ({"template_id": "not-a-uuid"}, "steps[1].templateId"),
     ({"template_id": ""}, "steps[1].templateId"),
-    ({"template_id": None}, "steps[1].templateId"),
+    ({"template_id": 7}, "steps[1].templateId"),
     ({"conditions": [{"kind": "unknown"}]}, "steps[1].conditions[0].kind"),
     ({"conditions": [{"value": 3}]}, "steps[1].conditions[0].kind"),
     ({"conditions": [{"kind": "in_app_not_read"}, {"kind": "score_at_least"}]},
@@ -254,6 +254,19 @@ def test_a_bad_trigger_is_refused_naming_the_field(trigger: dict[str, Any], fiel
 def test_a_bad_step_is_refused_naming_it(bad: dict[str, Any], field: str) -> None:
     # When / Then: the second step is the bad one
     assert refused_field(with_step(1, **bad)) == field
+
+
+@pytest.mark.parametrize("missing", [{"template_id": None}, {}], ids=["none", "absent"])
+def test_a_draft_step_may_have_no_template_yet(missing: dict[str, Any]) -> None:
+    # Given a second step whose template the agent has not picked yet
+    definition = raw()
+    definition["steps"][1].pop("template_id")
+    definition["steps"][1].update(missing)
+    # When
+    checked = check_definition(definition)
+    # Then it is kept without one (publishing refuses it: test_problems.py)
+    assert checked["steps"][1]["template_id"] is None
+    assert checked["steps"][0]["template_id"] == definition["steps"][0]["template_id"]
 
 
 @pytest.mark.parametrize("kind", ["previous_email_not_opened", "in_app_not_read"])

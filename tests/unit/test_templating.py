@@ -117,7 +117,8 @@ def test_saving_accepts_any_preference_key_but_refuses_an_unknown_variable() -> 
                           ("{{ leed.name }}", "leed")]:
         with pytest.raises(Invalid) as refused:
             renderer.check(text, "body")
-        assert refused.value.reason.startswith(f"unknown variable(s): {unknown};")
+        assert refused.value.reason.startswith(f"unknown variable(s): {unknown} (line 1);")
+        assert refused.value.line == 1
 
 
 def test_a_missing_value_of_another_variable_is_still_an_error() -> None:

@@ -1,0 +1,92 @@
+"""What the lead page shows, part by part (each part is also a fragment the page's script
+fetches again when the lead's history moves): read from the same use cases and read models as
+the JSON API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from api.deps import Runtime
+from api.pages.formatting import score_chart, score_points, shown
+from application.views import ExecutionView, LeadView
+from domain.execution import RESUME_POLICIES
+from domain.lead import STOPPING_STATUSES, LeadStatus
+
+STATUSES = [s.value for s in LeadStatus]
+STOPPING = frozenset(s.value for s in STOPPING_STATUSES)
+CHANNELS = {"email": "Email", "sms": "SMS", "in_app": "In-app messages"}
+CHANNEL_NAMES = {"email": "Email", "sms": "SMS", "in_app": "In-app message"}
+POLICIES = {"shift": "Shift overdue steps by the time paused",
+            "skip_overdue": "Skip the steps that fell due meanwhile"}
+assert set(POLICIES) == set(RESUME_POLICIES)
+#: How the history read model begins the reason of a pause by a closing status.
+STATUS_PAUSE = "lead status became "
+#: The parts of the page a script may fetch again (``/leads/{id}/parts/{part}``).
+PARTS = ("summary", "status", "consent", "profile", "score", "executions", "inbox")
+HISTORY_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Execution:
+    """An execution with its workflow's name, and what the agent may do to it now."""
+    view: ExecutionView
+    workflow: str
+
+    @property
+    def dead_lettered(self) -> bool:
+        return self.view.dead_letter_step is not None
+
+    @property
+    def controls(self) -> list[str]:
+        """The overrides its status allows, in the order the page shows them."""
+        status = self.view.status
+        if status == "active":
+            return ["pause", "skip", "send-now", "cancel", "restart"]
+        if status == "paused" and self.dead_lettered:
+            return ["replay", "cancel", "restart"]
+        if status == "paused":
+            return ["resume", "skip", "cancel", "restart"]
+        return ["restart"]
+
+    @property
+    def paused_by_status(self) -> bool:
+        return (self.view.status == "paused" and not self.dead_lettered
+                and (self.view.status_reason or "").startswith(STATUS_PAUSE))
+
+
+def part_context(app: Any, runtime: Runtime, lead_id: UUID, part: str) -> dict[str, Any]:
+    """The template context of one part (the whole page: every part)."""
+    lead: LeadView = app.lead(lead_id)
+    ctx: dict[str, Any] = {"lead": lead, "zone": lead.timezone, "statuses": STATUSES,
+                           "stopping": STOPPING, "channels": CHANNELS, "policies": POLICIES,
+                           "channel_names": CHANNEL_NAMES, "shown": shown}
+    if part in ("page", "executions", "status"):
+        ctx["executions"] = executions(app, lead_id)
+        ctx["resumable"] = [x for x in ctx["executions"] if x.paused_by_status]
+    if part in ("page", "score"):
+        entries = runtime.history.for_lead(str(lead_id), limit=HISTORY_LIMIT, newest=True)
+        ctx.update(score_context(entries, app.clock.now()))
+        ctx["entries"] = list(reversed(entries))
+        ctx["last_position"] = entries[-1]["position"] if entries else 0
+    if part in ("page", "inbox"):
+        ctx["inbox"] = runtime.messages.inbox(str(lead_id))
+        ctx["unread"] = runtime.messages.unread(str(lead_id))
+    return ctx
+
+
+def executions(app: Any, lead_id: UUID) -> list[Execution]:
+    """The lead's executions, the latest started first, each with its workflow's name."""
+    names: dict[UUID, str] = {}
+    found = []
+    for view in reversed(app.lead_executions(lead_id)):
+        if view.workflow_id not in names:
+            names[view.workflow_id] = app.workflow(view.workflow_id).name
+        found.append(Execution(view, f"{names[view.workflow_id]} v{view.workflow_version}"))
+    return found
+
+
+def score_context(entries: list[dict[str, Any]], now: Any) -> dict[str, Any]:
+    points = score_points(entries)
+    return {"score_points": points, "score_chart": score_chart(points, now)}

@@ -1,0 +1,54 @@
+"""The leads pages: the list, one lead, its parts (fetched again as its history moves) and
+the stream of its new history entries (server-sent events)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Path, Request
+from fastapi.responses import HTMLResponse
+from sse_starlette import EventSourceResponse
+
+from api.deps import AppDep, RuntimeDep
+from api.pages import PageUser, page_check, render
+from api.pages.lead_events import new_entries
+from api.pages.lead_view import part_context
+
+router = APIRouter(include_in_schema=False)
+Part = Literal["summary", "status", "consent", "profile", "score", "executions", "inbox"]
+
+
+@router.get("/leads")
+def leads_page(request: Request, viewer: PageUser) -> HTMLResponse:
+    return render(request, "leads.html", viewer=viewer, title="Leads")
+
+
+@router.get("/leads/{lead_id}")
+def lead_page(request: Request, lead_id: str, viewer: PageUser, app: AppDep,
+              runtime: RuntimeDep) -> HTMLResponse:
+    found = page_check(viewer, app, "Lead", lead_id)
+    return render(request, "lead.html", viewer=viewer,
+                  **part_context(app, runtime, found, "page"))
+
+
+@router.get("/leads/{lead_id}/parts/{part}")
+def lead_part(request: Request, lead_id: str, part: Annotated[Part, Path()], viewer: PageUser,
+              app: AppDep, runtime: RuntimeDep) -> HTMLResponse:
+    """One part of the lead page, as the page has it (its script swaps it in)."""
+    found = page_check(viewer, app, "Lead", lead_id)
+    return render(request, f"lead/{part}.html", viewer=viewer,
+                  **part_context(app, runtime, found, part))
+
+
+@router.get("/leads/{lead_id}/events")
+def lead_events(request: Request, lead_id: str, viewer: PageUser, app: AppDep,
+                runtime: RuntimeDep, after: int = 0,
+                last_event_id: Annotated[str | None, Header()] = None) -> EventSourceResponse:
+    """The lead's new history entries as they land (``history`` events, each with the
+    entries' HTML and kinds; the id is the last entry's log position, so a reconnecting
+    browser carries on after it). Checked as the page is; a stream ends after a few minutes,
+    and the browser's reconnection is checked again."""
+    found = page_check(viewer, app, "Lead", lead_id)
+    since = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
+    return EventSourceResponse(new_entries(request, app, runtime, found, since),
+                               ping=15, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,95 @@
+// The lead page: its forms post to the JSON API (app.js); after a change, and whenever the
+// lead's history moves (server-sent events from /leads/{id}/events), the parts that show it
+// are fetched again and swapped in, and new timeline entries are added at the top.
+(function () {
+  "use strict";
+  var page = document.getElementById("lead-page");
+  if (!page) return;
+  var lead = page.dataset.leadId;
+  var said = document.getElementById("lead-said");
+  // Which parts an entry of each aggregate can change (forms are left alone while in use).
+  var MOVES = {Lead: ["summary", "status", "consent", "profile", "score"],
+               WorkflowExecution: ["executions"], Message: ["inbox", "executions"]};
+
+  function typing(holder) {
+    var el = document.activeElement;
+    return holder.contains(el) && /^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName);
+  }
+
+  // Where the keyboard was, to put it back after the part is swapped: the same control, else
+  // the first control of the same execution.
+  function place(holder) {
+    var el = document.activeElement;
+    if (!holder.contains(el)) return null;
+    var item = el.closest(".execution");
+    return {id: el.id, item: item && item.id};
+  }
+
+  function restore(spot) {
+    if (!spot) return;
+    var el = (spot.id && document.getElementById(spot.id)) ||
+             (spot.item && document.querySelector("#" + spot.item + " button"));
+    if (el) el.focus();
+  }
+
+  function refresh(parts) {
+    parts.forEach(function (part) {
+      var holder = document.getElementById("part-" + part);
+      if (!holder || typing(holder)) return;
+      fetch("/leads/" + lead + "/parts/" + part, {credentials: "same-origin"})
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (html === null || typing(holder)) return;
+          var spot = place(holder);
+          holder.innerHTML = html;
+          restore(spot);
+        });
+    });
+  }
+
+  // After a form of the page succeeded: what it said, and the parts it changes.
+  document.addEventListener("followup:done", function (event) {
+    var form = event.detail.form, answer = event.detail.body || {};
+    var part = form.dataset.part;
+    if (part === "status") {
+      var text = "Status is now " + answer.status + ".";
+      if (answer.pausedExecutions && answer.pausedExecutions.length)
+        text += " Paused " + answer.pausedExecutions.length + " follow-up(s).";
+      if (answer.resumedExecutions && answer.resumedExecutions.length)
+        text += " Resumed " + answer.resumedExecutions.length + " follow-up(s).";
+      if (answer.resumableExecutions && answer.resumableExecutions.length)
+        text += " " + answer.resumableExecutions.length +
+                " follow-up(s) stay paused: resume them below.";
+      window.followup.say(said, text, "ok");
+      refresh(["summary", "status", "executions"]);
+    } else if (part === "profile") {
+      window.followup.say(said, "Profile saved.", "ok");
+      refresh(["summary", "profile"]);
+    } else if (part) {
+      refresh([part]);
+    }
+  });
+
+  function follow() {
+    if (!window.EventSource) return;
+    var live = document.getElementById("live-state");
+    var source = new EventSource("/leads/" + lead + "/events?after=" + page.dataset.after);
+    source.addEventListener("history", function (event) {
+      var news = JSON.parse(event.data);
+      document.getElementById("timeline").insertAdjacentHTML("afterbegin", news.html);
+      page.dataset.after = event.lastEventId;
+      var parts = {};
+      news.kinds.forEach(function (kind) {
+        (MOVES[kind.split(".")[0]] || []).forEach(function (p) { parts[p] = true; });
+      });
+      refresh(Object.keys(parts));
+    });
+    source.addEventListener("open", function () { if (live) live.textContent = "Updates by itself"; });
+    source.addEventListener("error", function () {
+      if (live) live.textContent = source.readyState === EventSource.CLOSED
+        ? "Not updating: reload the page" : "Reconnecting…";
+    });
+  }
+
+  follow();
+})();

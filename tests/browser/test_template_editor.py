@@ -1,0 +1,62 @@
+"""The template editor: a live preview of unsaved text for a chosen lead, mistakes with their
+line, variables inserted at the cursor, saving a new revision with If-Match."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.accounts import new_brokerage, new_person, sign_in
+from tests.browser.conftest import LiveApp, Outside
+from tests.browser.scenario import integration, lead, looked_at, unexpected
+
+
+def test_an_agent_creates_a_template_and_edits_it_with_a_live_preview(
+        page: Page, live_app: LiveApp, outside: Outside) -> None:
+    brokerage = new_brokerage(live_app.runtime)
+    ann = new_person(live_app.runtime, brokerage)
+    lia = lead(integration(live_app, brokerage), ann, preferences={"area": "Alfama"})
+    sign_in(page, ann, next="/templates/new?channel=email")
+    page.get_by_label("Name").fill("First touch")
+    page.get_by_label("Subject").fill("Hello {{ lead.first_name }}")
+    page.get_by_label("Body").fill("Homes in {{ lead.preferences.area | default('town') }}")
+    expect(page.locator("#preview-subject")).to_have_text("Hello Sample")
+    expect(page.locator("#preview-body")).to_have_text("Homes in Downtown")
+    looked_at(page, "template-new")
+    page.get_by_role("button", name="Create the template").click()
+    page.wait_for_url("**/templates/*-*")
+    template_id = page.url.rsplit("/", 1)[1]
+    # The chosen lead's preview, as the agent types (nothing saved)
+    page.goto(f"/templates/{template_id}?lead={lia}")
+    expect(page.locator("#preview-subject")).to_have_text("Hello Lia")
+    body = page.get_by_label("Body")
+    body.fill("Hi {{ lead.first_name }},\nhomes in {{ lead.preferences.area }}\n")
+    expect(page.locator("#preview-body")).to_have_text("Hi Lia,\nhomes in Alfama\n")
+    # A mistake is shown with its line, and the gutter marks it
+    body.fill("Hi {{ lead.first_name }},\n\n{{ lead.name }\n")
+    expect(page.locator("#t-body-error")).to_have_text(
+        "template syntax error on line 3: unexpected '}'")
+    expect(page.locator("#t-body-gutter .bad")).to_have_text("3")
+    expect(body).to_be_focused()
+    looked_at(page, "template-error")
+    # A variable goes in at the cursor; the sample lead's preview
+    body.fill("Hi ")
+    body.press("End")
+    page.get_by_text("Variables").click()
+    page.get_by_role("button", name="lead.first_name (insert)").click()
+    expect(body).to_have_value("Hi {{ lead.first_name }}")
+    page.get_by_label("For").select_option("")
+    expect(page.locator("#preview-body")).to_have_text("Hi Sample")
+    page.get_by_role("button", name="Save a new revision").click()
+    expect(page.locator("#save-said")).to_have_text("Saved: revision 2.")
+    expect(page.locator("#revisions")).to_contain_text("Revision 2")
+    # Saving again, when someone else saved meanwhile, is refused and keeps the text
+    api = integration(live_app, brokerage)
+    current = api.get(f"/api/templates/{template_id}")
+    api.put(f"/api/templates/{template_id}", headers={"If-Match": current.headers["ETag"]},
+            json={"name": "First touch", "subject": "Hey", "body": "Someone else's"})
+    body.fill("Mine")
+    page.keyboard.press("Control+s")
+    expect(page.locator("#save-said")).to_contain_text("Someone saved a newer revision")
+    expect(body).to_have_value("Mine")
+    looked_at(page, "template-editor")
+    assert unexpected(outside.errors) == [] and outside.blocked == []
