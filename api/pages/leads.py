@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from sse_starlette import EventSourceResponse
 
@@ -13,14 +13,24 @@ from api.deps import AppDep, RuntimeDep
 from api.pages import PageUser, page_check, render
 from api.pages.lead_events import new_entries
 from api.pages.lead_view import part_context
+from api.pages.leads_list import PAGE, STATUSES, Filters, matching
 
 router = APIRouter(include_in_schema=False)
 Part = Literal["summary", "status", "consent", "profile", "score", "executions", "inbox"]
 
 
 @router.get("/leads")
-def leads_page(request: Request, viewer: PageUser) -> HTMLResponse:
-    return render(request, "leads.html", viewer=viewer, title="Leads")
+def leads_page(request: Request, viewer: PageUser, app: AppDep, runtime: RuntimeDep,
+               q: Annotated[str, Query(max_length=200)] = "", status: str = "",
+               score_min: Annotated[str, Query(alias="scoreMin", max_length=10)] = "",
+               score_max: Annotated[str, Query(alias="scoreMax", max_length=10)] = "",
+               part: str | None = None) -> HTMLResponse:
+    """The list (``?part=results``: the results alone, as the page's script fetches them)."""
+    filters = Filters(q=q, status=status, score_min=score_min, score_max=score_max)
+    found = matching(app, runtime, viewer, filters)
+    return render(request, "leads_results.html" if part == "results" else "leads.html",
+                  viewer=viewer, title="Leads", filters=filters, leads=found,
+                  statuses=STATUSES, page=PAGE)
 
 
 @router.get("/leads/{lead_id}")

@@ -4,6 +4,7 @@ the sample lead), the variables, and the mistakes with their line. Saving goes t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -16,19 +17,51 @@ from api.pages import PageError, PageUser, Viewer, page_check, render
 from application.errors import Invalid, NotFound
 from domain.channels import Channel
 from domain.personalisation import VARIABLES
-from domain.template import MAX_BODY, MAX_SUBJECT
+from domain.template import MAX_BODY, MAX_SUBJECT, Template
 
 router = APIRouter(include_in_schema=False)
 CHANNELS = {"email": "Email", "sms": "SMS", "in_app": "In-app message"}
 assert set(CHANNELS) == {c.value for c in Channel}
 #: What a variable is inserted as (an open mapping's key as an example, with a fallback).
+#: The most templates the list reads (see ``visible_templates``).
+SCAN = 5000
 SNIPPETS = {"lead.preferences.<key>": "{{ lead.preferences.area | default('your area') }}"}
 
 
 @router.get("/templates")
-def templates_page(request: Request, viewer: PageUser) -> HTMLResponse:
+def templates_page(request: Request, viewer: PageUser, app: AppDep) -> HTMLResponse:
     return render(request, "templates.html", viewer=viewer, title="Templates",
-                  channels=CHANNELS)
+                  channels=CHANNELS, items=visible_templates(app, viewer))
+
+
+@dataclass(frozen=True)
+class TemplateRow:
+    id: UUID
+    name: str
+    channel: str
+    subject: str | None
+    agent_id: str | None  # None: the brokerage's own
+    updated_at: Any
+
+
+def visible_templates(app: Any, viewer: Viewer) -> list[TemplateRow]:
+    """The templates the viewer may see, by name. Until the catalogue's template list is
+    merged (``GET /api/templates``, a read model), this reads the log's template creations
+    (one topic, at most ``SCAN``) and each template through its use case."""
+    created = app.recorder.select_notifications(start=None, limit=SCAN,
+                                                topics=[Template.Created.TOPIC])
+    rows = []
+    for note in created:
+        try:
+            app.check(viewer.principal, "Template", note.originator_id)
+        except NotFound:
+            continue
+        view = app.template(note.originator_id)
+        rows.append(TemplateRow(id=view.id, name=view.name, channel=view.channel,
+                                subject=view.subject,
+                                agent_id=app.template_owner(view.id).agent_id,
+                                updated_at=app.template_revisions(view.id)[-1].saved_at))
+    return sorted(rows, key=lambda r: (r.name.casefold(), str(r.id)))
 
 
 @router.get("/templates/new")
