@@ -11,9 +11,10 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import AppDep
+from api.deps import AppDep, RuntimeDep
 from api.etags import etag
 from api.pages import PageError, PageUser, Viewer, page_check, render
+from api.pages.leads_list import Filters, matching
 from application.errors import Invalid, NotFound
 from domain.channels import Channel
 from domain.personalisation import VARIABLES
@@ -65,23 +66,24 @@ def visible_templates(app: Any, viewer: Viewer) -> list[TemplateRow]:
 
 
 @router.get("/templates/new")
-def new_template_page(request: Request, viewer: PageUser, app: AppDep,
+def new_template_page(request: Request, viewer: PageUser, app: AppDep, runtime: RuntimeDep,
                       channel: str = "email") -> HTMLResponse:
     if channel not in CHANNELS:
         raise PageError(404, "Not found", "There is no such channel.")
-    return _editor(request, viewer, app, None, channel, None)
+    return _editor(request, viewer, app, runtime, None, channel, None)
 
 
 @router.get("/templates/{template_id}")
 def template_page(request: Request, template_id: str, viewer: PageUser, app: AppDep,
-                  lead: str | None = None, part: str | None = None) -> HTMLResponse:
+                  runtime: RuntimeDep, lead: str | None = None,
+                  part: str | None = None) -> HTMLResponse:
     """The editor (``?part=meta``: where it is used and its revisions, fetched after a save;
     ``?lead=``: the preview's lead to begin with)."""
     found = page_check(viewer, app, "Template", template_id)
-    return _editor(request, viewer, app, found, None, lead, part == "meta")
+    return _editor(request, viewer, app, runtime, found, None, lead, part == "meta")
 
 
-def _editor(request: Request, viewer: Viewer, app: Any, template_id: UUID | None,
+def _editor(request: Request, viewer: Viewer, app: Any, runtime: Any, template_id: UUID | None,
             channel: str | None, lead: str | None, meta: bool = False) -> HTMLResponse:
     view = app.template(template_id) if template_id else None
     return render(
@@ -91,7 +93,8 @@ def _editor(request: Request, viewer: Viewer, app: Any, template_id: UUID | None
         etag=etag(view.version) if view else "", read_only=_read_only(app, viewer, template_id),
         revisions=_revisions(app, template_id), usage=app.template_usage(template_id)
         if template_id else None, variables=VARIABLES, snippets=SNIPPETS,
-        chosen=_chosen(app, viewer, lead), max_body=MAX_BODY, max_subject=MAX_SUBJECT)
+        chosen=_chosen(app, viewer, lead), max_body=MAX_BODY, max_subject=MAX_SUBJECT,
+        preview_leads=[] if meta else matching(app, runtime, viewer, Filters()))
 
 
 def _read_only(app: Any, viewer: Viewer, template_id: UUID | None) -> bool:

@@ -129,5 +129,17 @@ def test_another_agent_sees_none_of_it(page: Page, browser: Browser,
                       headers={"X-CSRF-Token": csrf})
     assert paused.status == 404
     assert setup.get(f"/api/executions/{execution['id']}").json()["status"] == "active"
+    # Nor Ann's own template, nor her lead in a preview
+    own = live_app.runtime.app.create_template(name="Ann's", channel="sms", body="Hi",
+                                               brokerage_id=brokerage, agent_id=ann.agent_id)
+    assert page.goto(f"/templates/{own}").status == 404  # type: ignore[union-attr]
+    assert api.get(f"/api/templates/{own}").status == 404
+    preview = api.post("/api/templates/preview", headers={"X-CSRF-Token": csrf},
+                       data={"channel": "sms", "body": "Hi", "leadId": lia})
+    assert preview.status == 404
+    page.goto(f"/templates/new?channel=sms&lead={lia}")
+    expect(page.get_by_label("For").locator("option")).to_have_count(1)  # the sample lead
+    page.goto("/leads")
+    expect(page.locator("#results")).not_to_contain_text("Lia Costa")
 
 

@@ -26,7 +26,7 @@ def test_an_agent_creates_a_template_and_edits_it_with_a_live_preview(
     page.wait_for_url("**/templates/*-*")
     template_id = page.url.rsplit("/", 1)[1]
     # The chosen lead's preview, as the agent types (nothing saved)
-    page.goto(f"/templates/{template_id}?lead={lia}")
+    page.get_by_label("For").select_option(label="Lia Costa (lia@example.com)")
     expect(page.locator("#preview-subject")).to_have_text("Hello Lia")
     body = page.get_by_label("Body")
     body.fill("Hi {{ lead.first_name }},\nhomes in {{ lead.preferences.area }}\n")
