@@ -30,6 +30,7 @@ from application.ports import ChannelSender, Clock, DueSchedule, SystemClock
 from application.sending import StepSender
 from application.trigger import TriggerPolicy
 from projections.base import SCHEMA_LOCK, ReadModels, positions
+from projections.catalogue import CatalogueProjection
 from projections.directory import DirectoryProjection
 from projections.due_steps import DueStepsProjection
 from projections.lead_history import LeadHistoryProjection
@@ -74,6 +75,7 @@ class Runtime:
             app = FollowUp(env=self.settings.eventsourcing_env(), clock=self.clock,
                            renderer=JinjaRenderer(), directory=directory)
         app.credentials = self.credentials
+        app.catalogue = self.catalogue
         app.passwords = Argon2Hasher()
         app.sign_in_limiter = self.sign_in_limiter
         if isinstance(app.recorder, PostgresAggregateRecorder):
@@ -117,6 +119,12 @@ class Runtime:
     @cached_property
     def directory(self) -> DirectoryProjection:
         projection = DirectoryProjection(self.engine)
+        projection.create()
+        return projection
+
+    @cached_property
+    def catalogue(self) -> CatalogueProjection:
+        projection = CatalogueProjection(self.engine)
         projection.create()
         return projection
 
@@ -219,7 +227,7 @@ class Runtime:
     @cached_property
     def read_models(self) -> ReadModels:
         return ReadModels(self.engine, [self.history, self.messages, self.directory,
-                                        self.due_steps])
+                                        self.catalogue, self.due_steps])
 
     def projector_followers(self) -> list[Follower]:
         # One follower for every read model: the log is read and decoded once for all of them

@@ -270,6 +270,14 @@ class ExecutionPublic(Schema):
     steps: list[StepPublic]
 
 
+class Actor(Schema):
+    """Who acted: the principal's id, and how the history names them."""
+    actor: str = Field(description="user:<id>, token:<id>, or user:<id> via token:<id> (a "
+                                   "user's own token)")
+    name: str = Field(description="the user's name; a token as \"an API token\" and the "
+                                  "start of its id")
+
+
 class HistoryEntry(Schema):
     position: int
     occurred_at: datetime
@@ -278,6 +286,9 @@ class HistoryEntry(Schema):
     execution_id: UUID | None
     message_id: UUID | None
     data: dict[str, Any]
+    by: Actor | None = Field(description="who acted, on an entry of a person's action (a "
+                                         "status, consent, pause, resume, skip, send-now, "
+                                         "cancel, restart or replay); null for the system's")
 
 
 class InboxItem(Schema):

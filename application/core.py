@@ -17,7 +17,14 @@ from eventsourcing.persistence import PersistenceError, ProcessRecorder, Trackin
 
 from application.credentials import AttemptLimiter, Credentials, PasswordHasher
 from application.errors import Conflict, NotFound, StaleVersion, refused
-from application.ports import Clock, Directory, Streams, SystemClock, TemplateRenderer
+from application.ports import (
+    Catalogue,
+    Clock,
+    Directory,
+    Streams,
+    SystemClock,
+    TemplateRenderer,
+)
 from application.retrying import retry_conflicts
 from application.snapshots import DEFAULT_INTERVAL, SNAPSHOTTED, Snapshots
 from domain.errors import DomainError
@@ -52,6 +59,7 @@ class Core(Application[UUID]):
         self.clock = clock or SystemClock()
         self.renderer = renderer
         self.directory = directory
+        self.catalogue: Catalogue | None = None  # the lists of workflows and templates
         self.on_saved: list[Callable[[], None]] = []
         # Credential material, outside the log (set by the composition root; see accounts.py).
         self.credentials: Credentials | None = None

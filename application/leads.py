@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from application.audit import acted
 from application.core import Core
 from application.errors import Refused
 from application.views import ExecutionView, LeadView, ScoreResult, StatusResult
@@ -91,15 +92,16 @@ class LeadUseCases(Core):
         return self.retrying(command)
 
     def change_status(self, lead_id: UUID, status: str, reason: str, *, resume: bool = False,
-                      policy: str = "shift") -> StatusResult:
-        """Change the status. A stopping status pauses every active execution in the same
-        commit. Leaving one lists the executions it had paused, as resumable; with ``resume``
-        they are resumed in the same commit (``policy`` for their overdue steps)."""
+                      policy: str = "shift", actor: str | None = None) -> StatusResult:
+        """Change the status (``actor``: who acted). A stopping status pauses every active
+        execution in the same commit (the system's pause: nobody named). Leaving one lists the
+        executions it had paused, as resumable; with ``resume`` they are resumed in the same
+        commit (``policy`` for their overdue steps), by the actor."""
 
         def command() -> StatusResult:
             lead = self.load(Lead, lead_id)
             was_stopped = lead.is_stopped
-            lead.change_status(status, reason)
+            lead.change_status(status, reason, by=actor)
             executions = [self.load(WorkflowExecution, e) for e in lead.execution_ids()]
             now = self.clock.now()
             paused = [x for x in executions if lead.is_stopped
@@ -107,7 +109,7 @@ class LeadUseCases(Core):
             held = [x for x in executions if was_stopped and not lead.is_stopped
                     and _paused_by_status(x)]
             for x in held if resume else []:
-                x.resume(policy, now)
+                x.resume(policy, now, by=actor)
             self.save(lead, *paused, *held)
             held_ids = [x.id for x in held]
             return StatusResult(lead_id=lead_id, status=lead.status,
@@ -115,7 +117,10 @@ class LeadUseCases(Core):
                                 resumable_executions=[] if resume else held_ids,
                                 resumed_executions=held_ids if resume else [])
 
-        return self.retrying(command)
+        result = self.retrying(command)
+        acted(actor, "lead.status", lead_id=lead_id, status=result.status,
+              paused=len(result.paused_executions), resumed=len(result.resumed_executions))
+        return result
 
     def edit_lead(self, lead_id: UUID, changes: dict[str, Any], *,
                   actor: str | None = None) -> LeadView:
@@ -134,21 +139,27 @@ class LeadUseCases(Core):
                 self.save(lead, *moved)
             return LeadView.of(lead)
 
-        return self.retrying(command)
+        view = self.retrying(command)
+        acted(actor, "lead.edit", lead_id=lead_id)
+        return view
 
-    def set_consent(self, lead_id: UUID, channel: str, allowed: bool, reason: str) -> list[str]:
+    def set_consent(self, lead_id: UUID, channel: str, allowed: bool, reason: str, *,
+                    actor: str | None = None) -> list[str]:
         """Opt a lead out of (or back into) a channel; returns the channels opted out of."""
 
         def command() -> list[str]:
             lead = self.load(Lead, lead_id)
             if allowed:
-                lead.opt_in(channel, reason)
+                lead.opt_in(channel, reason, by=actor)
             else:
-                lead.opt_out(channel, reason)
+                lead.opt_out(channel, reason, by=actor)
             self.save(lead)
             return list(lead.opted_out)
 
-        return self.retrying(command)
+        opted_out = self.retrying(command)
+        acted(actor, "lead.opt_in" if allowed else "lead.opt_out", lead_id=lead_id,
+              channel=channel)
+        return opted_out
 
     def lead(self, lead_id: UUID) -> LeadView:
         return LeadView.of(self.load(Lead, lead_id))

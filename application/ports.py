@@ -11,6 +11,17 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from application.list_views import (
+    ExecutionFilter,
+    ExecutionSummary,
+    LeadFilter,
+    LeadSummary,
+    Page,
+    PageAsk,
+    Reach,
+    TemplateSummary,
+    WorkflowSummary,
+)
 from domain.priority import LANES
 
 
@@ -149,6 +160,30 @@ class Directory(ABC):
         """Executions held at a dead-lettered step, oldest first: ``execution_id``,
         ``lead_id``, ``workflow_id``, ``agent_id``, ``step_no``, ``attempts``, ``reason``,
         ``dead_lettered_at``."""
+
+    @abstractmethod
+    def lead_page(self, reach: Reach, wanted: LeadFilter, page: PageAsk) -> Page[LeadSummary]:
+        """Leads in ``reach`` that match, in ``wanted.sort``'s order; ``Invalid`` naming the
+        query field for a cursor this list did not give."""
+
+    @abstractmethod
+    def execution_page(self, reach: Reach, wanted: ExecutionFilter,
+                       page: PageAsk) -> Page[ExecutionSummary]:
+        """Executions of leads in ``reach`` that match, the latest started first."""
+
+
+class Catalogue(ABC):
+    """The lists of workflows and templates (a read model: eventually consistent)."""
+
+    @abstractmethod
+    def workflow_page(self, reach: Reach, status: str | None, page: PageAsk,
+                      sent_since: datetime) -> Page[WorkflowSummary]:
+        """Workflows in ``reach`` by name, each with its steps sent since ``sent_since``."""
+
+    @abstractmethod
+    def template_page(self, reach: Reach, channel: str | None,
+                      page: PageAsk) -> Page[TemplateSummary]:
+        """Templates in ``reach`` (an agent's: their own and the brokerage's own) by name."""
 
 
 class Streams(ABC):

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
+from application.audit import acted
 from application.core import Core, expect_version
 from application.errors import Invalid, MissingValue, NotFound
 from application.ports import TemplateRenderer
@@ -85,7 +86,9 @@ class TemplateUseCases(Core):
             self.save(template)
             return TemplateView.of(template)
 
-        return self.retrying(command)
+        view = self.retrying(command)
+        acted(actor, "template.revise", template_id=template_id)
+        return view
 
     def template_revisions(self, template_id: UUID) -> list[RevisionSummary]:
         """Every revision of the template, the first (as created) first."""

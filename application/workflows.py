@@ -8,6 +8,7 @@ from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
+from application.audit import acted
 from application.core import Core, expect_version
 from application.enrolment import live_groups, try_enrol
 from application.errors import Invalid, NotFound, Refused
@@ -92,17 +93,20 @@ class WorkflowUseCases(Core):
         return self.retrying(command)
 
     def edit_workflow(self, workflow_id: UUID, *, name: str, definition: dict[str, Any],
-                      if_match: Collection[int] | None = None) -> WorkflowView:
+                      if_match: Collection[int] | None = None,
+                      actor: str | None = None) -> WorkflowView:
         """Change the draft. ``if_match``: the versions the caller may have read
         (``StaleVersion`` when the workflow is at another; None: no such condition)."""
         def command() -> WorkflowView:
             workflow = self.load(Workflow, workflow_id)
             expect_version(workflow, if_match)
-            workflow.edit(name=name, definition=definition)
+            workflow.edit(name=name, definition=definition, by=actor)
             self.save(workflow)
             return WorkflowView.of(workflow)
 
-        return self.retrying(command)
+        view = self.retrying(command)
+        acted(actor, "workflow.edit", workflow_id=workflow_id)
+        return view
 
     def workflow(self, workflow_id: UUID) -> WorkflowView:
         return WorkflowView.of(self.load(Workflow, workflow_id))
@@ -146,7 +150,7 @@ class WorkflowUseCases(Core):
                                                 execution_steps(workflow.draft)))
 
     def publish_workflow(self, workflow_id: UUID, *, backfill: bool = False,
-                         migrate: str = "keep") -> PublishResult:
+                         migrate: str = "keep", actor: str | None = None) -> PublishResult:
         """Freeze the draft as a numbered version and list it in the live catalogue, atomically;
         then, if asked, start it for leads already above the threshold and move running
         executions onto it from their next step.
@@ -155,15 +159,15 @@ class WorkflowUseCases(Core):
         does not have, the publish is refused (``Refused``, naming them) and nothing changes.
         One that moves on to such a step between that check and its own move stays on its
         version, and the result lists it under ``notMoved`` with the reason."""
-        return self._go_live(workflow_id, None, backfill, migrate)
+        return self._go_live(workflow_id, None, backfill, migrate, actor)
 
     def rollback_workflow(self, workflow_id: UUID, number: int, *,
-                          migrate: str = "keep") -> PublishResult:
+                          migrate: str = "keep", actor: str | None = None) -> PublishResult:
         """Publish an earlier version again as the newest."""
-        return self._go_live(workflow_id, number, False, migrate)
+        return self._go_live(workflow_id, number, False, migrate, actor)
 
     def _go_live(self, workflow_id: UUID, restore: int | None, backfill: bool,
-                 migrate: str) -> PublishResult:
+                 migrate: str, actor: str | None) -> PublishResult:
         if migrate not in MIGRATIONS:
             raise Invalid("migrate", f"use one of {', '.join(MIGRATIONS)}")
 
@@ -173,9 +177,10 @@ class WorkflowUseCases(Core):
             if restore is None:
                 templates = self._templates(workflow)
                 number = workflow.publish(template_channels=_channels(templates),
-                                          template_revisions=_latest(templates), now=now)
+                                          template_revisions=_latest(templates), now=now,
+                                          by=actor)
             else:
-                number = workflow.rollback(restore, now)
+                number = workflow.rollback(restore, now, by=actor)
             if migrate == "move":
                 self._refuse_blocked_moves(workflow, number)
             catalog = self.catalog_to_change()
@@ -185,6 +190,8 @@ class WorkflowUseCases(Core):
             return number
 
         number = self.retrying(command)
+        acted(actor, "workflow.publish" if restore is None else "workflow.rollback",
+              workflow_id=workflow_id, version=number)
         workflow = self.load(Workflow, workflow_id)
         started = self._backfill(workflow, number) if backfill else 0
         moved, not_moved = self._migrate(workflow, number) if migrate == "move" else (0, [])
@@ -266,13 +273,15 @@ class WorkflowUseCases(Core):
 
     # Pausing ---------------------------------------------------------------
 
-    def hold_workflow(self, workflow_id: UUID, held: bool, reason: str) -> WorkflowView:
+    def hold_workflow(self, workflow_id: UUID, held: bool, reason: str, *,
+                      actor: str | None = None) -> WorkflowView:
         """Pause (no new entries, no sends) or resume a whole workflow."""
 
         def command() -> Workflow:
             workflow = self.load(Workflow, workflow_id)
             now = self.clock.now()
-            changed = workflow.pause(reason, now) if held else workflow.resume(now)
+            changed = (workflow.pause(reason, now, by=actor) if held
+                       else workflow.resume(now, by=actor))
             catalog = self.catalog_to_change()
             catalog.hold(workflow.id, held)
             if changed:
@@ -280,6 +289,7 @@ class WorkflowUseCases(Core):
             return workflow
 
         workflow = self.retrying(command)
+        acted(actor, "workflow.pause" if held else "workflow.resume", workflow_id=workflow_id)
         if not held:
             release_held(self, workflow_id)
         return WorkflowView.of(workflow)

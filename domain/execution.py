@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.actors import upcast_no_actor
 from domain.errors import InvalidState, InvalidValue
 from domain.priority import URGENT
 from domain.timing import (
@@ -98,11 +99,16 @@ class WorkflowExecution(Aggregate):
         started_at: datetime
 
     class StepScheduled(Aggregate.Event):
+        """``by``: who brought the step forward (send-now, ``domain.actors``); None for every
+        schedule the execution makes itself."""
         TOPIC = "followup.execution.step_scheduled"
+        class_version = 2
         step_no: int
         due_at: datetime
         reason: str
         priority: int  # see domain.priority: the lead's score, or URGENT for a first touch
+        by: str | None
+        upcast_v1_v2 = staticmethod(upcast_no_actor)
 
     class StepDispatched(Aggregate.Event):
         TOPIC = "followup.execution.step_dispatched"
@@ -139,10 +145,15 @@ class WorkflowExecution(Aggregate):
         at: datetime
 
     class StepSkipped(Aggregate.Event):
+        """``by``: who skipped it by hand (``domain.actors``); None when the execution skipped
+        it (an unmet condition, an opt-out, overdue when resumed)."""
         TOPIC = "followup.execution.step_skipped"
+        class_version = 2
         step_no: int
         reason: str
         at: datetime
+        by: str | None
+        upcast_v1_v2 = staticmethod(upcast_no_actor)
 
     class StepOutcomeUnknown(Aggregate.Event):
         TOPIC = "followup.execution.step_outcome_unknown"
@@ -160,9 +171,13 @@ class WorkflowExecution(Aggregate):
         at: datetime
 
     class DeadLetterReplayed(Aggregate.Event):
+        """``by``: who replayed it (``domain.actors``)."""
         TOPIC = "followup.execution.dead_letter_replayed"
+        class_version = 2
         step_no: int
         at: datetime
+        by: str | None
+        upcast_v1_v2 = staticmethod(upcast_no_actor)
 
     class StepHeld(Aggregate.Event):
         """The step fell due while its workflow was paused: it waits for the workflow's resume
@@ -182,14 +197,22 @@ class WorkflowExecution(Aggregate):
         priority: int
 
     class Paused(Aggregate.Event):
+        """``by``: who paused it (``domain.actors``); None for a stopping status's pause."""
         TOPIC = "followup.execution.paused"
+        class_version = 2
         reason: str
         at: datetime
+        by: str | None
+        upcast_v1_v2 = staticmethod(upcast_no_actor)
 
     class Resumed(Aggregate.Event):
+        """``by``: who resumed it (``domain.actors``), by hand or by reopening the lead."""
         TOPIC = "followup.execution.resumed"
+        class_version = 2
         policy: str
         at: datetime
+        by: str | None
+        upcast_v1_v2 = staticmethod(upcast_no_actor)
 
     class Migrated(Aggregate.Event):
         TOPIC = "followup.execution.migrated"
@@ -205,15 +228,23 @@ class WorkflowExecution(Aggregate):
         at: datetime
 
     class Restarted(Aggregate.Event):
+        """``by``: who restarted it (``domain.actors``)."""
         TOPIC = "followup.execution.restarted"
+        class_version = 2
         reason: str
         at: datetime
+        by: str | None
+        upcast_v1_v2 = staticmethod(upcast_no_actor)
 
     class Cancelled(Aggregate.Event):
+        """``by``: who cancelled it (``domain.actors``)."""
         TOPIC = "followup.execution.cancelled"
+        class_version = 2
         reason: str
         at: datetime
         in_flight: int | None  # a step dispatched and not yet settled, whose outcome may follow
+        by: str | None
+        upcast_v1_v2 = staticmethod(upcast_no_actor)
 
     class Completed(Aggregate.Event):
         TOPIC = "followup.execution.completed"
@@ -388,26 +419,28 @@ class WorkflowExecution(Aggregate):
             self._retry(step_no, now + retry_backoff(tries),
                         f"retry {tries + 1} after a transient failure", score)
 
-    def replay(self, now: datetime) -> int:
+    def replay(self, now: datetime, *, by: str | None = None) -> int:
         """Send the dead-lettered step again, with a fresh set of attempts; returns its number."""
         if self.dead_letter is None:
             raise InvalidState("status", f"execution is {self.status} with no dead-lettered step")
         step_no = self.dead_letter
-        self._replayed(step_no=step_no, at=now)
+        self._replayed(step_no=step_no, at=now, by=by)
         self._retry(step_no, now, "replayed from the dead-letter list")
         return step_no
 
-    def skip(self, step_no: int, reason: str, now: datetime, score: int | None = None) -> None:
-        """Skip the scheduled step (an agent's choice, an unmet condition, an opt-out)."""
+    def skip(self, step_no: int, reason: str, now: datetime, score: int | None = None, *,
+             by: str | None = None) -> None:
+        """Skip the scheduled step (an agent's choice, ``by`` them; an unmet condition, an
+        opt-out)."""
         if not self.is_live:
             raise InvalidState("status", f"the execution is {self.status}")
         self._require(step_no, StepStatus.SCHEDULED)
         if step_no != self.current_step:
             raise InvalidState("step", f"step {step_no + 1} is not the next step")
-        self._skipped(step_no=step_no, reason=reason, at=now)
+        self._skipped(step_no=step_no, reason=reason, at=now, by=by)
         self._move_on(step_no, now, score)
 
-    def send_now(self, now: datetime) -> int:
+    def send_now(self, now: datetime, *, by: str | None = None) -> int:
         """Bring the scheduled step forward to now (an agent's override of delay and window).
         A text in quiet hours goes at the next opening of the hours instead."""
         if not self.is_active:
@@ -421,7 +454,7 @@ class WorkflowExecution(Aggregate):
         elif own and not SendWindow.from_dict(own).contains(now, ZoneInfo(self.timezone)):
             reason += f", bypassing its send window {own['start']}-{own['end']}"
         self._scheduled(step_no=self.current_step, due_at=due, reason=reason,
-                        priority=self.lead_score)
+                        priority=self.lead_score, by=by)
         return self.current_step
 
     def hold(self, step_no: int, reason: str, now: datetime) -> bool:
@@ -449,13 +482,13 @@ class WorkflowExecution(Aggregate):
 
     # Lifecycle -------------------------------------------------------------
 
-    def pause(self, reason: str, now: datetime) -> bool:
+    def pause(self, reason: str, now: datetime, *, by: str | None = None) -> bool:
         if self.status != ExecutionStatus.ACTIVE.value:
             return False
-        self._paused(reason=reason, at=now)
+        self._paused(reason=reason, at=now, by=by)
         return True
 
-    def resume(self, policy: str, now: datetime) -> None:
+    def resume(self, policy: str, now: datetime, *, by: str | None = None) -> None:
         """Resume; overdue steps are shifted by the time spent paused, or skipped."""
         if policy not in RESUME_POLICIES:
             raise InvalidValue("policy", f"use one of {', '.join(RESUME_POLICIES)}")
@@ -465,7 +498,7 @@ class WorkflowExecution(Aggregate):
             raise InvalidState("status", f"step {self.dead_letter + 1} is dead-lettered: replay "
                                          "it, or cancel or restart the execution")
         paused_at = self.paused_at or now
-        self._resumed(policy=policy, at=now)
+        self._resumed(policy=policy, at=now, by=by)
         step = self.steps[self.current_step]
         if step.status == StepStatus.FAILED and not step.permanent:
             self._retry(self.current_step, now, "retry after resuming (it failed while paused)")
@@ -505,17 +538,17 @@ class WorkflowExecution(Aggregate):
         self._zone_changed(timezone=timezone, at=now)
         return True
 
-    def restart(self, reason: str, now: datetime) -> None:
+    def restart(self, reason: str, now: datetime, *, by: str | None = None) -> None:
         """Start again from step one (a new round: new message ids), whatever state it is in."""
-        self._restarted(reason=reason, at=now)
+        self._restarted(reason=reason, at=now, by=by)
         self._schedule(0, now, prefix="restarted, ")
 
-    def cancel(self, reason: str, now: datetime) -> bool:
+    def cancel(self, reason: str, now: datetime, *, by: str | None = None) -> bool:
         if not self.is_live:
             return False
         current = self.steps[self.current_step]
         in_flight = self.current_step if current.status == StepStatus.DISPATCHED else None
-        self._cancelled(reason=reason, at=now, in_flight=in_flight)
+        self._cancelled(reason=reason, at=now, in_flight=in_flight, by=by)
         return True
 
     # Internals -------------------------------------------------------------
@@ -580,7 +613,8 @@ class WorkflowExecution(Aggregate):
     # Events ----------------------------------------------------------------
 
     @event(StepScheduled)
-    def _scheduled(self, step_no: int, due_at: datetime, reason: str, priority: int) -> None:
+    def _scheduled(self, step_no: int, due_at: datetime, reason: str, priority: int,
+                   by: str | None = None) -> None:
         self._set_due(step_no, due_at, priority)
 
     def _set_due(self, step_no: int, due_at: datetime, priority: int) -> None:
@@ -619,7 +653,7 @@ class WorkflowExecution(Aggregate):
         step.permanent = permanent
 
     @event(StepSkipped)
-    def _skipped(self, step_no: int, reason: str, at: datetime) -> None:
+    def _skipped(self, step_no: int, reason: str, at: datetime, by: str | None = None) -> None:
         self.held_step = None
         step = self.steps[step_no]
         step.status = StepStatus.SKIPPED
@@ -639,7 +673,7 @@ class WorkflowExecution(Aggregate):
         self.dead_letter = step_no
 
     @event(DeadLetterReplayed)
-    def _replayed(self, step_no: int, at: datetime) -> None:
+    def _replayed(self, step_no: int, at: datetime, by: str | None) -> None:
         self.status = ExecutionStatus.ACTIVE.value
         self.status_reason = None
         self.paused_at = None
@@ -656,14 +690,14 @@ class WorkflowExecution(Aggregate):
         self._set_due(step_no, due_at, priority)
 
     @event(Paused)
-    def _paused(self, reason: str, at: datetime) -> None:
+    def _paused(self, reason: str, at: datetime, by: str | None) -> None:
         self.held_step = None
         self.status = ExecutionStatus.PAUSED.value
         self.status_reason = reason
         self.paused_at = at
 
     @event(Resumed)
-    def _resumed(self, policy: str, at: datetime) -> None:
+    def _resumed(self, policy: str, at: datetime, by: str | None) -> None:
         self.status = ExecutionStatus.ACTIVE.value
         self.status_reason = None
         self.paused_at = None
@@ -678,7 +712,7 @@ class WorkflowExecution(Aggregate):
         self.timezone = timezone
 
     @event(Restarted)
-    def _restarted(self, reason: str, at: datetime) -> None:
+    def _restarted(self, reason: str, at: datetime, by: str | None) -> None:
         self.steps = [StepState.fresh(s.spec()) for s in self.steps]
         self.round += 1
         self.status = ExecutionStatus.ACTIVE.value
@@ -690,7 +724,8 @@ class WorkflowExecution(Aggregate):
         self.current_step = 0
 
     @event(Cancelled)
-    def _cancelled(self, reason: str, at: datetime, in_flight: int | None) -> None:
+    def _cancelled(self, reason: str, at: datetime, in_flight: int | None,
+                   by: str | None) -> None:
         self.dead_letter = None
         self.held_step = None
         self.status = ExecutionStatus.CANCELLED.value

@@ -13,6 +13,7 @@ from zoneinfo import available_timezones
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.actors import upcast_no_actor
 from domain.channels import parse_channel
 from domain.errors import InvalidState, InvalidValue
 from domain.ids import DEFAULT_BROKERAGE_ID
@@ -145,10 +146,14 @@ class Lead(Aggregate):
         at: datetime
 
     class StatusChanged(Aggregate.Event):
+        """``by``: who changed it (``domain.actors``)."""
         TOPIC = "followup.lead.status_changed"
+        class_version = 2
         old: str
         new: str
         reason: str
+        by: str | None
+        upcast_v1_v2 = staticmethod(upcast_no_actor)
 
     class Enrolled(Aggregate.Event):
         TOPIC = "followup.lead.enrolled"
@@ -165,14 +170,22 @@ class Lead(Aggregate):
         score_version: int | None  # the crossing ScoreChanged's version; None for a backfill
 
     class OptedOut(Aggregate.Event):
+        """``by``: who acted (``domain.actors``)."""
         TOPIC = "followup.lead.opted_out"
+        class_version = 2
         channel: str
         reason: str
+        by: str | None
+        upcast_v1_v2 = staticmethod(upcast_no_actor)
 
     class OptedIn(Aggregate.Event):
+        """``by``: who acted (``domain.actors``)."""
         TOPIC = "followup.lead.opted_in"
+        class_version = 2
         channel: str
         reason: str
+        by: str | None
+        upcast_v1_v2 = staticmethod(upcast_no_actor)
 
     class ProfileEdited(Aggregate.Event):
         """The agent edited the lead's profile: ``changes`` holds the fields that changed (by
@@ -304,7 +317,7 @@ class Lead(Aggregate):
         if event_id is not None:
             self.score_event_ids = [*self.score_event_ids, event_id][-RECENT_SCORE_EVENTS:]
 
-    def change_status(self, status: str, reason: str) -> None:
+    def change_status(self, status: str, reason: str, *, by: str | None = None) -> None:
         try:
             new = LeadStatus(status)
         except ValueError:
@@ -312,10 +325,10 @@ class Lead(Aggregate):
             reason_text = f"{status!r} is not a status; use one of {allowed}"
             raise InvalidValue("status", reason_text) from None
         if new.value != self.status:
-            self._status_changed(old=self.status, new=new.value, reason=reason)
+            self._status_changed(old=self.status, new=new.value, reason=reason, by=by)
 
     @event(StatusChanged)
-    def _status_changed(self, old: str, new: str, reason: str) -> None:
+    def _status_changed(self, old: str, new: str, reason: str, by: str | None) -> None:
         self.status = new
 
     def active_execution_of(self, workflow_id: UUID) -> UUID | None:
@@ -361,20 +374,20 @@ class Lead(Aggregate):
         low = self.low_water.get(str(workflow_id))
         return low is None or hysteresis == 0 or low < threshold - hysteresis
 
-    def opt_out(self, channel: str, reason: str) -> None:
+    def opt_out(self, channel: str, reason: str, *, by: str | None = None) -> None:
         kind = parse_channel(channel)
         if kind.value not in self.opted_out:
-            self._opted_out(channel=kind.value, reason=reason)
+            self._opted_out(channel=kind.value, reason=reason, by=by)
 
     @event(OptedOut)
-    def _opted_out(self, channel: str, reason: str) -> None:
+    def _opted_out(self, channel: str, reason: str, by: str | None) -> None:
         self.opted_out.append(channel)
 
-    def opt_in(self, channel: str, reason: str) -> None:
+    def opt_in(self, channel: str, reason: str, *, by: str | None = None) -> None:
         kind = parse_channel(channel)
         if kind.value in self.opted_out:
-            self._opted_in(channel=kind.value, reason=reason)
+            self._opted_in(channel=kind.value, reason=reason, by=by)
 
     @event(OptedIn)
-    def _opted_in(self, channel: str, reason: str) -> None:
+    def _opted_in(self, channel: str, reason: str, by: str | None) -> None:
         self.opted_out.remove(channel)

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.actors import upcast_no_actor
 from domain.definition import check_definition
 from domain.errors import InvalidState, InvalidValue
 from domain.ids import CATALOG_ID, DEFAULT_BROKERAGE_ID
@@ -35,20 +36,26 @@ class Workflow(Aggregate):
             state["brokerage_id"] = DEFAULT_BROKERAGE_ID
 
     class DraftEdited(Aggregate.Event):
+        """``by``: who edited it (``domain.actors``)."""
         TOPIC = "followup.workflow.draft_edited"
+        class_version = 2
         name: str
         definition: dict[str, Any]
+        by: str | None
+        upcast_v1_v2 = staticmethod(upcast_no_actor)
 
     class Published(Aggregate.Event):
         """A frozen version; ``template_revisions`` pins, by template id, the revision of each
-        step's template it sends (an edit of a template changes no published version)."""
+        step's template it sends (an edit of a template changes no published version); ``by``
+        who published (or rolled back) it (``domain.actors``)."""
         TOPIC = "followup.workflow.published"
-        class_version = 2
+        class_version = 3
         number: int
         definition: dict[str, Any]
         published_at: datetime
         restored_from: int | None
         template_revisions: dict[str, int]
+        by: str | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -56,14 +63,24 @@ class Workflow(Aggregate):
             state["template_revisions"] = {step["template_id"]: 1
                                            for step in state["definition"]["steps"]}
 
+        upcast_v2_v3 = staticmethod(upcast_no_actor)
+
     class Paused(Aggregate.Event):
+        """``by``: who paused it (``domain.actors``)."""
         TOPIC = "followup.workflow.paused"
+        class_version = 2
         reason: str
         at: datetime
+        by: str | None
+        upcast_v1_v2 = staticmethod(upcast_no_actor)
 
     class Resumed(Aggregate.Event):
+        """``by``: who resumed it (``domain.actors``)."""
         TOPIC = "followup.workflow.resumed"
+        class_version = 2
         at: datetime
+        by: str | None
+        upcast_v1_v2 = staticmethod(upcast_no_actor)
 
     class Snapshot(Aggregate.Snapshot):  # type: ignore[misc,valid-type]
         TOPIC = "followup.workflow.snapshot"
@@ -109,21 +126,22 @@ class Workflow(Aggregate):
 
     # Commands --------------------------------------------------------------
 
-    def edit(self, *, name: str, definition: dict[str, Any]) -> None:
+    def edit(self, *, name: str, definition: dict[str, Any], by: str | None = None) -> None:
         """Change the draft; published versions and running executions are not touched."""
         if not name.strip():
             raise InvalidValue("name", "must not be empty")
         checked = check_definition(definition)
         if name.strip() != self.name or checked != self.draft:
-            self._edited(name=name.strip(), definition=checked)
+            self._edited(name=name.strip(), definition=checked, by=by)
 
     @event(DraftEdited)
-    def _edited(self, name: str, definition: dict[str, Any]) -> None:
+    def _edited(self, name: str, definition: dict[str, Any], by: str | None) -> None:
         self.name = name
         self.draft = definition
 
     def publish(self, *, template_channels: dict[str, str | None],
-                template_revisions: dict[str, int], now: datetime) -> int:
+                template_revisions: dict[str, int], now: datetime,
+                by: str | None = None) -> int:
         """Freeze the draft as the next numbered version, pinning the revision of each step's
         template that ``template_revisions`` gives (their latest); refuse a draft that cannot
         run."""
@@ -132,10 +150,10 @@ class Workflow(Aggregate):
         pins = {step["template_id"]: template_revisions[step["template_id"]]
                 for step in self.draft["steps"]}
         self._published(number=number, definition=self.draft, published_at=now,
-                        restored_from=None, template_revisions=pins)
+                        restored_from=None, template_revisions=pins, by=by)
         return number
 
-    def rollback(self, number: int, now: datetime) -> int:
+    def rollback(self, number: int, now: datetime, *, by: str | None = None) -> int:
         """Publish an earlier version again, as the newest, with the template revisions it
         pinned; the draft becomes that version."""
         old = self.frozen(number)
@@ -143,12 +161,14 @@ class Workflow(Aggregate):
             raise InvalidState("version", f"version {number} is already the newest")
         newest = len(self.versions) + 1
         self._published(number=newest, definition=old["definition"], published_at=now,
-                        restored_from=number, template_revisions=old["template_revisions"])
+                        restored_from=number, template_revisions=old["template_revisions"],
+                        by=by)
         return newest
 
     @event(Published)
     def _published(self, number: int, definition: dict[str, Any], published_at: datetime,
-                   restored_from: int | None, template_revisions: dict[str, int]) -> None:
+                   restored_from: int | None, template_revisions: dict[str, int],
+                   by: str | None) -> None:
         self.draft = definition
         self.versions.append({"number": number, "definition": definition,
                               "published_at": published_at, "restored_from": restored_from,
@@ -168,24 +188,24 @@ class Workflow(Aggregate):
         pins: dict[str, int] = self.frozen(number)["template_revisions"]
         return pins.get(template_id)
 
-    def pause(self, reason: str, now: datetime) -> bool:
+    def pause(self, reason: str, now: datetime, *, by: str | None = None) -> bool:
         if self.paused:
             return False
-        self._paused(reason=reason, at=now)
+        self._paused(reason=reason, at=now, by=by)
         return True
 
     @event(Paused)
-    def _paused(self, reason: str, at: datetime) -> None:
+    def _paused(self, reason: str, at: datetime, by: str | None) -> None:
         self.paused = True
 
-    def resume(self, now: datetime) -> bool:
+    def resume(self, now: datetime, *, by: str | None = None) -> bool:
         if not self.paused:
             return False
-        self._resumed(at=now)
+        self._resumed(at=now, by=by)
         return True
 
     @event(Resumed)
-    def _resumed(self, at: datetime) -> None:
+    def _resumed(self, at: datetime, by: str | None) -> None:
         self.paused = False
 
 

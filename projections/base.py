@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from eventsourcing.utils import get_topic
@@ -233,3 +233,34 @@ class Changes:
                          .where(self.table.c[self.key] == bindparam("_key"))
                          .values({c: bindparam(c) for c in columns}), rows)
         self.new, self.changed = {}, {}
+
+
+class Rows:
+    """The rows of a table a batch touches: read with one query, changed in memory in log
+    order, written back with one insert and one update."""
+
+    def __init__(self, conn: Connection, table: Table, key: str, idents: Iterable[str]) -> None:
+        self.table, self.key, wanted = table, key, sorted(set(idents))
+        self.rows = {r[key]: dict(r) for r in conn.execute(
+            select(table).where(table.c[key].in_(wanted))).mappings()} if wanted else {}
+        self.new: set[str] = set()
+        self.dirty: set[str] = set()
+
+    def add(self, ident: str, row: dict[str, Any]) -> None:
+        self.rows[ident] = row
+        self.new.add(ident)
+
+    def change(self, ident: str, **values: Any) -> dict[str, Any] | None:
+        row = self.rows.get(ident)
+        if row is not None:
+            row.update(values)
+            self.dirty.add(ident)
+        return row
+
+    def write(self, conn: Connection) -> None:
+        changes = Changes(self.table, self.key)
+        for ident in sorted(self.new):
+            changes.insert(ident, self.rows[ident])
+        for ident in sorted(self.dirty - self.new):
+            changes.update(ident, {k: v for k, v in self.rows[ident].items() if k != self.key})
+        changes.write(conn)

@@ -1,5 +1,6 @@
 """Directory read model: leads by agent and score, executions by workflow and version, and the
-dead-letter list (steps whose attempts ran out, held for an agent's replay)."""
+dead-letter list (steps whose attempts ran out, held for an agent's replay); the lists of leads
+(with their search terms, ``lead_terms.py``) and executions (``directory_pages.py``)."""
 
 from __future__ import annotations
 
@@ -7,55 +8,27 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Column, Connection, Index, Integer, String, Table, Text, select
+from sqlalchemy import Column, Connection, String, Table, select
 
 from application.follower import Item
+from application.list_views import (
+    ExecutionFilter,
+    ExecutionSummary,
+    LeadFilter,
+    LeadSummary,
+    Page,
+    PageAsk,
+    Reach,
+)
 from application.ports import Directory
 from domain.execution import WorkflowExecution as X
 from domain.lead import Lead
 from domain.workflow import Workflow
+from projections import directory_pages, lead_terms
 from projections.base import Changes, SqlProjection, insert_rows, metadata
+from projections.directory_tables import dead_letters, executions, held_steps, leads
 
-leads = Table(
-    "directory_leads", metadata,
-    Column("lead_id", String(36), primary_key=True),
-    Column("brokerage_id", String(36), nullable=False),
-    Column("agent_id", String(100), nullable=False),
-    Column("score", Integer, nullable=False),
-    Column("status", String(20), nullable=False),
-    Index("directory_leads_score_idx", "agent_id", "score"),
-)
-
-executions = Table(
-    "directory_executions", metadata,
-    Column("execution_id", String(36), primary_key=True),
-    Column("lead_id", String(36), nullable=False),
-    Column("workflow_id", String(36), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("status", String(20), nullable=False),
-    Index("directory_executions_workflow_idx", "workflow_id", "status"),
-)
-
-dead_letters = Table(
-    "directory_dead_letters", metadata,
-    Column("execution_id", String(36), primary_key=True),
-    Column("lead_id", String(36), nullable=False),
-    Column("workflow_id", String(36), nullable=False),
-    Column("step_no", Integer, nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("dead_lettered_at", String(40), nullable=False),
-    Index("directory_dead_letters_workflow_idx", "workflow_id", "dead_lettered_at"),
-)
-
-# Steps that fell due while their workflow was paused, for its resume to release at once.
-held_steps = Table(
-    "directory_held_steps", metadata,
-    Column("execution_id", String(36), primary_key=True),
-    Column("workflow_id", String(36), nullable=False),
-    Column("step_no", Integer, nullable=False),
-    Index("directory_held_steps_workflow_idx", "workflow_id"),
-)
+__all__ = ["DirectoryProjection", "dead_letters", "executions", "held_steps", "leads"]
 
 # Which workflows have had a step with a template (in a draft or a version): where to look for
 # what an edit of the template concerns (the workflows themselves say what they pin now).
@@ -76,36 +49,73 @@ LEAVES_DEAD_LETTERS = (X.DeadLetterReplayed, X.Restarted, X.Cancelled)
 LEAVES_HELD = (X.StepReleased, *STATUS_EVENTS)
 
 
+def _lead_row(item: Item) -> dict[str, Any]:
+    event = item.event
+    at = event.timestamp.isoformat()
+    return {"lead_id": str(event.originator_id), "brokerage_id": str(event.brokerage_id),
+            "agent_id": event.agent_id, "name": event.name, "email": event.email,
+            "score": event.score, "status": "new", "created_at": at, "updated_at": at,
+            "created_pos": item.position}
+
+
+def _execution_row(item: Item) -> dict[str, Any]:
+    event = item.event
+    return {"execution_id": str(event.originator_id), "lead_id": str(event.lead_id),
+            "workflow_id": str(event.workflow_id), "version": event.workflow_version,
+            "status": "active", "started_at": event.started_at.isoformat(),
+            "position": item.position}
+
+
+def _owners(conn: Connection, rows: list[dict[str, Any]],
+            registered: dict[str, dict[str, Any]]) -> None:
+    """New executions take their lead's brokerage and agent (from this batch, or stored)."""
+    missing = {r["lead_id"] for r in rows} - set(registered)
+    stored = {r.lead_id: r._mapping for r in conn.execute(
+        select(leads.c.lead_id, leads.c.brokerage_id, leads.c.agent_id)
+        .where(leads.c.lead_id.in_(missing)))} if missing else {}
+    for row in rows:
+        owner = registered.get(row["lead_id"]) or stored[row["lead_id"]]
+        row.update(brokerage_id=owner["brokerage_id"], agent_id=owner["agent_id"])
+
+
 class DirectoryProjection(SqlProjection, Directory):
     name = "directory"
     topics = tuple(get_topic(c) for c in (Lead.Created, Lead.ScoreChanged, Lead.StatusChanged,
                                           X.Created, X.Migrated, *STATUS_EVENTS,
-                                          X.StepHeld, X.StepReleased, *DEFINITIONS))
-    tables = (leads, executions, dead_letters, held_steps, template_uses)
+                                          Lead.ProfileEdited, X.StepHeld, X.StepReleased,
+                                          *DEFINITIONS))
+    tables = (leads, executions, dead_letters, held_steps, template_uses, lead_terms.terms)
 
     def handle_batch(self, conn: Connection, items: list[Item]) -> None:
         lead_rows, execution_rows = Changes(leads, "lead_id"), Changes(executions, "execution_id")
+        edited: set[str] = set()  # leads whose name or email changed: searched by new words
         for item in items:
             event, ident = item.event, str(item.event.originator_id)
+            at = event.timestamp.isoformat()
             if isinstance(event, Lead.Created):
-                lead_rows.insert(ident, {"lead_id": ident,
-                                         "brokerage_id": str(event.brokerage_id),
-                                         "agent_id": event.agent_id,
-                                         "score": event.score, "status": "new"})
+                lead_rows.insert(ident, _lead_row(item))
             elif isinstance(event, Lead.ScoreChanged):
-                lead_rows.update(ident, {"score": event.new})
+                lead_rows.update(ident, {"score": event.new, "updated_at": at})
             elif isinstance(event, Lead.StatusChanged):
-                lead_rows.update(ident, {"status": event.new})
+                lead_rows.update(ident, {"status": event.new, "updated_at": at})
+            elif isinstance(event, Lead.ProfileEdited) and {"name", "email"} & set(event.changes):
+                lead_rows.update(ident, {k: v for k, v in event.changes.items()
+                                         if k in ("name", "email")} | {"updated_at": at})
+                edited.add(ident)
             elif isinstance(event, X.Created):
-                execution_rows.insert(ident, {
-                    "execution_id": ident, "lead_id": str(event.lead_id),
-                    "workflow_id": str(event.workflow_id), "version": event.workflow_version,
-                    "status": "active"})
+                execution_rows.insert(ident, _execution_row(item))
             elif isinstance(event, X.Migrated):
                 execution_rows.update(ident, {"version": event.workflow_version})
             elif type(event) in STATUS_EVENTS:
                 execution_rows.update(ident, {"status": STATUS_EVENTS[type(event)]})
+        registered = {row["lead_id"]: row for row in lead_rows.new.values()}
         lead_rows.write(conn)
+        lead_terms.index(conn, registered.values(), fresh=True)
+        if edited - set(registered):
+            lead_terms.index(conn, [dict(r._mapping) for r in conn.execute(
+                select(leads.c.lead_id, leads.c.brokerage_id, leads.c.name, leads.c.email)
+                .where(leads.c.lead_id.in_(edited - set(registered))))], fresh=False)
+        _owners(conn, list(execution_rows.new.values()), registered)
         execution_rows.write(conn)
         for item in items:  # the dead-letter list, in log order, once executions are written
             event, ident = item.event, str(item.event.originator_id)
@@ -192,3 +202,10 @@ class DirectoryProjection(SqlProjection, Directory):
             query = query.where(dead_letters.c.workflow_id == str(workflow_id))
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
+
+    def lead_page(self, reach: Reach, wanted: LeadFilter, page: PageAsk) -> Page[LeadSummary]:
+        return directory_pages.lead_page(self.engine, reach, wanted, page)
+
+    def execution_page(self, reach: Reach, wanted: ExecutionFilter,
+                       page: PageAsk) -> Page[ExecutionSummary]:
+        return directory_pages.execution_page(self.engine, reach, wanted, page)

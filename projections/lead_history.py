@@ -26,12 +26,14 @@ from sqlalchemy import (
 )
 
 from application.follower import Item
+from domain.account import User
 from domain.execution import WorkflowExecution as X
 from domain.lead import Lead
 from domain.message import Message
 from domain.timing import describe_wait
 from domain.workflow import Workflow
 from projections.base import SqlProjection, insert_rows, metadata
+from projections.history_actors import USER_EVENTS, UserNames, user_names, who
 
 history = Table(
     "lead_history", metadata,
@@ -43,6 +45,8 @@ history = Table(
     Column("execution_id", String(36)),
     Column("message_id", String(36)),
     Column("data", Text, nullable=False),
+    Column("actor", String(120)),  # who acted (an actor id, ``domain.actors``); null: nobody
+    Column("actor_name", Text),  # the actor as a person reads it (``who``)
     Index("lead_history_lead_idx", "lead_id", "position"),
 )
 
@@ -80,6 +84,7 @@ PROFILE_NAMES = {"move_by": "moveBy"}
 CHANNEL_NAMES = {"email": "email", "sms": "SMS", "in_app": "in-app message"}
 MESSAGE_NAMES = {"email": "Email", "sms": "SMS", "in_app": "In-app message"}
 STATUS_PAUSE = "lead status became "
+SENT_NOW = "sent now by the agent"
 RESUME_POLICIES = {"shift": "overdue steps shifted by the time paused",
                    "skip_overdue": "overdue steps skipped"}
 # How reasons read before step one's said "after the start" and long delays had days in them
@@ -122,6 +127,16 @@ def _first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _by(d: dict[str, Any], fallback: str = "") -> str:
+    """" by Ann Lee": who acted, when the event names them (else ``fallback``)."""
+    return f" by {d['by']}" if d.get("by") else fallback
+
+
+def _sent_now(reason: str, d: dict[str, Any]) -> str:
+    """A send-now's reason with the person who asked for it in place of "the agent"."""
+    return reason.replace(SENT_NOW, f"sent now{_by(d)}", 1) if d.get("by") else reason
+
+
 def _label(names: dict[tuple[str, int], str], workflow_id: Any, version: int) -> str:
     """“Name” vN, the name the version was published under (by id if it is not known)."""
     name = names.get((str(workflow_id), version))
@@ -146,40 +161,45 @@ SUMMARIES: dict[type, Callable[[Any, dict[str, Any]], str]] = {
                                      if e.old != e.new else
                                      f"Score confirmed at {e.new} ({e.reason})"),
     Lead.ScoreIgnored: lambda e, d: f"Score update to {e.score} ignored: {e.why} ({e.reason})",
-    Lead.StatusChanged: lambda e, d: f"Status changed from {e.old} to {e.new} ({e.reason})",
+    Lead.StatusChanged: lambda e, d: (f"Status changed from {e.old} to {e.new}{_by(d)} "
+                                      f"({e.reason})"),
     Lead.EntryRefused: lambda e, d: (
         f"Did not start {d['workflow']}"
         f"{' at publish (backfill)' if e.score_version is None else ''}: {e.reason}"),
-    Lead.OptedOut: lambda e, d: f"Opted out of {CHANNEL_NAMES[e.channel]} ({e.reason})",
-    Lead.OptedIn: lambda e, d: f"Opted back in to {CHANNEL_NAMES[e.channel]} ({e.reason})",
+    Lead.OptedOut: lambda e, d: f"Opted out of {CHANNEL_NAMES[e.channel]}{_by(d)} ({e.reason})",
+    Lead.OptedIn: lambda e, d: (f"Opted back in to {CHANNEL_NAMES[e.channel]}{_by(d)} "
+                                f"({e.reason})"),
     # The fields by their API names, never their values (the entry's data has those)
-    Lead.ProfileEdited: lambda e, d: "Profile edited: " + ", ".join(
-        PROFILE_NAMES.get(f, f) for f in e.changes) + (f" (by {e.by})" if e.by else ""),
+    Lead.ProfileEdited: lambda e, d: f"Profile edited{_by(d)}: " + ", ".join(
+        PROFILE_NAMES.get(f, f) for f in e.changes),
     X.ZoneChanged: lambda e, d: (f"Times now in {e.timezone}, the lead's new time zone "
                                  f"(later steps are planned in it)"),
     X.Created: lambda e, d: _started(e, d),
-    X.StepScheduled: lambda e, d: _due(d, e.step_no, e.due_at, e.reason),
+    X.StepScheduled: lambda e, d: _due(d, e.step_no, e.due_at, _sent_now(e.reason, d)),
     X.StepDispatched: lambda e, d: f"{_step(d, e.step_no)} dispatched (attempt {e.attempt})",
     X.StepSent: lambda e, d: f"{_step(d, e.step_no)} sent" + (
         f"; {_due(d, e.next_step, e.next_due_at, e.next_reason or '')}"
         if e.next_step is not None else ""),
     X.StepFailed: lambda e, d: (f"{_step(d, e.step_no)} failed"
                                 f"{' for good' if e.permanent else ''}: {e.reason}"),
-    X.StepSkipped: lambda e, d: f"{_step(d, e.step_no)} skipped: {e.reason}",
+    X.StepSkipped: lambda e, d: f"{_step(d, e.step_no)} skipped{_by(d)}: {e.reason}",
     X.StepOutcomeUnknown: lambda e, d: f"{_step(d, e.step_no)} outcome unknown: {e.reason}",
     X.StepDeadLettered: lambda e, d: (f"{_step(d, e.step_no)} dead-lettered after {e.attempts} "
                                       f"attempts ({e.reason}); held for the agent to replay"),
-    X.DeadLetterReplayed: lambda e, d: f"{_step(d, e.step_no)} replayed from the dead-letter list",
+    X.DeadLetterReplayed: lambda e, d: (f"{_step(d, e.step_no)} replayed from the dead-letter "
+                                        f"list{_by(d)}"),
     X.StepHeld: lambda e, d: f"{_step(d, e.step_no)} held: {_workflow(d)} is paused",
     X.StepReleased: lambda e, d: (f"{_step(d, e.step_no)} released, due "
                                   f"{_when(e.due_at, d.get('timezone'))}: {e.reason}"),
     X.Paused: lambda e, d: (f"Paused: {e.reason}" if e.reason.startswith(STATUS_PAUSE) else
-                            "Execution paused by the agent"
+                            f"Execution paused{_by(d, ' by the agent')}"
                             + ("" if e.reason == "agent" else f": {e.reason}")),
-    X.Resumed: lambda e, d: f"Execution resumed ({RESUME_POLICIES.get(e.policy, e.policy)})",
+    X.Resumed: lambda e, d: (f"Execution resumed{_by(d)} "
+                             f"({RESUME_POLICIES.get(e.policy, e.policy)})"),
     X.Migrated: lambda e, d: f"Moved to {_workflow(d)} from the next step",
-    X.Restarted: lambda e, d: _first(f"{_workflow(d)} restarted from step 1: {e.reason}"),
-    X.Cancelled: lambda e, d: _first(f"{_workflow(d)} cancelled: {e.reason}"),
+    X.Restarted: lambda e, d: _first(f"{_workflow(d)} restarted from step 1{_by(d)}: "
+                                     f"{e.reason}"),
+    X.Cancelled: lambda e, d: _first(f"{_workflow(d)} cancelled{_by(d)}: {e.reason}"),
     X.Completed: lambda e, d: _first(f"{_workflow(d)} completed"),
     Message.Created: lambda e, d: f"{MESSAGE_NAMES[e.channel]} queued",
     Message.CreatedSent: lambda e, d: _message_sent(e, e.channel),
@@ -212,17 +232,22 @@ def _data(event: Any) -> str:
                         option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
 
 
-def _row(position: int, event: Any, lead_id: str, detail: dict[str, Any]) -> dict[str, Any]:
-    """The history entry of one event."""
+def _row(position: int, event: Any, lead_id: str, detail: dict[str, Any],
+         users: dict[str, str]) -> dict[str, Any]:
+    """The history entry of one event, naming who acted if the event says."""
     execution_id = message_id = None
     if isinstance(event, X.Event):
         execution_id = str(event.originator_id)
     elif isinstance(event, Message.Event):
         message_id = str(event.originator_id)
         execution_id = detail.get("execution_id")
+    actor = getattr(event, "by", None)
+    name = who(actor, users)
+    summary = SUMMARIES[type(event)](event, {**detail, "by": name} if name else detail)
     return {"position": position, "lead_id": lead_id, "occurred_at": event.timestamp.isoformat(),
-            "kind": type(event).__qualname__, "summary": SUMMARIES[type(event)](event, detail),
-            "execution_id": execution_id, "message_id": message_id, "data": _data(event)}
+            "kind": type(event).__qualname__, "summary": summary,
+            "execution_id": execution_id, "message_id": message_id, "data": _data(event),
+            "actor": actor, "actor_name": name}
 
 
 def _followed(event: Any, detail: dict[str, Any],
@@ -243,29 +268,31 @@ class LeadHistoryProjection(SqlProjection):
     read, as are the workflows' names."""
 
     name = "lead_history"
-    topics = tuple(get_topic(c) for c in (*EVENTS, *WORKFLOW_EVENTS))
-    tables = (history, subjects, workflow_names)
+    topics = tuple(get_topic(c) for c in (*EVENTS, *WORKFLOW_EVENTS, *USER_EVENTS))
+    tables = (history, subjects, workflow_names, user_names)
     CACHE_SIZE = 200_000
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
         self._subjects: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
         self._names: dict[tuple[str, int], str] | None = None
+        self._users = UserNames()
 
     def forget(self) -> None:
         super().forget()
         self._subjects.clear()  # another runner moved on, or a batch rolled back: read afresh
         self._names = None
+        self._users.forget()
 
     def handle_batch(self, conn: Connection, items: list[Item]) -> None:
         missing = {str(i.event.originator_id) for i in items
-                   if not isinstance(i.event, (Lead.Event, Workflow.Event, X.Created,
-                                               Message.Created))
+                   if not isinstance(i.event, (Lead.Event, Workflow.Event, User.Event,
+                                               X.Created, Message.Created))
                    and str(i.event.originator_id) not in self._subjects}
         if missing:
             for row in conn.execute(select(subjects).where(subjects.c.aggregate_id.in_(missing))):
                 self._keep(row.aggregate_id, row.lead_id, json.loads(row.detail))
-        names = self._workflow_names(conn)
+        names, users = self._workflow_names(conn), self._users.read(conn)
         renamed: dict[tuple[str, int], str] = {}
         new: dict[str, dict[str, str]] = {}
         rows = []
@@ -274,9 +301,13 @@ class LeadHistoryProjection(SqlProjection):
             if isinstance(event, Workflow.Event):
                 _name(event, names, renamed)
                 continue
+            if isinstance(event, User.Event):
+                self._users.follow(conn, event)
+                continue
             lead_id, detail = self._subject(conn, event, new, names)
-            rows.append(_row(item.position, event, lead_id, detail))
+            rows.append(_row(item.position, event, lead_id, detail, users))
         self._write_names(conn, renamed)
+        self._users.write(conn)
         insert_rows(conn, subjects, list(new.values()))
         insert_rows(conn, history, rows)
 
@@ -349,4 +380,6 @@ class LeadHistoryProjection(SqlProjection):
             rows.reverse()
         for row in rows:
             row["data"] = json.loads(row["data"])
+            actor, name = row.pop("actor"), row.pop("actor_name")
+            row["by"] = {"actor": actor, "name": name} if actor else None
         return rows

@@ -312,7 +312,8 @@ class Bench:
         self.probe_stages: list[tuple[float, float, float]] = []  # they add up to the latency
         probe_workflow = self.workflow(1, agent="probe")
         api = httpx.Client(base_url=f"http://127.0.0.1:{self.env['FOLLOWUP_API_PORT']}",
-                           timeout=30)
+                           timeout=30, headers={
+                               "Authorization": f"Bearer {integration_token(self.env)}"})
 
         def run() -> None:
             pending: dict[str, float] = {}
@@ -492,6 +493,16 @@ class Bench:
               f"p99={pct(peer, 99):.1f} s max={max(peer):.1f} s; ours/peer p99 "
               f"{pct(ours, 99) / max(pct(peer, 99), 1e-9):.2f}", flush=True)
 
+
+
+def integration_token(env: dict[str, str]) -> str:
+    """A token of the default brokerage, made as an operator would (`followup tokens create`)."""
+    made = subprocess.run(
+        [sys.executable, "-m", "adapters.cli", "tokens", "create", "--brokerage", "default",
+         "--name", "benchmark", "--scope", "leads:write", "--scope", "scores:write",
+         "--scope", "workflows:write"], cwd=ROOT, env=env, capture_output=True, text=True,
+        check=True)
+    return made.stdout.strip().splitlines()[-1]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])

@@ -88,6 +88,16 @@ def reference(db_url: str, smtp_port: int, n: int) -> list[float]:
     return took
 
 
+
+def integration_token(env: dict[str, str]) -> str:
+    """A token of the default brokerage, made as an operator would (`followup tokens create`)."""
+    made = subprocess.run(
+        [sys.executable, "-m", "adapters.cli", "tokens", "create", "--brokerage", "default",
+         "--name", "benchmark", "--scope", "leads:write", "--scope", "scores:write",
+         "--scope", "workflows:write"], cwd=ROOT, env=env, capture_output=True, text=True,
+        check=True)
+    return made.stdout.strip().splitlines()[-1]
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--leads", type=int, default=300)
@@ -125,6 +135,7 @@ def main() -> None:
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
+        http.headers["Authorization"] = f"Bearer {integration_token(env)}"
         template = http.post("/api/templates", json={
             "name": "t", "channel": "email", "subject": "Hi {{ lead.first_name }}",
             "body": "Hello {{ lead.name }}, {{ lead.timeline }}"}).json()["id"]

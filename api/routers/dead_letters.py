@@ -41,7 +41,7 @@ def replay_dead_letters(who: ExecutionsWrite, app: AppDep,
     body = body or ReplayAllIn()
     report = app.replay_dead_letters(agent_id=_agent(who, body.agent_id),
                                      workflow_id=body.workflow_id, limit=body.limit,
-                                     brokerage_id=who.brokerage_id)
+                                     brokerage_id=who.brokerage_id, actor=who.actor)
     return ReplayReport.model_validate(report)
 
 

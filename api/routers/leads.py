@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.auth import LeadId, LeadsRead, LeadsWrite, ScoresWrite
 from api.deps import AppDep, RuntimeDep
 from api.errors import AUTH, BODY, CHANGE, CHANGE_ONE, FOUND
+from api.list_schemas import LeadPage, LeadQuery
 from api.schemas import (
     ConsentIn,
     ExecutionPublic,
@@ -44,6 +46,16 @@ def register_lead(body: LeadCreate, who: LeadsWrite, app: AppDep,
     return LeadPublic.model_validate(app.lead(lead_id))
 
 
+@router.get("")
+def list_leads(who: LeadsRead, app: AppDep, query: Annotated[LeadQuery, Query()]) -> LeadPage:
+    """An agent's leads, or a brokerage's (an admin, a brokerage token), a page at a time
+    (pass ``next`` as ``cursor`` for the next page), filtered and searched. A read model that
+    follows the log: a lead registered or changed a moment ago may take a moment to show here
+    as it is (``GET /api/leads/{id}`` reads the log)."""
+    return LeadPage.model_validate(app.list_leads(who, query.wanted(), query.page(),
+                                                  agent_id=query.agent_id))
+
+
 @router.get("/{lead_id}", responses=FOUND)
 def get_lead(who: LeadsRead, lead_id: LeadId, app: AppDep) -> LeadPublic:
     return LeadPublic.model_validate(app.lead(lead_id))
@@ -73,7 +85,8 @@ def change_status(who: LeadsWrite, lead_id: LeadId, body: StatusChange,
     """Change the status: closed or lost pauses the lead's executions; leaving them lists the
     paused ones as resumable, or with ``resume: true`` resumes them at once."""
     return StatusResult.model_validate(app.change_status(
-        lead_id, body.status, body.reason, resume=body.resume, policy=body.policy))
+        lead_id, body.status, body.reason, resume=body.resume, policy=body.policy,
+        actor=who.actor))
 
 
 @router.get("/{lead_id}/executions", responses=FOUND)
@@ -98,7 +111,7 @@ def lead_inbox(who: LeadsRead, lead_id: LeadId, runtime: RuntimeDep) -> Inbox:
 @router.post("/{lead_id}/consent", responses=CHANGE_ONE)
 def set_consent(who: LeadsWrite, lead_id: LeadId, body: ConsentIn, app: AppDep) -> LeadPublic:
     """Opt the lead out of a channel (its steps are then skipped, and the log says so), or in."""
-    app.set_consent(lead_id, body.channel, body.allowed, body.reason)
+    app.set_consent(lead_id, body.channel, body.allowed, body.reason, actor=who.actor)
     return LeadPublic.model_validate(app.lead(lead_id))
 
 

@@ -11,6 +11,7 @@ from api.auth import PrincipalDep, TemplateId, TemplateToChange, WorkflowsRead, 
 from api.deps import AppDep
 from api.errors import AUTH, BODY, CHANGE, CHANGE_ONE, FOUND, IF_MATCH
 from api.etags import ETAG, IfMatch, tagged
+from api.list_schemas import TemplatePage, TemplateQuery
 from api.schemas import (
     PreviewPublic,
     RevisionPublic,
@@ -36,6 +37,15 @@ def create_template(body: TemplateCreate, who: WorkflowsWrite, app: AppDep) -> T
                                       brokerage_id=who.brokerage_id,
                                       agent_id=None if who.wide else who.agent_id)
     return TemplatePublic.model_validate(app.template(template_id))
+
+
+@router.get("")
+def list_templates(who: WorkflowsRead, app: AppDep,
+                   query: Annotated[TemplateQuery, Query()]) -> TemplatePage:
+    """By name: an agent's own templates and the brokerage's own (which its agents use); an
+    admin's or a brokerage token's, all of the brokerage's. A read model that follows the log:
+    a template saved a moment ago may take a moment to show."""
+    return TemplatePage.model_validate(app.list_templates(who, query.channel, query.page()))
 
 
 @router.get("/variables")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 
 from api.auth import WorkflowId, WorkflowsRead, WorkflowsWrite
 from api.deps import AppDep
 from api.errors import AUTH, BODY, CHANGE, CHANGE_ONE, FOUND, IF_MATCH
 from api.etags import ETAG, IfMatch, tagged
+from api.list_schemas import WorkflowPage, WorkflowQuery
 from api.schemas import (
     Published,
     PublishIn,
@@ -31,6 +34,16 @@ def create_workflow(body: WorkflowCreate, who: WorkflowsWrite, app: AppDep) -> W
     return WorkflowPublic.model_validate(app.workflow(workflow_id))
 
 
+@router.get("")
+def list_workflows(who: WorkflowsRead, app: AppDep,
+                   query: Annotated[WorkflowQuery, Query()]) -> WorkflowPage:
+    """The principal's workflows by name, each with its state, live version, active executions
+    and steps sent in the last seven days. A read model that follows the log: a change a
+    moment ago may take a moment to show (``GET /api/workflows/{id}`` reads the log)."""
+    return WorkflowPage.model_validate(app.list_workflows(who, query.status, query.page(),
+                                                          agent_id=query.agent_id))
+
+
 @router.get("/{workflow_id}", responses=FOUND | ETAG)
 def get_workflow(who: WorkflowsRead, workflow_id: WorkflowId, app: AppDep,
                  response: Response) -> WorkflowPublic:
@@ -46,7 +59,7 @@ def edit_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, body: WorkflowEd
     """Edit the draft; published versions and running executions do not change. Needs
     If-Match (any change of the workflow since it was read, a publish too, makes it stale)."""
     view = app.edit_workflow(workflow_id, name=body.name, definition=body.definition(),
-                             if_match=if_match)
+                             if_match=if_match, actor=who.actor)
     tagged(response, view.version)
     return WorkflowPublic.model_validate(view)
 
@@ -70,14 +83,16 @@ def publish_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep,
                      ) -> Published:
     body = body or PublishIn()
     return Published.model_validate(app.publish_workflow(workflow_id, backfill=body.backfill,
-                                                         migrate=body.migrate))
+                                                         migrate=body.migrate,
+                                                         actor=who.actor))
 
 
 @router.post("/{workflow_id}/rollback", responses=CHANGE_ONE)
 def rollback_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, body: RollbackIn,
                       app: AppDep) -> Published:
     return Published.model_validate(app.rollback_workflow(workflow_id, body.version,
-                                                          migrate=body.migrate))
+                                                          migrate=body.migrate,
+                                                          actor=who.actor))
 
 
 @router.post("/{workflow_id}/pause", responses=CHANGE_ONE)
@@ -86,9 +101,11 @@ def pause_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep,
                    ) -> WorkflowPublic:
     """No new entries and no sends until resumed; running executions keep their place."""
     reason = (body or ReasonIn()).reason
-    return WorkflowPublic.model_validate(app.hold_workflow(workflow_id, True, reason))
+    return WorkflowPublic.model_validate(app.hold_workflow(workflow_id, True, reason,
+                                                           actor=who.actor))
 
 
 @router.post("/{workflow_id}/resume", responses=FOUND | CHANGE)
 def resume_workflow(who: WorkflowsWrite, workflow_id: WorkflowId, app: AppDep) -> WorkflowPublic:
-    return WorkflowPublic.model_validate(app.hold_workflow(workflow_id, False, "resumed"))
+    return WorkflowPublic.model_validate(app.hold_workflow(workflow_id, False, "resumed",
+                                                           actor=who.actor))

@@ -12,16 +12,16 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
-from api.main import create_app
 from application.errors import StaleVersion
 from domain.template import Template
 from domain.workflow import Workflow
+from tests.conftest import api_client
 from tests.integration.helpers import Harness
 
 
 @pytest.fixture
 def api(h: Harness) -> Iterator[TestClient]:
-    yield TestClient(create_app(h.rt))
+    yield api_client(h.rt)
 
 
 def new_template(api: TestClient) -> str:
@@ -55,8 +55,8 @@ def test_a_template_edit_needs_the_current_etag_and_answers_the_new_one(api: Tes
     # An edit from the old ETag is refused, saying the current one; nothing changes
     stale = api.put(path, json=edit("three"), headers={"If-Match": read.headers["ETag"]})
     assert stale.status_code == 412
-    assert stale.json()["currentEtag"] == stale.headers["ETag"] == '"2"'
-    assert '"2"' in stale.json()["detail"]
+    assert stale.json()["error"]["details"]["currentEtag"] == stale.headers["ETag"] == '"2"'
+    assert '"2"' in stale.json()["error"]["message"]
     assert api.get(path).json()["body"] == "two"
     assert [r["number"] for r in api.get(f"{path}/revisions").json()] == [1, 2]
 
@@ -71,7 +71,7 @@ def test_a_template_edit_without_a_strong_current_etag_changes_nothing(
     # matches)
     assert refused.status_code == (428 if header is None else 412), refused.text
     if header is None:
-        assert "If-Match" in refused.json()["detail"]
+        assert "If-Match" in refused.json()["error"]["message"]
     assert api.get(path).json()["body"] == "one"
 
 
@@ -94,7 +94,7 @@ def test_a_draft_edit_needs_the_current_etag(api: TestClient) -> None:
     stale = api.put(path, json=draft | {"name": "w3"},
                     headers={"If-Match": saved.headers["ETag"]})
     assert stale.status_code == 412
-    assert stale.json()["currentEtag"] == api.get(path).headers["ETag"]
+    assert stale.json()["error"]["details"]["currentEtag"] == api.get(path).headers["ETag"]
     assert api.get(path).json()["name"] == "w2"
 
 

@@ -13,14 +13,14 @@ from uuid import uuid4
 import pytest
 from fastapi.testclient import TestClient
 
-from api.main import create_app
 from domain.lead import Lead
+from tests.conftest import api_client
 from tests.integration.helpers import Harness, executions_of
 
 
 @pytest.fixture
 def api(h: Harness) -> Iterator[TestClient]:
-    yield TestClient(create_app(h.rt))
+    yield api_client(h.rt)
 
 
 def test_an_edit_records_the_fields_that_change_and_the_history_names_them(
@@ -39,7 +39,7 @@ def test_an_edit_records_the_fields_that_change_and_the_history_names_them(
     assert api.get(path).json() == body
     h.settle()
     [entry] = [e for e in api.get(f"{path}/history").json() if e["kind"] == "Lead.ProfileEdited"]
-    assert entry["summary"] == "Profile edited: name, timezone, moveBy"
+    assert entry["summary"].startswith("Profile edited: name, timezone, moveBy")
     assert entry["data"]["changes"] == {"name": "Ana Souza", "timezone": "America/Sao_Paulo",
                                         "move_by": "2027-02-01"}
     assert "Souza" not in caplog.text  # no log line carries the values
@@ -68,7 +68,7 @@ def test_a_bad_edit_is_refused_naming_the_field_and_changes_nothing(
     version = h.rt.app.load(Lead, lead).version
     refused = api.patch(f"/api/leads/{lead}", json={"email": "new@example.com", **body})
     assert refused.status_code == 422, refused.text
-    assert refused.json()["detail"][0]["loc"][:2] == ["body", field]
+    assert refused.json()["error"]["fields"][0]["field"].split(".")[:2] == ["body", field]
     assert h.rt.app.load(Lead, lead).version == version
 
 
@@ -102,6 +102,6 @@ def test_a_new_time_zone_moves_the_later_steps_send_windows(h: Harness, api: Tes
     assert execution.steps[1].due_at == datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
     h.settle()
     summaries = [e["summary"] for e in api.get(f"/api/leads/{lead}/history").json()]
-    assert "Profile edited: timezone" in summaries
+    assert any(s.startswith("Profile edited: timezone") for s in summaries)
     assert any(s.startswith("Times now in America/Los_Angeles") for s in summaries)
     assert any("08:00 America/Los_Angeles" in s for s in summaries)

@@ -100,21 +100,38 @@ def test_a_sent_then_opened_message_reads_as_such_from_a_single_batch() -> None:
 
 LEAD_OPS = st.one_of(st.tuples(st.just("score"), st.integers(0, 100)),
                      st.tuples(st.just("status"), st.sampled_from(["contacted", "closed", "new"])),
-                     st.tuples(st.sampled_from(["pause", "resume", "cancel", "restart"]),
+                     st.tuples(st.sampled_from(["pause", "resume", "cancel", "restart",
+                                                "publish", "hold", "release", "rename"]),
                                st.just(0)))
+TEMPLATE = str(uuid4())
+WORKFLOW = {"trigger": {"score_threshold": 80},
+            "steps": [{"channel": "sms", "template_id": TEMPLATE, "delay_minutes": 5}]}
+
+
+def workflow_op(workflow: Any, op: str, n: int, now: Any) -> None:
+    if op == "publish":
+        workflow.publish(template_channels={TEMPLATE: "sms"}, now=now)
+    elif op == "hold":
+        workflow.pause("agent", now)
+    elif op == "release":
+        workflow.resume(now)
+    else:
+        workflow.edit(name=f"Workflow {n}", definition=WORKFLOW)
 
 
 def directory_log(script: list[tuple[str, int]]) -> list[Item]:
     from domain.execution import WorkflowExecution
     from domain.lead import Lead
+    from domain.workflow import Workflow
 
+    workflow = Workflow.create(agent_id="a", name="Workflow", definition=WORKFLOW)
     lead = Lead.register(lead_id=uuid4(), agent_id="a", name="Ana", email=None, phone=None,
                          timezone="UTC", preferences={}, timeline=None, score=10)
     execution = WorkflowExecution.start(
-        execution_id=uuid4(), lead_id=lead.id, workflow_id=uuid4(), workflow_version=1,
+        execution_id=uuid4(), lead_id=lead.id, workflow_id=workflow.id, workflow_version=1,
         steps=[{"channel": "sms", "template_id": "t", "delay_minutes": 5}],
         trigger={"kind": "score", "new": 90}, timezone="UTC", now=T0)
-    events = [*lead.collect_events(), *execution.collect_events()]
+    events = [*workflow.collect_events(), *lead.collect_events(), *execution.collect_events()]
     for n, (op, value) in enumerate(script):
         now = T0 + timedelta(minutes=n + 1)
         try:
@@ -128,18 +145,24 @@ def directory_log(script: list[tuple[str, int]]) -> list[Item]:
                 execution.resume("shift", now)
             elif op == "cancel":
                 execution.cancel("agent", now)
-            else:
+            elif op == "restart":
                 execution.restart("agent", now)
+            else:
+                workflow_op(workflow, op, n, now)
         except DomainError:
             continue
-        events += [*lead.collect_events(), *execution.collect_events()]
+        events += [*workflow.collect_events(), *lead.collect_events(),
+                   *execution.collect_events()]
     return [Item(position, event) for position, event in enumerate(events, start=1)]
 
 
 def directory_rows(items: list[Item], cuts: set[int]) -> dict[str, Any]:
+    from projections import catalogue
     from projections.directory import DirectoryProjection, executions, leads
+    from projections.lead_terms import terms
 
-    return project(items, cuts, (DirectoryProjection,), (leads, executions))
+    return project(items, cuts, (DirectoryProjection, catalogue.CatalogueProjection),
+                   (leads, executions, terms, catalogue.workflows, catalogue.runs))
 
 
 @settings(max_examples=40, deadline=None)
@@ -149,6 +172,13 @@ def test_the_directory_is_the_same_however_the_log_is_cut(
     items = directory_log(script)
     one_at_a_time = directory_rows(items, set(range(1, len(items) + 1)))
     assert directory_rows(items, cuts) == one_at_a_time
-    [lead] = one_at_a_time["directory_leads"]  # lead, brokerage, agent, score, status
+    from projections.directory import executions, leads
+
+    [lead] = [dict(zip(leads.columns.keys(), r, strict=True))
+              for r in one_at_a_time["directory_leads"]]
     scores = [i.event.new for i in items if type(i.event).__name__ == "ScoreChanged"]
-    assert lead[3] == (scores[-1] if scores else 10)
+    assert lead["score"] == (scores[-1] if scores else 10)
+    [execution] = [dict(zip(executions.columns.keys(), r, strict=True))
+                   for r in one_at_a_time["directory_executions"]]
+    [workflow] = one_at_a_time["catalogue_workflows"]
+    assert workflow[8] == (1 if execution["status"] == "active" else 0)  # active_executions

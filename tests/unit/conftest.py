@@ -16,6 +16,9 @@ ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "origi
 #: A fixed, timezone-aware instant the tests count from.
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
+#: Who acted, as a principal names itself in the events (``domain.actors``).
+ANN = "user:00000000-0000-4000-8000-00000000a770"
+
 
 def given(*events: Any) -> Any:
     """The aggregate these past events rebuild (no pending events)."""

@@ -15,11 +15,13 @@ from hypothesis.stateful import invariant
 
 from application.due_feeder import DUE_TOPICS, DueFeeder, due_change, epoch_ms
 from application.trigger import TriggerPolicy
+from domain.account import User
 from domain.execution import WorkflowExecution as X
 from domain.lead import Lead
 from domain.message import Message
 from domain.template import Template
 from domain.workflow import Workflow
+from projections.catalogue import CatalogueProjection
 from projections.directory import STATUS_EVENTS, DirectoryProjection
 from projections.due_steps import DueStepsProjection
 from projections.lead_history import LeadHistoryProjection
@@ -68,6 +70,20 @@ def test_the_lead_history_handles_every_event_of_a_lead_its_executions_and_messa
     check(events, LeadHistoryProjection.topics, HISTORY_LEFT_OUT)
 
 
+#: The history names who acted by the user's name: it follows the users' names, nothing else of
+#: the accounts.
+HISTORY_USERS_LEFT_OUT: dict[type, str] = {
+    User.RoleChanged: "a role is not part of how the history names a person",
+    User.Deactivated: "a deactivated user's past actions keep their name",
+    User.Reactivated: "a deactivated user's past actions keep their name",
+    User.PasswordChanged: "credentials are nobody's history",
+}
+
+
+def test_the_lead_history_follows_the_names_of_users_who_act() -> None:
+    check(events_of(User), LeadHistoryProjection.topics, HISTORY_USERS_LEFT_OUT)
+
+
 def test_the_messages_read_model_handles_every_message_event() -> None:
     check(events_of(Message), MessagesProjection.topics, {})
 
@@ -101,7 +117,6 @@ DIRECTORY_LEFT_OUT: dict[type, str] = {
     Lead.EntryRefused: "a refused entry changes no score, status or execution",
     Lead.OptedOut: "consent is no column of the directory",
     Lead.OptedIn: "consent is no column of the directory",
-    Lead.ProfileEdited: "no profile field is a column of the directory",
     X.ZoneChanged: "a time zone changes neither the execution's status nor its version",
     X.StepScheduled: "a step's progress changes neither the execution's status nor its version",
     X.StepDispatched: "a step's progress changes neither the execution's status nor its version",
@@ -128,6 +143,28 @@ DIRECTORY_DEFINITIONS_LEFT_OUT: dict[type, str] = {
 def test_the_directory_follows_every_definition_for_the_templates_it_uses() -> None:
     check(events_of(Workflow) | events_of(Template), DirectoryProjection.topics,
           DIRECTORY_DEFINITIONS_LEFT_OUT)
+
+
+# The catalogue: workflows' names and states, templates, executions counted and sends --
+
+CATALOGUE_LEFT_OUT: dict[type, str] = {
+    X.ZoneChanged: "a lead's new time zone changes neither whether the execution is active nor "
+                   "what was sent",
+    X.StepScheduled: "a step's schedule changes neither whether the execution is active nor "
+                     "what was sent",
+    X.StepDispatched: "a claim is no send: StepSent says the provider took it",
+    X.StepFailed: "a failure is no send",
+    X.StepSkipped: "a skip is no send",
+    X.StepOutcomeUnknown: "an unknown outcome is not counted as sent",
+    X.StepHeld: "a held step changes neither whether the execution is active nor what was sent",
+    X.StepReleased: "a release is a schedule, not a send",
+    X.Migrated: "a migrated execution stays in its workflow (only the version moves)",
+}
+
+
+def test_the_catalogue_follows_definitions_templates_and_what_executions_count() -> None:
+    check(events_of(Workflow) | events_of(Template) | events_of(X), CatalogueProjection.topics,
+          CATALOGUE_LEFT_OUT)
 
 
 # The trigger ------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from domain import ids
 from domain.errors import InvalidState, InvalidValue
 from domain.execution import MAX_SEND_ATTEMPTS, StepState, StepStatus, WorkflowExecution
 from domain.priority import URGENT
-from tests.unit.conftest import T0, given, names, state, then
+from tests.unit.conftest import ANN, T0, given, names, state, then
 
 LEAD_ID = UUID("00000000-0000-4000-8000-0000000000b1")
 WORKFLOW_ID = UUID("00000000-0000-4000-8000-0000000000a1")
@@ -82,12 +82,12 @@ def started(*commands: Command, steps: list[dict[str, Any]] = STEPS) -> list[Any
 DUE0 = T0 + minutes(30)
 
 
-def scheduled(step: int, due: datetime, reason: str,
-              priority: int = 80) -> tuple[str, dict[str, Any]]:
+def scheduled(step: int, due: datetime, reason: str, priority: int = 80,
+              by: str | None = None) -> tuple[str, dict[str, Any]]:
     """A StepScheduled payload; the priority is the lead's score (80 at the trigger) unless
-    the step is a live crossing's first touch (URGENT)."""
+    the step is a live crossing's first touch (URGENT); ``by`` only for a send-now."""
     return ("WorkflowExecution.StepScheduled",
-            {"step_no": step, "due_at": due, "reason": reason, "priority": priority})
+            {"step_no": step, "due_at": due, "reason": reason, "priority": priority, "by": by})
 
 
 def step_sent(step: int, at: datetime,
@@ -377,11 +377,13 @@ def test_replay_sends_the_dead_lettered_step_again_with_fresh_attempts() -> None
     commands, at = dead_lettered()
     execution = given(*started(*commands))
     # When the agent replays it
-    replayed = execution.replay(at + minutes(30))
-    # Then it is due now, active again, and may fail transiently MAX_SEND_ATTEMPTS more times
+    replayed = execution.replay(at + minutes(30), by=ANN)
+    # Then it is due now, active again, and may fail transiently MAX_SEND_ATTEMPTS more times;
+    # the replay names who asked for it
     assert replayed == 0
     assert then(execution) == [
-        ("WorkflowExecution.DeadLetterReplayed", {"step_no": 0, "at": at + minutes(30)}),
+        ("WorkflowExecution.DeadLetterReplayed", {"step_no": 0, "at": at + minutes(30),
+                                                  "by": ANN}),
         scheduled(0, at + minutes(30), "replayed from the dead-letter list"),
     ]
     assert execution.is_active and execution.dead_letter is None
@@ -495,11 +497,12 @@ def test_pause_records_why_and_when() -> None:
     # Given
     execution = given(*started())
     # When
-    done = execution.pause("lead asked to wait", T0 + minutes(5))
+    done = execution.pause("lead asked to wait", T0 + minutes(5), by=ANN)
     # Then
     assert done is True
     assert then(execution) == [("WorkflowExecution.Paused",
-                                {"reason": "lead asked to wait", "at": T0 + minutes(5)})]
+                                {"reason": "lead asked to wait", "at": T0 + minutes(5),
+                                 "by": ANN})]
     assert execution.status == "paused"
     assert execution.status_reason == "lead asked to wait"
     assert execution.is_live and not execution.is_active
@@ -531,12 +534,12 @@ def test_cancel_records_why_and_when(history: tuple[Command, ...], in_flight: in
     # Given a live execution
     execution = given(*started(*history))
     # When
-    done = execution.cancel("lead closed", DUE0 + minutes(3))
-    # Then it says which step, if any, was in flight (its outcome may still follow)
+    done = execution.cancel("lead closed", DUE0 + minutes(3), by=ANN)
+    # Then it says which step, if any, was in flight (its outcome may still follow), and who
     assert done is True
     assert then(execution) == [("WorkflowExecution.Cancelled",
                                 {"reason": "lead closed", "at": DUE0 + minutes(3),
-                                 "in_flight": in_flight})]
+                                 "in_flight": in_flight, "by": ANN})]
     assert execution.status == "cancelled"
     assert execution.status_reason == "lead closed"
     assert execution.completed_at == DUE0 + minutes(3)
@@ -864,8 +867,10 @@ def test_the_delay_counts_elapsed_time_across_a_daylight_saving_change() -> None
 # skip ------------------------------------------------------------------------------
 
 
-def skipped(step: int, at: datetime, reason: str) -> tuple[str, dict[str, Any]]:
-    return ("WorkflowExecution.StepSkipped", {"step_no": step, "reason": reason, "at": at})
+def skipped(step: int, at: datetime, reason: str,
+            by: str | None = None) -> tuple[str, dict[str, Any]]:
+    return ("WorkflowExecution.StepSkipped",
+            {"step_no": step, "reason": reason, "at": at, "by": by})
 
 
 def test_skip_records_why_and_schedules_the_next_step() -> None:
@@ -873,9 +878,9 @@ def test_skip_records_why_and_schedules_the_next_step() -> None:
     execution = given(*started())
     at = T0 + minutes(5)
     # When the agent skips it before it is due
-    execution.skip(0, "agent called instead", at)
+    execution.skip(0, "agent called instead", at, by=ANN)
     # Then step 1 is scheduled from the skip
-    assert then(execution) == [skipped(0, at, "agent called instead"),
+    assert then(execution) == [skipped(0, at, "agent called instead", by=ANN),
                                scheduled(1, at + minutes(60), "1 hour after the previous step")]
     assert execution.step(0).status == "skipped"
     assert execution.step(0).failure == "agent called instead"
@@ -950,10 +955,10 @@ def test_send_now_brings_the_scheduled_step_forward() -> None:
     execution = given(*started())
     at = T0 + minutes(1)
     # When
-    step = execution.send_now(at)
-    # Then
+    step = execution.send_now(at, by=ANN)
+    # Then the schedule names who brought it forward
     assert step == 0
-    assert then(execution) == [scheduled(0, at, "sent now by the agent")]
+    assert then(execution) == [scheduled(0, at, "sent now by the agent", by=ANN)]
     assert execution.due_step(at) == 0
 
 
@@ -988,8 +993,8 @@ def test_send_now_refuses_without_a_scheduled_step_of_an_active_execution(
 # resume ----------------------------------------------------------------------------
 
 
-def resumed(policy: str, at: datetime) -> tuple[str, dict[str, Any]]:
-    return ("WorkflowExecution.Resumed", {"policy": policy, "at": at})
+def resumed(policy: str, at: datetime, by: str | None = None) -> tuple[str, dict[str, Any]]:
+    return ("WorkflowExecution.Resumed", {"policy": policy, "at": at, "by": by})
 
 
 @pytest.mark.parametrize("policy", ["", "later", "SHIFT"])
@@ -1059,11 +1064,11 @@ def test_resume_with_skip_overdue_skips_a_step_due_by_now(late: timedelta) -> No
     # Given step 0 due at DUE0, paused before
     execution = given(*started(paused(T0 + minutes(5))))
     at = DUE0 + late
-    # When
-    execution.resume("skip_overdue", at)
-    # Then
-    assert then(execution) == [resumed("skip_overdue", at),
-                               skipped(0, at, "overdue when resumed"),
+    # When the agent resumes it
+    execution.resume("skip_overdue", at, by=ANN)
+    # Then the resume names them; the skip and the schedule that follow are the execution's
+    assert then(execution) == [resumed("skip_overdue", at, by=ANN),
+                               skipped(0, at, "overdue when resumed", by=None),
                                scheduled(1, at + minutes(60), "1 hour after the previous step")]
 
 
@@ -1257,10 +1262,10 @@ def test_restart_begins_a_new_round_from_step_0(history: tuple[Command, ...]) ->
     execution = given(*started(*history))
     at = T0 + timedelta(days=5)
     # When
-    execution.restart("lead came back", at)
+    execution.restart("lead came back", at, by=ANN)
     # Then
     assert then(execution) == [
-        ("WorkflowExecution.Restarted", {"reason": "lead came back", "at": at}),
+        ("WorkflowExecution.Restarted", {"reason": "lead came back", "at": at, "by": ANN}),
         scheduled(0, at + minutes(30), "restarted, 30 min after the start"),
     ]
     assert execution.round == 2

@@ -14,7 +14,7 @@ from domain import ids
 from domain.errors import InvalidState, InvalidValue
 from domain.ids import DEFAULT_BROKERAGE_ID
 from domain.lead import RECENT_SCORE_EVENTS, Lead
-from tests.unit.conftest import T0, given, names, state, then
+from tests.unit.conftest import ANN, T0, given, names, state, then
 
 LEAD_ID = ids.lead_id("agent-1", "crm-42")
 WORKFLOW_ID = UUID("00000000-0000-4000-8000-0000000000a1")
@@ -265,10 +265,11 @@ def test_change_status_records_old_and_new() -> None:
     # Given
     lead = given(*registered())
     # When
-    lead.change_status("contacted", "first call")
-    # Then
+    lead.change_status("contacted", "first call", by=ANN)
+    # Then it names who changed it
     assert then(lead) == [("Lead.StatusChanged",
-                           {"old": "new", "new": "contacted", "reason": "first call"})]
+                           {"old": "new", "new": "contacted", "reason": "first call",
+                            "by": ANN})]
     assert lead.status == "contacted"
     assert not lead.is_stopped
 
@@ -314,7 +315,8 @@ def test_a_lost_lead_can_come_back() -> None:
     lead.change_status("nurturing", "called back")
     # Then
     assert then(lead) == [("Lead.StatusChanged",
-                           {"old": "lost", "new": "nurturing", "reason": "called back"})]
+                           {"old": "lost", "new": "nurturing", "reason": "called back",
+                            "by": None})]
     assert not lead.is_stopped
 
 
@@ -419,9 +421,10 @@ def test_opt_out_records_the_channel_and_why() -> None:
     # Given
     lead = given(*registered())
     # When
-    lead.opt_out("sms", "replied STOP")
+    lead.opt_out("sms", "replied STOP", by=ANN)
     # Then
-    assert then(lead) == [("Lead.OptedOut", {"channel": "sms", "reason": "replied STOP"})]
+    assert then(lead) == [("Lead.OptedOut", {"channel": "sms", "reason": "replied STOP",
+                                             "by": ANN})]
     assert lead.opted_out == ["sms"]
 
 
@@ -441,7 +444,8 @@ def test_opt_out_of_several_channels() -> None:
     # When
     lead.opt_out("in_app", "muted")
     # Then
-    assert then(lead) == [("Lead.OptedOut", {"channel": "in_app", "reason": "muted"})]
+    assert then(lead) == [("Lead.OptedOut", {"channel": "in_app", "reason": "muted",
+                                             "by": None})]
     assert lead.opted_out == ["email", "in_app"]
 
 
@@ -449,9 +453,10 @@ def test_opt_in_records_the_channel_and_why() -> None:
     # Given
     lead = given(*registered(lambda le: le.opt_out("sms", "STOP")))
     # When
-    lead.opt_in("sms", "replied START")
+    lead.opt_in("sms", "replied START", by=ANN)
     # Then
-    assert then(lead) == [("Lead.OptedIn", {"channel": "sms", "reason": "replied START"})]
+    assert then(lead) == [("Lead.OptedIn", {"channel": "sms", "reason": "replied START",
+                                            "by": ANN})]
     assert lead.opted_out == []
 
 

@@ -73,7 +73,7 @@ def msg(step: int, execution_round: int = 1) -> UUID:
 
 def scheduled(step: int, due: datetime, reason: str) -> tuple[str, dict[str, Any]]:
     return ("WorkflowExecution.StepScheduled",
-            {"step_no": step, "due_at": due, "reason": reason, "priority": 60})
+            {"step_no": step, "due_at": due, "reason": reason, "priority": 60, "by": None})
 
 
 def stored_due(step: int, due: datetime) -> Callable[[WorkflowExecution], Any]:

@@ -13,7 +13,7 @@ from eventsourcing.persistence import StoredEvent
 from domain.errors import InvalidState, InvalidValue
 from domain.ids import CATALOG_ID, DEFAULT_BROKERAGE_ID
 from domain.workflow import PublishedWorkflows, Workflow
-from tests.unit.conftest import T0, given, state, then
+from tests.unit.conftest import ANN, T0, given, state, then
 
 EMAIL_T = "00000000-0000-4000-8000-0000000000c1"
 SMS_T = "00000000-0000-4000-8000-0000000000c2"
@@ -134,10 +134,10 @@ def test_edit_records_the_new_draft() -> None:
     # Given a draft
     workflow = given(*created())
     # When
-    workflow.edit(name=" Warm leads ", definition=OTHER_RAW)
-    # Then
+    workflow.edit(name=" Warm leads ", definition=OTHER_RAW, by=ANN)
+    # Then it names who edited it
     assert then(workflow) == [("Workflow.DraftEdited",
-                               {"name": "Warm leads", "definition": OTHER})]
+                               {"name": "Warm leads", "definition": OTHER, "by": ANN})]
     assert workflow.name == "Warm leads"
     assert workflow.draft == OTHER
 
@@ -149,7 +149,7 @@ def test_edit_of_the_name_alone_is_recorded() -> None:
     workflow.edit(name="Renamed", definition=raw())
     # Then
     assert then(workflow) == [("Workflow.DraftEdited",
-                               {"name": "Renamed", "definition": DEFINITION})]
+                               {"name": "Renamed", "definition": DEFINITION, "by": None})]
 
 
 @pytest.mark.parametrize("definition", [raw(), DEFINITION], ids=["as-sent", "normalised"])
@@ -196,12 +196,13 @@ def test_publish_freezes_version_1() -> None:
     # Given a draft
     workflow = given(*created())
     # When
-    number = workflow.publish(template_channels=TEMPLATES, template_revisions=REVISIONS, now=T0)
+    number = workflow.publish(template_channels=TEMPLATES, template_revisions=REVISIONS, now=T0,
+                              by=ANN)
     # Then
     assert number == 1
     assert then(workflow) == [("Workflow.Published", {
         "number": 1, "definition": DEFINITION, "published_at": T0, "restored_from": None,
-        "template_revisions": REVISIONS,
+        "template_revisions": REVISIONS, "by": ANN,
     })]
     assert workflow.latest == version(1, DEFINITION, T0)
     assert workflow.frozen(1) == workflow.latest
@@ -219,6 +220,7 @@ def test_publish_again_numbers_the_next_version() -> None:
     assert then(workflow) == [("Workflow.Published", {
         "number": 2, "definition": OTHER, "published_at": T0 + timedelta(days=1),
         "restored_from": None, "template_revisions": {EMAIL_T: 3},  # its steps' templates only
+        "by": None,
     })]
     assert workflow.versions == [version(1, DEFINITION, T0),
                                  version(2, OTHER, T0 + timedelta(days=1), pins={EMAIL_T: 3})]
@@ -287,12 +289,12 @@ def test_rollback_publishes_the_old_definition_as_the_newest_version() -> None:
     assert workflow.pinned(2, EMAIL_T) == 4 and workflow.pinned(2, SMS_T) is None
     at = T0 + timedelta(days=2)
     # When
-    number = workflow.rollback(1, at)
+    number = workflow.rollback(1, at, by=ANN)
     # Then: version 1's definition, with the template revisions version 1 pinned
     assert number == 3
     assert then(workflow) == [("Workflow.Published", {
         "number": 3, "definition": DEFINITION, "published_at": at, "restored_from": 1,
-        "template_revisions": REVISIONS,
+        "template_revisions": REVISIONS, "by": ANN,
     })]
     assert workflow.latest == version(3, DEFINITION, at, restored_from=1)
     assert workflow.draft == DEFINITION
@@ -331,11 +333,12 @@ def test_pause_records_why_and_when() -> None:
     # Given a published workflow
     workflow = given(*created(published(T0)))
     # When
-    done = workflow.pause("agent on holiday", T0 + timedelta(hours=1))
+    done = workflow.pause("agent on holiday", T0 + timedelta(hours=1), by=ANN)
     # Then
     assert done is True
     assert then(workflow) == [("Workflow.Paused",
-                               {"reason": "agent on holiday", "at": T0 + timedelta(hours=1)})]
+                               {"reason": "agent on holiday", "at": T0 + timedelta(hours=1),
+                                "by": ANN})]
     assert workflow.paused is True
 
 
@@ -351,10 +354,10 @@ def test_resume_records_when() -> None:
     # Given a paused workflow
     workflow = given(*created(lambda w: w.pause("holiday", T0)))
     # When
-    done = workflow.resume(T0 + timedelta(days=3))
+    done = workflow.resume(T0 + timedelta(days=3), by=ANN)
     # Then
     assert done is True
-    assert then(workflow) == [("Workflow.Resumed", {"at": T0 + timedelta(days=3)})]
+    assert then(workflow) == [("Workflow.Resumed", {"at": T0 + timedelta(days=3), "by": ANN})]
     assert workflow.paused is False
 
 
