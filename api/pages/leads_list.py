@@ -1,9 +1,5 @@
-"""The leads list: search by name or email, filter by status and score range.
-
-Until the directory's own lists are merged (``GET /api/leads``: cursor pages and a
-word-prefix search), this reads ``projections.lead_search``: the leads within the viewer's
-reach by status and score, each read through the lead use case, names and emails searched
-here; the first ``PAGE`` that match are shown."""
+"""The leads list: search by name or email, filter by status and score range, a page at a
+time, from the same use case as ``GET /api/leads`` (the directory read model)."""
 
 from __future__ import annotations
 
@@ -11,13 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.pages import Viewer
-from application.views import LeadView
+from application.errors import Invalid
+from application.list_views import LeadFilter, LeadSummary, Page, PageAsk
 from domain.lead import LeadStatus
 from domain.scoring import MAX_SCORE, MIN_SCORE
-from projections.lead_search import LeadQuery, lead_ids
 
 PAGE = 50
 STATUSES = [s.value for s in LeadStatus]
+#: The list's query fields by the names the page's form gives them.
+FIELDS = {"scoreMin": "score_min", "scoreMax": "score_max", "q": "q", "status": "status",
+          "cursor": "cursor"}
 
 
 @dataclass
@@ -27,6 +26,7 @@ class Filters:
     status: str = ""
     score_min: str = ""
     score_max: str = ""
+    cursor: str = ""
     errors: dict[str, str] = field(default_factory=dict)
 
     def score(self, name: str) -> int | None:
@@ -38,25 +38,25 @@ class Filters:
             return None
         return int(text)
 
+    def wanted(self) -> LeadFilter:
+        if self.status and self.status not in STATUSES:
+            self.errors["status"] = "is not a status"
+        return LeadFilter(status=self.status or None, score_min=self.score("score_min"),
+                          score_max=self.score("score_max"), q=self.q.strip() or None)
 
-def matching(app: Any, runtime: Any, viewer: Viewer, filters: Filters) -> list[LeadView]:
-    low, high = filters.score("score_min"), filters.score("score_max")
-    if low is not None and high is not None and low > high:
-        filters.errors["score_min"] = "is above the highest score asked for"
-    if filters.status and filters.status not in STATUSES:
-        filters.errors["status"] = "is not a status"
-    if filters.errors:
-        return []
-    who = viewer.principal
-    query = LeadQuery(brokerage_id=who.brokerage_id, agent_id=None if who.wide else who.agent_id,
-                      status=filters.status or None, score_min=low, score_max=high)
-    words = filters.q.casefold().split()
-    found = []
-    for lead_id in lead_ids(runtime.directory.engine, query):
-        lead: LeadView = app.lead(lead_id)
-        text = f"{lead.name} {lead.email or ''}".casefold()
-        if all(word in text for word in words):
-            found.append(lead)
-            if len(found) == PAGE:
-                break
-    return found
+    @property
+    def asked(self) -> bool:
+        return bool(self.q or self.status or self.score_min or self.score_max)
+
+
+def matching(app: Any, viewer: Viewer, filters: Filters, limit: int = PAGE) -> Page[LeadSummary]:
+    """A page of the viewer's leads that match (none, with the reasons in ``filters.errors``,
+    for a query that cannot be asked)."""
+    wanted = filters.wanted()
+    if not filters.errors:
+        try:
+            return app.list_leads(viewer.principal, wanted,  # type: ignore[no-any-return]
+                                  PageAsk(limit=limit, cursor=filters.cursor or None))
+        except Invalid as e:
+            filters.errors[FIELDS.get(e.field, e.field)] = e.reason
+    return Page(items=[], next=None)

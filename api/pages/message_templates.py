@@ -4,86 +4,65 @@ the sample lead), the variables, and the mistakes with their line. Saving goes t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import AppDep, RuntimeDep
+from api.deps import AppDep
 from api.etags import etag
 from api.pages import PageError, PageUser, Viewer, page_check, render
 from api.pages.leads_list import Filters, matching
 from application.errors import Invalid, NotFound
+from application.list_views import PageAsk
 from domain.channels import Channel
 from domain.personalisation import VARIABLES
-from domain.template import MAX_BODY, MAX_SUBJECT, Template
+from domain.template import MAX_BODY, MAX_SUBJECT
 
 router = APIRouter(include_in_schema=False)
 CHANNELS = {"email": "Email", "sms": "SMS", "in_app": "In-app message"}
 assert set(CHANNELS) == {c.value for c in Channel}
 #: What a variable is inserted as (an open mapping's key as an example, with a fallback).
-#: The most templates the list reads (see ``visible_templates``).
-SCAN = 5000
+#: Templates a page of the list.
+PAGE = 100
 SNIPPETS = {"lead.preferences.<key>": "{{ lead.preferences.area | default('your area') }}"}
 
 
 @router.get("/templates")
-def templates_page(request: Request, viewer: PageUser, app: AppDep) -> HTMLResponse:
+def templates_page(request: Request, viewer: PageUser, app: AppDep,
+                   cursor: Annotated[str, Query(max_length=1000)] = "") -> HTMLResponse:
+    """One's own templates and the brokerage's (an admin: the brokerage's every one), by
+    name, from the same use case as ``GET /api/templates``."""
+    try:
+        found = app.list_templates(viewer.principal, None,
+                                   PageAsk(limit=PAGE, cursor=cursor or None))
+    except Invalid as e:
+        raise PageError(404, "Not found", "This page of the list is out of date.") from e
+    more = f"/templates?{urlencode({'cursor': found.next})}" if found.next else None
     return render(request, "templates.html", viewer=viewer, title="Templates",
-                  channels=CHANNELS, items=visible_templates(app, viewer))
-
-
-@dataclass(frozen=True)
-class TemplateRow:
-    id: UUID
-    name: str
-    channel: str
-    subject: str | None
-    agent_id: str | None  # None: the brokerage's own
-    updated_at: Any
-
-
-def visible_templates(app: Any, viewer: Viewer) -> list[TemplateRow]:
-    """The templates the viewer may see, by name. Until the catalogue's template list is
-    merged (``GET /api/templates``, a read model), this reads the log's template creations
-    (one topic, at most ``SCAN``) and each template through its use case."""
-    created = app.recorder.select_notifications(start=None, limit=SCAN,
-                                                topics=[Template.Created.TOPIC])
-    rows = []
-    for note in created:
-        try:
-            app.check(viewer.principal, "Template", note.originator_id)
-        except NotFound:
-            continue
-        view = app.template(note.originator_id)
-        rows.append(TemplateRow(id=view.id, name=view.name, channel=view.channel,
-                                subject=view.subject,
-                                agent_id=app.template_owner(view.id).agent_id,
-                                updated_at=app.template_revisions(view.id)[-1].saved_at))
-    return sorted(rows, key=lambda r: (r.name.casefold(), str(r.id)))
+                  channels=CHANNELS, items=found.items, more=more)
 
 
 @router.get("/templates/new")
-def new_template_page(request: Request, viewer: PageUser, app: AppDep, runtime: RuntimeDep,
+def new_template_page(request: Request, viewer: PageUser, app: AppDep,
                       channel: str = "email") -> HTMLResponse:
     if channel not in CHANNELS:
         raise PageError(404, "Not found", "There is no such channel.")
-    return _editor(request, viewer, app, runtime, None, channel, None)
+    return _editor(request, viewer, app, None, channel, None)
 
 
 @router.get("/templates/{template_id}")
 def template_page(request: Request, template_id: str, viewer: PageUser, app: AppDep,
-                  runtime: RuntimeDep, lead: str | None = None,
-                  part: str | None = None) -> HTMLResponse:
+                  lead: str | None = None, part: str | None = None) -> HTMLResponse:
     """The editor (``?part=meta``: where it is used and its revisions, fetched after a save;
     ``?lead=``: the preview's lead to begin with)."""
     found = page_check(viewer, app, "Template", template_id)
-    return _editor(request, viewer, app, runtime, found, None, lead, part == "meta")
+    return _editor(request, viewer, app, found, None, lead, part == "meta")
 
 
-def _editor(request: Request, viewer: Viewer, app: Any, runtime: Any, template_id: UUID | None,
+def _editor(request: Request, viewer: Viewer, app: Any, template_id: UUID | None,
             channel: str | None, lead: str | None, meta: bool = False) -> HTMLResponse:
     view = app.template(template_id) if template_id else None
     return render(
@@ -94,7 +73,7 @@ def _editor(request: Request, viewer: Viewer, app: Any, runtime: Any, template_i
         revisions=_revisions(app, template_id), usage=app.template_usage(template_id)
         if template_id else None, variables=VARIABLES, snippets=SNIPPETS,
         chosen=_chosen(app, viewer, lead), max_body=MAX_BODY, max_subject=MAX_SUBJECT,
-        preview_leads=[] if meta else matching(app, runtime, viewer, Filters()))
+        preview_leads=[] if meta else matching(app, viewer, Filters()).items)
 
 
 def _read_only(app: Any, viewer: Viewer, template_id: UUID | None) -> bool:

@@ -46,14 +46,15 @@ def test_a_crossing_shows_live_and_the_agent_pauses_resumes_and_loses_the_lead(
     page.keyboard.press("Enter")
     # Then it is paused, the history says so, and the keyboard stays in the execution
     expect(execution.locator(".badge").first).to_have_text("Paused")
-    expect(timeline).to_contain_text("Execution paused by the agent", timeout=LIVE)
+    expect(timeline).to_contain_text("Execution paused by Ann Alves", timeout=LIVE)
     expect(execution.get_by_role("button", name="Resume")).to_be_focused()
     looked_at(page, "lead-paused")
     # When they resume it, skipping what fell due meanwhile
     execution.get_by_label("Steps that fell due while paused").select_option("skip_overdue")
     execution.get_by_role("button", name="Resume").click()
     expect(execution.locator(".badge").first).to_have_text("Active")
-    expect(timeline).to_contain_text("Execution resumed (overdue steps skipped)", timeout=LIVE)
+    expect(timeline).to_contain_text("Execution resumed by Ann Alves (overdue steps skipped)",
+                                     timeout=LIVE)
     # When they mark the lead Lost, with a reason
     page.get_by_label("New status").select_option("lost")
     page.get_by_label("Why (optional)").fill("bought elsewhere")
@@ -63,8 +64,8 @@ def test_a_crossing_shows_live_and_the_agent_pauses_resumes_and_loses_the_lead(
     expect(execution.locator(".badge").first).to_have_text("Paused")
     expect(execution.locator(".reason")).to_have_text(
         "lead status became lost: bought elsewhere")
-    expect(timeline).to_contain_text("Status changed from new to lost (bought elsewhere)",
-                                     timeout=LIVE)
+    expect(timeline).to_contain_text(
+        "Status changed from new to lost by Ann Alves (bought elsewhere)", timeout=LIVE)
     expect(timeline).to_contain_text("Paused: lead status became lost: bought elsewhere")
     expect(page.locator("#part-summary .badge")).to_have_text("Lost")
     # And reopening it offers to resume what the status paused

@@ -59,6 +59,10 @@ def test_an_agent_creates_a_template_and_edits_it_with_a_live_preview(
     expect(page.locator("#save-said")).to_contain_text("Someone saved a newer revision")
     expect(body).to_have_value("Mine")
     looked_at(page, "template-editor")
+    # From a lead's page: the editor opens with that lead's preview
+    page.goto(f"/templates/{template_id}?lead={lia}")
+    expect(page.get_by_label("For")).to_have_value(lia)
+    expect(page.locator("#preview-subject")).to_have_text("Hey")
     assert unexpected(outside.errors) == [] and outside.blocked == []
 
 
