@@ -4,8 +4,9 @@ the stream of its new history entries (server-sent events)."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from sse_starlette import EventSourceResponse
 
@@ -13,14 +14,35 @@ from api.deps import AppDep, RuntimeDep
 from api.pages import PageUser, page_check, render
 from api.pages.lead_events import new_entries
 from api.pages.lead_view import part_context
+from api.pages.leads_list import PAGE, STATUSES, Filters, matching
 
 router = APIRouter(include_in_schema=False)
 Part = Literal["summary", "status", "consent", "profile", "score", "executions", "inbox"]
 
 
 @router.get("/leads")
-def leads_page(request: Request, viewer: PageUser) -> HTMLResponse:
-    return render(request, "leads.html", viewer=viewer, title="Leads")
+def leads_page(request: Request, viewer: PageUser, app: AppDep,
+               q: Annotated[str, Query(max_length=200)] = "",
+               status: Annotated[str, Query(max_length=20)] = "",
+               score_min: Annotated[str, Query(alias="scoreMin", max_length=10)] = "",
+               score_max: Annotated[str, Query(alias="scoreMax", max_length=10)] = "",
+               cursor: Annotated[str, Query(max_length=1000)] = "",
+               part: str | None = None) -> HTMLResponse:
+    """The list (``?part=results``: the results alone, as the page's script fetches them)."""
+    filters = Filters(q=q, status=status, score_min=score_min, score_max=score_max,
+                      cursor=cursor)
+    found = matching(app, viewer, filters)
+    return render(request, "leads_results.html" if part == "results" else "leads.html",
+                  viewer=viewer, title="Leads", filters=filters, found=found,
+                  statuses=STATUSES, page=PAGE, more=_more(request, found.next))
+
+
+def _more(request: Request, cursor: str | None) -> str | None:
+    """The address of the page after (the same filters, the next cursor)."""
+    if cursor is None:
+        return None
+    asked = {k: v for k, v in request.query_params.items() if k not in ("cursor", "part") and v}
+    return "/leads?" + urlencode({**asked, "cursor": cursor})
 
 
 @router.get("/leads/{lead_id}")

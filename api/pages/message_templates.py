@@ -4,16 +4,20 @@ the sample lead), the variables, and the mistakes with their line. Saving goes t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import AppDep
 from api.etags import etag
 from api.pages import PageError, PageUser, Viewer, page_check, render
+from api.pages.leads_list import Filters, matching
+from application.access import Forbidden
 from application.errors import Invalid, NotFound
+from application.list_views import PageAsk
 from domain.channels import Channel
 from domain.personalisation import VARIABLES
 from domain.template import MAX_BODY, MAX_SUBJECT
@@ -22,13 +26,24 @@ router = APIRouter(include_in_schema=False)
 CHANNELS = {"email": "Email", "sms": "SMS", "in_app": "In-app message"}
 assert set(CHANNELS) == {c.value for c in Channel}
 #: What a variable is inserted as (an open mapping's key as an example, with a fallback).
+#: Templates a page of the list.
+PAGE = 100
 SNIPPETS = {"lead.preferences.<key>": "{{ lead.preferences.area | default('your area') }}"}
 
 
 @router.get("/templates")
-def templates_page(request: Request, viewer: PageUser) -> HTMLResponse:
+def templates_page(request: Request, viewer: PageUser, app: AppDep,
+                   cursor: Annotated[str, Query(max_length=1000)] = "") -> HTMLResponse:
+    """One's own templates and the brokerage's (an admin: the brokerage's every one), by
+    name, from the same use case as ``GET /api/templates``."""
+    try:
+        found = app.list_templates(viewer.principal, None,
+                                   PageAsk(limit=PAGE, cursor=cursor or None))
+    except Invalid as e:
+        raise PageError(404, "Not found", "This page of the list is out of date.") from e
+    more = f"/templates?{urlencode({'cursor': found.next})}" if found.next else None
     return render(request, "templates.html", viewer=viewer, title="Templates",
-                  channels=CHANNELS)
+                  channels=CHANNELS, items=found.items, more=more)
 
 
 @router.get("/templates/new")
@@ -58,7 +73,8 @@ def _editor(request: Request, viewer: Viewer, app: Any, template_id: UUID | None
         etag=etag(view.version) if view else "", read_only=_read_only(app, viewer, template_id),
         revisions=_revisions(app, template_id), usage=app.template_usage(template_id)
         if template_id else None, variables=VARIABLES, snippets=SNIPPETS,
-        chosen=_chosen(app, viewer, lead), max_body=MAX_BODY, max_subject=MAX_SUBJECT)
+        chosen=_chosen(app, viewer, lead), max_body=MAX_BODY, max_subject=MAX_SUBJECT,
+        preview_leads=[] if meta else matching(app, viewer, Filters()).items)
 
 
 def _read_only(app: Any, viewer: Viewer, template_id: UUID | None) -> bool:
@@ -67,7 +83,7 @@ def _read_only(app: Any, viewer: Viewer, template_id: UUID | None) -> bool:
         return False
     try:
         app.check(viewer.principal, "Template", template_id, change=True)
-    except Invalid:
+    except Forbidden:
         return True
     return False
 

@@ -46,14 +46,15 @@ def test_a_crossing_shows_live_and_the_agent_pauses_resumes_and_loses_the_lead(
     page.keyboard.press("Enter")
     # Then it is paused, the history says so, and the keyboard stays in the execution
     expect(execution.locator(".badge").first).to_have_text("Paused")
-    expect(timeline).to_contain_text("Execution paused by the agent", timeout=LIVE)
+    expect(timeline).to_contain_text("Execution paused by Ann Alves", timeout=LIVE)
     expect(execution.get_by_role("button", name="Resume")).to_be_focused()
     looked_at(page, "lead-paused")
     # When they resume it, skipping what fell due meanwhile
     execution.get_by_label("Steps that fell due while paused").select_option("skip_overdue")
     execution.get_by_role("button", name="Resume").click()
     expect(execution.locator(".badge").first).to_have_text("Active")
-    expect(timeline).to_contain_text("Execution resumed (overdue steps skipped)", timeout=LIVE)
+    expect(timeline).to_contain_text("Execution resumed by Ann Alves (overdue steps skipped)",
+                                     timeout=LIVE)
     # When they mark the lead Lost, with a reason
     page.get_by_label("New status").select_option("lost")
     page.get_by_label("Why (optional)").fill("bought elsewhere")
@@ -63,8 +64,8 @@ def test_a_crossing_shows_live_and_the_agent_pauses_resumes_and_loses_the_lead(
     expect(execution.locator(".badge").first).to_have_text("Paused")
     expect(execution.locator(".reason")).to_have_text(
         "lead status became lost: bought elsewhere")
-    expect(timeline).to_contain_text("Status changed from new to lost (bought elsewhere)",
-                                     timeout=LIVE)
+    expect(timeline).to_contain_text(
+        "Status changed from new to lost by Ann Alves (bought elsewhere)", timeout=LIVE)
     expect(timeline).to_contain_text("Paused: lead status became lost: bought elsewhere")
     expect(page.locator("#part-summary .badge")).to_have_text("Lost")
     # And reopening it offers to resume what the status paused
@@ -129,5 +130,17 @@ def test_another_agent_sees_none_of_it(page: Page, browser: Browser,
                       headers={"X-CSRF-Token": csrf})
     assert paused.status == 404
     assert setup.get(f"/api/executions/{execution['id']}").json()["status"] == "active"
+    # Nor Ann's own template, nor her lead in a preview
+    own = live_app.runtime.app.create_template(name="Ann's", channel="sms", body="Hi",
+                                               brokerage_id=brokerage, agent_id=ann.agent_id)
+    assert page.goto(f"/templates/{own}").status == 404  # type: ignore[union-attr]
+    assert api.get(f"/api/templates/{own}").status == 404
+    preview = api.post("/api/templates/preview", headers={"X-CSRF-Token": csrf},
+                       data={"channel": "sms", "body": "Hi", "leadId": lia})
+    assert preview.status == 404
+    page.goto(f"/templates/new?channel=sms&lead={lia}")
+    expect(page.get_by_label("For").locator("option")).to_have_count(1)  # the sample lead
+    page.goto("/leads")
+    expect(page.locator("#results")).not_to_contain_text("Lia Costa")
 
 

@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.accounts import new_brokerage, new_person, sign_in
 from tests.browser.conftest import LiveApp, Outside
-from tests.browser.scenario import integration, lead, looked_at, unexpected
+from tests.browser.scenario import integration, lead, looked_at, template, unexpected
 
 
 def test_an_agent_creates_a_template_and_edits_it_with_a_live_preview(
@@ -26,7 +26,7 @@ def test_an_agent_creates_a_template_and_edits_it_with_a_live_preview(
     page.wait_for_url("**/templates/*-*")
     template_id = page.url.rsplit("/", 1)[1]
     # The chosen lead's preview, as the agent types (nothing saved)
-    page.goto(f"/templates/{template_id}?lead={lia}")
+    page.get_by_label("For").select_option(label="Lia Costa (lia@example.com)")
     expect(page.locator("#preview-subject")).to_have_text("Hello Lia")
     body = page.get_by_label("Body")
     body.fill("Hi {{ lead.first_name }},\nhomes in {{ lead.preferences.area }}\n")
@@ -59,4 +59,34 @@ def test_an_agent_creates_a_template_and_edits_it_with_a_live_preview(
     expect(page.locator("#save-said")).to_contain_text("Someone saved a newer revision")
     expect(body).to_have_value("Mine")
     looked_at(page, "template-editor")
+    # From a lead's page: the editor opens with that lead's preview
+    page.goto(f"/templates/{template_id}?lead={lia}")
+    expect(page.get_by_label("For")).to_have_value(lia)
+    expect(page.locator("#preview-subject")).to_have_text("Hey")
     assert unexpected(outside.errors) == [] and outside.blocked == []
+
+
+def test_the_list_shows_ones_own_and_the_brokerages_templates(page: Page,
+                                                              live_app: LiveApp) -> None:
+    brokerage = new_brokerage(live_app.runtime)
+    ann = new_person(live_app.runtime, brokerage)
+    bob = new_person(live_app.runtime, brokerage, name="Bob Brito")
+    shared = template(integration(live_app, brokerage), name="Brokerage welcome")
+    sign_in(page, bob, next="/templates/new?channel=sms")
+    page.get_by_label("Name").fill("Bob's nudge")
+    page.get_by_label("Body").fill("Hi {{ lead.first_name }}")
+    page.get_by_role("button", name="Create the template").click()
+    page.wait_for_url("**/templates/*-*")
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, ann, next="/templates")
+    rows = page.locator("#templates-list tbody tr")
+    expect(rows).to_have_count(1)  # the brokerage's, not Bob's
+    expect(rows.first).to_contain_text("Brokerage welcome")
+    expect(rows.first).to_contain_text("The brokerage")
+    looked_at(page, "templates")
+    rows.first.get_by_role("link").click()
+    expect(page.get_by_text("This is the brokerage's own template")).to_be_visible()
+    expect(page.get_by_label("Body")).to_have_attribute("readonly", "")
+    expect(page.get_by_role("button", name="Save a new revision")).to_have_count(0)
+    expect(page.locator("#preview-body")).to_contain_text("new homes in Downtown")
+    assert page.goto(f"/templates/{shared}").status == 200  # type: ignore[union-attr]
