@@ -34,12 +34,18 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import EventStore, PersistenceError
+from eventsourcing.utils import get_topic
 
 from domain.lead import Lead
 from domain.workflow import PublishedWorkflows
 
 SNAPSHOTTED: tuple[type[Aggregate], ...] = (Lead, PublishedWorkflows)
 DEFAULT_INTERVAL = 100
+# The library registers a snapshot class's topic only when it first stores one: register them
+# now, or a process that reads snapshots before it takes one (any process after a restart)
+# cannot decode them.
+for _kind in SNAPSHOTTED:
+    get_topic(_kind.Snapshot)
 
 log = logging.getLogger(__name__)
 

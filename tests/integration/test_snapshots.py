@@ -21,6 +21,7 @@ from adapters.settings import Settings
 from application import snapshots
 from application.app import FollowUp
 from application.snapshots import Snapshots
+from domain.ids import CATALOG_ID
 from domain.lead import Lead
 from domain.workflow import PublishedWorkflows
 from tests.conftest import FakeClock
@@ -203,3 +204,42 @@ def test_a_snapshot_table_dropped_while_running_fails_nothing_and_comes_back_at_
         assert snapshot_versions(again.app, Lead, lead_id) == [10]
     finally:
         again.stop()
+
+
+READ_IN_A_NEW_PROCESS = """
+import sys
+from uuid import UUID
+from adapters.bootstrap import Runtime
+from adapters.settings import Settings
+from domain.lead import Lead
+from domain.workflow import PublishedWorkflows
+from domain.ids import CATALOG_ID
+rt = Runtime(Settings(data_dir=sys.argv[1], database_url=sys.argv[2] or None,
+                      snapshot_interval=5))
+print(rt.app.load(Lead, UUID(sys.argv[3])).score, rt.app.load_many(Lead, [UUID(sys.argv[3])] * 2)
+      [UUID(sys.argv[3])].score, rt.app.load(PublishedWorkflows, CATALOG_ID).version)
+rt.stop()
+"""
+
+
+def test_a_process_that_never_took_a_snapshot_reads_those_others_took(
+        rt: Runtime, settings: Settings) -> None:
+    import subprocess
+    import sys
+
+    # Given a lead and the catalogue snapshotted by this process
+    for _ in range(3):
+        workflow = three_step_workflow(rt.app)
+        rt.app.hold_workflow(workflow, True, "agent")
+    lead_id = lead_with_events(rt.app, 13)
+    assert snapshot_versions(rt.app, Lead, lead_id) == [5, 10]
+    # When a new process (an API or a worker restarted) loads them before taking any itself
+    read = subprocess.run([sys.executable, "-c", READ_IN_A_NEW_PROCESS, str(settings.data_dir),
+                           settings.database_url or "", str(lead_id)],
+                          capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    # Then it reads them (it failed: the snapshot classes' topics were only known to a process
+    # once it had taken a snapshot itself)
+    assert read.returncode == 0, read.stderr[-2000:]
+    catalog = rt.app.load(PublishedWorkflows, CATALOG_ID).version
+    assert read.stdout.split() == ["12", "12", str(catalog)]
