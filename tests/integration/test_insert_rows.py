@@ -26,18 +26,21 @@ def engine(pg_url: str) -> Iterator[Engine]:
     found.dispose()
 
 
-def row(position: int, summary: str, data: str, message_id: str | None) -> dict[str, object]:
+def row(position: int, summary: str, data: str, message_id: str | None,
+        actor_name: str | None = None) -> dict[str, object]:
     return {"position": position, "lead_id": "lead", "occurred_at": "2026-11-25T08:00:00+00:00",
             "kind": "Lead.ScoreChanged", "summary": summary, "execution_id": None,
-            "message_id": message_id, "data": data}
+            "message_id": message_id, "data": data,
+            "actor": f"user:{message_id}" if actor_name is not None else None,
+            "actor_name": actor_name}
 
 
 @settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(values=st.lists(st.tuples(TEXT, TEXT, st.one_of(st.none(), ID)), min_size=1,
-                       max_size=8))
-def test_copied_rows_read_back_as_written(engine: Engine,
-                                          values: list[tuple[str, str, str | None]]) -> None:
+@given(values=st.lists(st.tuples(TEXT, TEXT, st.one_of(st.none(), ID),
+                                 st.one_of(st.none(), TEXT)), min_size=1, max_size=8))
+def test_copied_rows_read_back_as_written(
+        engine: Engine, values: list[tuple[str, str, str | None, str | None]]) -> None:
     with engine.begin() as conn:
         conn.execute(history.delete())
         rows = [row(i, *v) for i, v in enumerate(values, start=1)]
@@ -50,7 +53,7 @@ def test_copied_rows_read_back_as_written(engine: Engine,
 
 def test_awkward_characters_and_a_rollback(engine: Engine) -> None:
     awkward = row(1, 'tab\there, "quotes", back\\slash\nnew line, ünïcode ☎',
-                  '{"a": "\\\\N"}', None)
+                  '{"a": "\\\\N"}', None, "Zoë \\N O'Brien\t")
     with engine.begin() as conn:
         insert_rows(conn, history, [awkward])
     # A failing batch (a position taken) rolls back with the rest of its transaction

@@ -39,7 +39,9 @@ def test_an_edit_records_the_fields_that_change_and_the_history_names_them(
     assert api.get(path).json() == body
     h.settle()
     [entry] = [e for e in api.get(f"{path}/history").json() if e["kind"] == "Lead.ProfileEdited"]
-    assert entry["summary"].startswith("Profile edited: name, timezone, moveBy")
+    # (the fields by their names, and who edited them: here the tests' token)
+    assert entry["summary"] == f"Profile edited by {entry['by']['name']}: name, timezone, moveBy"
+    assert entry["by"]["name"].startswith("API token ")
     assert entry["data"]["changes"] == {"name": "Ana Souza", "timezone": "America/Sao_Paulo",
                                         "move_by": "2027-02-01"}
     assert "Souza" not in caplog.text  # no log line carries the values
@@ -102,6 +104,7 @@ def test_a_new_time_zone_moves_the_later_steps_send_windows(h: Harness, api: Tes
     assert execution.steps[1].due_at == datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
     h.settle()
     summaries = [e["summary"] for e in api.get(f"/api/leads/{lead}/history").json()]
-    assert any(s.startswith("Profile edited: timezone") for s in summaries)
+    assert any(s.startswith("Profile edited by ") and s.endswith(": timezone")
+               for s in summaries)
     assert any(s.startswith("Times now in America/Los_Angeles") for s in summaries)
     assert any("08:00 America/Los_Angeles" in s for s in summaries)
