@@ -110,7 +110,8 @@ WORKFLOW = {"trigger": {"score_threshold": 80},
 
 def workflow_op(workflow: Any, op: str, n: int, now: Any) -> None:
     if op == "publish":
-        workflow.publish(template_channels={TEMPLATE: "sms"}, now=now)
+        workflow.publish(template_channels={TEMPLATE: "sms"}, template_revisions={TEMPLATE: 1},
+                         now=now)
     elif op == "hold":
         workflow.pause("agent", now)
     elif op == "release":
