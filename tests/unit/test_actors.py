@@ -21,7 +21,7 @@ from tests.unit.test_lead import registered
 from tests.unit.test_workflow import REVISIONS, TEMPLATES, created, edited, published, raw
 
 #: Events made with ``by`` in their first version: nothing stored lacks it.
-BORN_WITH_BY = {Lead.ProfileEdited}
+BORN_WITH_BY = {Lead.ProfileEdited, Workflow.DraftUndone, Workflow.DraftRedone}
 
 #: Every event that gained ``by`` (its version 2, or 3 for ``Published``, whose version 2 added
 #: template revisions); the account events had it from the start.

@@ -136,13 +136,17 @@ def operations(client: TestClient) -> Iterator[tuple[str, str, dict[str, Any]]]:
             yield path, method, operation
 
 
+#: POSTs that change nothing (so nothing can be in a state that refuses them), with why.
+STORES_NOTHING = {"/api/templates/preview": "renders texts not saved yet; stores nothing"}
+
+
 def test_every_4xx_a_route_can_give_is_documented(client: TestClient) -> None:
     for path, method, operation in operations(client):
         documented = set(operation["responses"])
         expected = set()
         if "{" in path:
             expected |= {"404", "422"}
-        if method in {"post", "put"}:
+        if method in {"post", "put"} and path not in STORES_NOTHING:
             expected.add("409")
         if "requestBody" in operation:
             expected |= {"400", "413", "422"}
