@@ -5,8 +5,8 @@ Every 4xx and 5xx answers ``{"error": {"status", "code", "message", "fields", "d
 says it to a person, ``fields`` name each refused input (``body.trigger.scoreThreshold``,
 ``query.agentId``, ``path.lead_id``) with its reason, and ``details`` carry what stood in the way
 (``differingFields``, ``moveBlockedBy``). A route raises ``ApiError`` for a refusal of its own;
-application and domain errors are translated here. The responses routes document are in
-``api/error_docs.py``."""
+application and domain errors are translated here, and the error responses each route documents
+are built here too (``FOUND``, ``CHANGE``, ``BODY`` and the rest, below)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,11 @@ from typing import Any, Literal
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 from starlette.exceptions import HTTPException
+from starlette.routing import Match, Mount
+from starlette.staticfiles import StaticFiles
 
 from api.bounds import text_problem
 from api.etags import IfMatchMissing, etag
@@ -123,12 +126,31 @@ def _api_error(_: Request, e: ApiError) -> JSONResponse:
     return e.response()
 
 
-def _http(_: Request, e: HTTPException) -> JSONResponse:
+def _http(request: Request, e: HTTPException) -> JSONResponse:
     """Starlette's own answers (an unknown route, a method the route lacks, a body too large):
-    its headers (``Allow``) kept."""
+    its headers kept. Starlette's 405 names the methods of the first route matching the path
+    only; a path served by a route per method (GET and PATCH of a lead) gets all of them."""
     message = e.detail if isinstance(e.detail, str) else HTTPStatus(e.status_code).phrase
     code = HTTP_CODES.get(e.status_code, "http_error")
-    return ApiError(e.status_code, code, message, headers=e.headers).response()
+    headers = dict(e.headers or {})
+    if e.status_code == 405:
+        headers["Allow"] = ", ".join(_methods(request))
+    return ApiError(e.status_code, code, message, headers=headers).response()
+
+
+def _methods(request: Request) -> list[str]:
+    """Every method some route of the app answers at the request's path (a folder of files:
+    GET and HEAD, which are all ``StaticFiles`` answers)."""
+    root = request.scope.get("app_root_path", request.scope.get("root_path", ""))
+    scope = {**request.scope, "root_path": root}  # a mount moved it to its own folder
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.matches(scope)[0] == Match.NONE:
+            continue
+        files = isinstance(route.original_route, Mount) and isinstance(route.original_route.app,
+                                                                       StaticFiles)
+        methods |= {"GET", "HEAD"} if files else set(route.methods or ())
+    return sorted(methods)
 
 
 def _unauthenticated(_: Request, e: Unauthenticated) -> JSONResponse:

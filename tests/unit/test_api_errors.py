@@ -193,6 +193,26 @@ def test_an_unknown_route_and_method_answer_in_the_one_shape(client: TestClient)
     assert response.json() == shape(405, "method_not_allowed", "Method Not Allowed")
 
 
+def test_a_405_names_every_method_of_the_path() -> None:
+    # Given a path served by two routes, one per method (as GET and PATCH of a lead are)
+    app = FastAPI()
+    errors.install(app)
+    app.get("/things/{ident}")(lambda ident: ident)
+    app.patch("/things/{ident}")(lambda ident: ident)
+    app.put("/other/{ident}")(lambda ident: ident)
+    # When a method neither has is asked for
+    response = TestClient(app).delete("/things/1")
+    # Then Allow names both, as RFC 9110 asks of a 405
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, PATCH"
+
+
+def test_a_405_of_a_served_file_names_get_and_head(client: TestClient) -> None:
+    response = client.delete("/assets/app/app.css")
+    assert response.status_code == 405 and response.headers["Allow"] == "GET, HEAD"
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
 def test_a_fault_answers_500_in_the_shape_and_logs_ids_only(
         caplog: pytest.LogCaptureFixture) -> None:
     # Given a route that fails with a person's address in the exception
