@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -11,6 +12,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -68,10 +70,27 @@ else:
     WorkflowState = one_of(workflow.STATES)
 
 # Types for request fields: JSON numbers and booleans only (never ``true`` for a number, nor
-# ``"50"``), names that show something, and free-form JSON kept within what every store and
+# ``"50"``), dates and times as ISO 8601 text only (never a number taken as seconds since
+# 1970), names that show something, and free-form JSON kept within what every store and
 # follower handles.
 Whole = Annotated[int, Strict()]
 Flag = Annotated[bool, Strict()]
+
+
+def as_text(value: Any) -> Any:
+    """A date or time comes as ISO 8601 text, never a number nor a number's text (pydantic's
+    lax parsing takes both as seconds since 1970; its strict mode would refuse text too, as
+    FastAPI validates the parsed body)."""
+    if not isinstance(value, str | date) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("must be ISO 8601 text, such as 2027-03-01 or 2027-03-01T09:00:00Z")
+    return value
+
+
+_NUMBER = re.compile(r"\s*[-+]?\d+(\.\d*)?\s*")
+
+
+Day = Annotated[date, BeforeValidator(as_text)]
+Instant = Annotated[AwareDatetime, BeforeValidator(as_text)]
 Name = Annotated[str, AfterValidator(check_visible)]
 #: A string query parameter (a body's strings are all checked by ``Command``).
 QueryText = Annotated[str, AfterValidator(check_storable)]
@@ -93,8 +112,9 @@ class Command(Schema):
     """A request body: unknown fields are refused, so a typo is never silently ignored; so is
     any string no store can hold (a NUL, a lone surrogate), and nesting past the limit.
 
-    Its number and boolean fields are ``Whole`` and ``Flag`` (strict), never a bare ``int`` or
-    ``bool``, which would take ``"50"`` or ``true`` for a number."""
+    Its number, boolean, date and time fields are ``Whole``, ``Flag``, ``Day`` and ``Instant``
+    (strict), never a bare ``int``, ``bool``, ``date`` or ``datetime``, which would take ``"50"``
+    or ``true`` for a number and ``1764547200`` for a date."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
@@ -132,7 +152,7 @@ class LeadCreate(Command):
                                                 "data answers the existing lead (200), with "
                                                 "other data 409 naming the fields")
     source: Source | None = None
-    move_by: date | None = Field(default=None, description="when the lead wants to move")
+    move_by: Day | None = Field(default=None, description="when the lead wants to move")
 
 
 class LeadEdit(Command):
@@ -150,7 +170,7 @@ class LeadEdit(Command):
                                   "not null")
     timeline: Timeline | None = None
     source: Source | None = None
-    move_by: date | None = None
+    move_by: Day | None = None
 
     def changes(self) -> dict[str, Any]:
         """The fields given, by attribute name."""
@@ -180,7 +200,7 @@ class ScoreChange(Command):
     event_id: str | None = Field(default=None, min_length=1, max_length=200,
                                  description="the scoring system's id of this update: a "
                                              "repeat is answered and changes nothing")
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: Instant | None = Field(
         default=None, description="when the scoring system computed it: an update older than "
                                   "the last applied is recorded and ignored")
 

@@ -6,15 +6,16 @@ from __future__ import annotations
 import json
 import typing
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import uuid4
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from adapters.bootstrap import Runtime
-from api import schemas
+from api import account_schemas, list_schemas, schemas
 from domain.errors import InvalidValue
 from domain.lead import Lead
 
@@ -135,26 +136,57 @@ def test_the_domain_refuses_names_that_are_not_a_places_zone(zone: str) -> None:
 
 
 def commands() -> Iterator[type[BaseModel]]:
-    for value in vars(schemas).values():
-        if isinstance(value, type) and issubclass(value, schemas.Command):
-            yield value
+    for module in (schemas, account_schemas, list_schemas):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, schemas.Command):
+                yield value
 
 
 def bare(annotation: Any) -> Iterator[Any]:
-    """The types in ``annotation`` (through ``X | None``) that are plain int, bool or float."""
+    """The types in ``annotation`` (through ``X | None``) that are plain int, bool, float, date
+    or datetime (lax, a date or datetime takes a number as seconds since 1970)."""
     if typing.get_origin(annotation) is Annotated:
-        if any(getattr(m, "strict", False) for m in annotation.__metadata__):
+        if any(getattr(m, "strict", False) or getattr(m, "func", None) is schemas.as_text
+               for m in annotation.__metadata__):
             return
-    elif annotation in (int, bool, float):
+    elif annotation in (int, bool, float, date, datetime, AwareDatetime):
         yield annotation
     for inner in typing.get_args(annotation):
         yield from bare(inner)
 
 
-def test_every_command_number_and_flag_is_strict() -> None:
-    """A new ``int`` or ``bool`` field must be ``Whole`` or ``Flag``, or it takes "50" and true
-    for numbers again."""
+def test_every_command_number_flag_and_date_is_strict() -> None:
+    """A new ``int``, ``bool``, date or time field must be ``Whole``, ``Flag``, ``Day`` or
+    ``Instant``, or it takes "50" and true for numbers, or 1700000000 for a time, again."""
     for command in commands():
         for name, field in command.model_fields.items():
             strict = any(getattr(m, "strict", False) for m in field.metadata)
             assert strict or not list(bare(field.annotation)), (command.__name__, name)
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/score", {"score": 60, "occurredAt": 1764580000}, "body.occurredAt"),
+    ("/score", {"score": 60, "occurredAt": True}, "body.occurredAt"),
+    ("", {"moveBy": 1764547200}, "body.moveBy"),  # midnight: lax took it
+    ("", {"moveBy": "1764547200"}, "body.moveBy"),
+])
+def test_a_date_or_time_is_json_text_never_a_number(client: TestClient, path: str,
+                                                     body: dict[str, Any], field: str) -> None:
+    # Given a lead
+    lead = client.post("/api/leads", json={"agentId": "a", "name": "Ana"}).json()
+    # When a date or time is sent as a number (lax parsing took it as seconds since 1970)
+    method = client.post if path else client.patch
+    response = method(f"/api/leads/{lead['id']}{path}", json=body)
+    # Then it is refused naming the field, and the lead is as it was
+    assert response.status_code == 422, response.text
+    assert [f["field"] for f in response.json()["error"]["fields"]] == [field]
+    assert client.get(f"/api/leads/{lead['id']}").json() == lead
+
+
+def test_a_date_and_a_time_as_text_are_taken(client: TestClient) -> None:
+    lead = client.post("/api/leads", json={"agentId": "a", "name": "Ana",
+                                           "moveBy": "2027-03-01"}).json()
+    assert lead["moveBy"] == "2027-03-01"
+    response = client.post(f"/api/leads/{lead['id']}/score",
+                           json={"score": 60, "occurredAt": "2026-11-25T09:00:00Z"})
+    assert response.status_code == 200, response.text
