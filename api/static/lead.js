@@ -32,14 +32,19 @@
     if (el) el.focus();
   }
 
+  // The newest fetch of each part: an answer to an older one (answers may arrive out of
+  // order) would put back what the page has already moved past, and is dropped.
+  var asked = {};
+
   function refresh(parts) {
     parts.forEach(function (part) {
       var holder = document.getElementById("part-" + part);
       if (!holder || typing(holder)) return;
+      var mine = asked[part] = (asked[part] || 0) + 1;
       fetch("/leads/" + lead + "/parts/" + part, {credentials: "same-origin"})
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
-          if (html === null || typing(holder)) return;
+          if (html === null || mine !== asked[part] || typing(holder)) return;
           var spot = place(holder);
           holder.innerHTML = html;
           restore(spot);

@@ -3,7 +3,7 @@ timeline and the inbox."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import APIResponse, Page, Route, expect
 
 from tests.browser.accounts import new_brokerage, new_person, sign_in
 from tests.browser.conftest import LiveApp, Outside
@@ -24,3 +24,37 @@ def test_the_lead_page_shows_the_lead_and_its_follow_ups(page: Page, live_app: L
     page.reload()
     looked_at(page, "lead")
     assert outside.errors == [] and outside.blocked == []
+
+
+def test_an_older_answer_for_a_part_never_replaces_a_newer_one(page: Page, live_app: LiveApp,
+                                                               outside: Outside) -> None:
+    # Given an agent on a lead's page, and the first fetch of the summary held back
+    brokerage = new_brokerage(live_app.runtime)
+    ann = new_person(live_app.runtime, brokerage, name="Ann Alves")
+    api = integration(live_app, brokerage)
+    lia = lead(api, ann, score=40)
+    sign_in(page, ann, next=f"/leads/{lia}")
+    expect(page.locator("#live-state")).to_have_text("Updates by itself", timeout=10_000)
+    held: list[tuple[Route, APIResponse]] = []
+
+    def hold_the_first(route: Route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))  # the summary as it is now: score 55
+
+    page.route("**/parts/summary", hold_the_first)
+    # When the score moves twice and the first answer arrives after the second
+    api.post(f"/api/leads/{lia}/score", json={"score": 55, "reason": "viewed"})
+    expect(page.locator("#timeline")).to_contain_text("55", timeout=10_000)
+    api.post(f"/api/leads/{lia}/score", json={"score": 66, "reason": "viewed again"})
+    summary = page.locator("#part-summary .score-now")
+    expect(summary).to_have_text("Score 66", timeout=10_000)
+    assert len(held) == 1
+    route, stale = held[0]
+    route.fulfill(response=stale)
+    page.evaluate("() => fetch('/health').then(r => r.text())")  # the stale answer is read
+    page.wait_for_timeout(300)
+    # Then the page keeps the newer score
+    expect(summary).to_have_text("Score 66")
+    assert outside.errors == []
