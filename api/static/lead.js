@@ -11,10 +11,20 @@
   var MOVES = {Lead: ["summary", "status", "consent", "profile", "score"],
                WorkflowExecution: ["executions"], Message: ["inbox", "executions"]};
 
+  // A part is left alone while the agent is in one of its fields, or has changed the status or
+  // profile form and not sent it: a live update would otherwise put back what they chose.
+  // (The follow-ups keep moving: a resume policy chosen there is lost to an update.)
   function typing(holder) {
     var el = document.activeElement;
-    return holder.contains(el) && /^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName);
+    return holder.dataset.unsent === "yes" ||
+           (holder.contains(el) && /^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName));
   }
+  ["input", "change"].forEach(function (kind) {
+    page.addEventListener(kind, function (event) {
+      var holder = event.target.closest && event.target.closest("#part-status, #part-profile");
+      if (holder && event.target.form) holder.dataset.unsent = "yes";
+    });
+  });
 
   // Where the keyboard was, to put it back after the part is swapped: the same control, else
   // the first control of the same execution.
@@ -48,6 +58,7 @@
           var spot = place(holder);
           holder.innerHTML = html;
           restore(spot);
+          document.dispatchEvent(new CustomEvent("followup:swapped", {detail: {part: part}}));
         });
     });
   }
@@ -56,6 +67,8 @@
   document.addEventListener("followup:done", function (event) {
     var form = event.detail.form, answer = event.detail.body || {};
     var part = form.dataset.part;
+    var holder = form.closest("[id^='part-']");
+    if (holder) delete holder.dataset.unsent;  // sent: live updates may swap it again
     if (part === "status") {
       var text = "Status is now " + answer.status + ".";
       if (answer.pausedExecutions && answer.pausedExecutions.length)
@@ -74,6 +87,20 @@
       refresh([part]);
     }
   });
+
+  // The offer to resume what Closed or Lost paused shows while the chosen status reopens the
+  // lead; while it stays Closed or Lost it is hidden and not sent.
+  function offer() {
+    var select = document.getElementById("status-select");
+    var choice = document.querySelector("#part-status .resume-choice");
+    if (!select || !choice) return;
+    var stays = (page.dataset.stopping || "").split(" ").indexOf(select.value) >= 0;
+    choice.hidden = choice.disabled = stays;
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.id === "status-select") offer();
+  });
+  document.addEventListener("followup:swapped", offer);
 
   function follow() {
     if (!window.EventSource) return;
@@ -96,5 +123,6 @@
     });
   }
 
+  offer();
   follow();
 })();

@@ -58,3 +58,25 @@ def test_an_older_answer_for_a_part_never_replaces_a_newer_one(page: Page, live_
     # Then the page keeps the newer score
     expect(summary).to_have_text("Score 66")
     assert outside.errors == []
+
+
+def test_a_live_update_keeps_a_choice_the_agent_has_not_sent(page: Page, live_app: LiveApp,
+                                                             outside: Outside) -> None:
+    # Given an agent who chose a new status on a lead's page but has not sent it
+    brokerage = new_brokerage(live_app.runtime)
+    ann = new_person(live_app.runtime, brokerage, name="Ann Alves")
+    api = integration(live_app, brokerage)
+    lia = lead(api, ann, score=40)
+    sign_in(page, ann, next=f"/leads/{lia}")
+    expect(page.locator("#live-state")).to_have_text("Updates by itself", timeout=10_000)
+    page.get_by_label("New status").select_option("contacted")
+    page.get_by_role("heading", name="Lia Costa", level=1).click()  # the focus leaves the form
+    # When the scoring system moves the score (which refreshes the summary and the status)
+    api.post(f"/api/leads/{lia}/score", json={"score": 61, "reason": "viewed"})
+    expect(page.locator("#part-summary .score-now")).to_have_text("Score 61", timeout=10_000)
+    page.wait_for_timeout(300)
+    # Then the choice is still there to send
+    expect(page.get_by_label("New status")).to_have_value("contacted")
+    page.get_by_role("button", name="Change status").click()
+    expect(page.locator("#part-summary .badge")).to_have_text("Contacted")
+    assert outside.errors == []
