@@ -16,7 +16,9 @@
   var $ = function (id) { return document.getElementById(id); };
   var statusLine = $("save-status");
 
-  var S = {etag: null, workflow: null, dirty: false, timer: null, saving: null,
+  // refused: the page holds a change the server refused (not saved, so not in the draft's
+  // history): undo takes it back, and redo waits until it is fixed or taken back.
+  var S = {etag: null, workflow: null, dirty: false, refused: false, timer: null, saving: null,
            saveErrors: [], problems: [], units: {}};
   var ctx = {draft: {steps: []}, templates: {email: [], sms: [], in_app: []},
              changed: changed, preview: preview, newTemplate: newTemplate};
@@ -40,6 +42,7 @@
     d.steps.forEach(function (s) { ctx.draft.steps.push(s); });
     S.units.trigger = unitOf(d.trigger.delayMinutes);
     S.saveErrors = [];
+    S.refused = false;
     renderAll();
   }
 
@@ -99,8 +102,8 @@
   // The workflow's state around the draft: status, versions, what undo and redo can do.
   function renderState() {
     var w = S.workflow;
-    $("undo").disabled = !(w.canUndo || S.dirty);
-    $("redo").disabled = !w.canRedo || S.dirty;
+    $("undo").disabled = !(w.canUndo || S.dirty || S.refused);
+    $("redo").disabled = !w.canRedo || S.dirty || S.refused;
     window.followupPublish.render(w);
   }
 
@@ -198,6 +201,7 @@
     S.saving = api("PUT", base, body(), {"If-Match": S.etag}).then(function (r) {
       took(r);
       S.saveErrors = [];
+      S.refused = false;
       say(statusLine, S.dirty ? "Unsaved changes…" : "All changes saved.", "ok");
       return problems().then(function () { return true; });
     }, refusedSave).then(function (ok) {
@@ -219,6 +223,7 @@
       });
     }
     S.saveErrors = e.status === 422 ? e.fields || [] : [];
+    S.refused = true;
     say(statusLine, "Not saved: " + (e.status === 422 ? "fix the field marked below." : e.message), "error");
     showErrors();
     return false;
@@ -256,6 +261,13 @@
   // Undo and redo -----------------------------------------------------------------------------
 
   function history(action) {
+    if (action === "undo" && S.refused && !S.dirty) {  // the change that was not saved goes
+      window.clearTimeout(S.timer);
+      return reload().then(function () {
+        renderState();
+        say(statusLine, "Undone: the change that was not saved is taken back.", "ok");
+      });
+    }
     return save().then(function (saved) {
       if (saved === false) return;
       return api("POST", base + "/" + action, undefined, {"If-Match": S.etag}).then(function (r) {

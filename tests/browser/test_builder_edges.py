@@ -79,6 +79,34 @@ def test_a_refused_value_is_shown_on_its_field_and_nothing_is_saved(
     assert server(page)["trigger"]["hysteresis"] == 5
 
 
+def test_undo_after_a_refused_change_takes_that_change_back(page: Page,
+                                                            live_app: LiveApp) -> None:
+    # Given a draft with a saved change, then a change the rules refuse
+    rt = live_app.runtime
+    brokerage = new_brokerage(rt)
+    ann = new_person(rt, brokerage, name="Ann Alves")
+    workflow = published_workflow(rt, brokerage, ann.agent_id)
+    sign_in(page, ann, next=f"%2Fworkflows%2F{workflow}")
+    saved(page)
+    page.get_by_label("Hysteresis (points)").fill("5")
+    saved(page)
+    page.get_by_label("Hysteresis (points)").fill("70")
+    expect(page.locator("#tr-hysteresis-error")).to_contain_text("Not saved")
+    expect(page.get_by_role("button", name="Redo")).to_be_disabled()
+    # When she undoes
+    page.get_by_role("button", name="Undo").click()
+    # Then the refused value goes, the saved one is back on the page, and nothing else is undone
+    expect(page.get_by_label("Hysteresis (points)")).to_have_value("5")
+    expect(page.locator("#tr-hysteresis-error")).to_be_hidden()
+    expect(page.locator("#save-status")).to_contain_text("not saved is taken back")
+    assert server(page)["trigger"]["hysteresis"] == 5
+    # And a second undo undoes the saved change
+    page.get_by_role("button", name="Undo").click()
+    expect(page.locator("#save-status")).to_contain_text("Undone")
+    expect(page.get_by_label("Hysteresis (points)")).not_to_have_value("5")
+    assert server(page)["trigger"]["hysteresis"] != 5
+
+
 def test_another_agents_workflow_is_a_404_page(page: Page, live_app: LiveApp) -> None:
     rt = live_app.runtime
     brokerage = new_brokerage(rt)
