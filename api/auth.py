@@ -58,6 +58,27 @@ def csrf_matches(principal: Principal, sent: str) -> bool:
                                                         (principal.csrf or "").encode())
 
 
+def same_origin(request: Request) -> bool:
+    """The request came from a page of this app (by its ``Origin``, else its ``Referer``)."""
+    own = _own(request)
+    origin = request.headers.get("origin")
+    if origin is not None:
+        return origin == own
+    referer = request.headers.get("referer", "")
+    return referer == own or referer.startswith(own + "/")
+
+
+def from_another_site(request: Request) -> bool:
+    """The browser says the request came from another site's page (``Origin`` not this app's;
+    a script sends none)."""
+    origin = request.headers.get("origin")
+    return origin is not None and origin != _own(request)
+
+
+def _own(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
 def set_session_cookie(response: Response, request: Request, signed: Session) -> None:
     """The session cookie a sign-in sets (the JSON API's and the sign-in page's alike)."""
     response.set_cookie(SESSION_COOKIE, signed.secret, max_age=SESSION_HOURS * 3600,

@@ -290,6 +290,14 @@ IF_MATCH: dict[int | str, dict[str, Any]] = {
                                               "the If-Match header is required: send the ETag "
                                               "of the resource as last read")),
 }
+#: The sign-in: refused when a browser says another site's page sent it.
+SIGN_IN: dict[int | str, dict[str, Any]] = {
+    401: _doc("The email or the password is wrong (the same answer for either)",
+              ApiError(401, "unauthenticated", "the email or the password is wrong")),
+    403: _doc("Sent by another site's page (its Origin is not this app's)",
+              ApiError(403, "forbidden", "this sign-in came from another site's page: sign in "
+                                         "on this app's own page")),
+}
 #: A rate-limited route.
 LIMITED: dict[int | str, dict[str, Any]] = {429: _doc(
     "Too many requests; try again after Retry-After",

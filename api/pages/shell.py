@@ -12,7 +12,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.auth import SESSION_COOKIE, clear_session_cookie, cookie_principal, set_session_cookie
+from api.auth import (
+    SESSION_COOKIE,
+    clear_session_cookie,
+    cookie_principal,
+    same_origin,
+    set_session_cookie,
+)
 from api.deps import AppDep
 from api.pages import PageChange, render, safe_next
 from api.routers.session import client_address
@@ -63,16 +69,6 @@ def sign_out(request: Request, viewer: PageChange, app: AppDep) -> Response:
     response = RedirectResponse("/sign-in", status_code=303)
     clear_session_cookie(response, request)
     return response
-
-
-def same_origin(request: Request) -> bool:
-    """The request came from a page of this app (by its ``Origin``, else its ``Referer``)."""
-    own = f"{request.url.scheme}://{request.url.netloc}"
-    origin = request.headers.get("origin")
-    if origin is not None:
-        return origin == own
-    referer = request.headers.get("referer", "")
-    return referer == own or referer.startswith(own + "/")
 
 
 def _signed_in(request: Request) -> bool:

@@ -11,13 +11,19 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 
 from api.account_schemas import PasswordChangeIn, SessionPublic, SignInIn, UserPublic
-from api.auth import SESSION_COOKIE, SignedIn, clear_session_cookie, set_session_cookie
+from api.auth import (
+    SESSION_COOKIE,
+    SignedIn,
+    clear_session_cookie,
+    from_another_site,
+    set_session_cookie,
+)
 from api.deps import AppDep
-from api.errors import AUTH, BODY, CHANGE, LIMITED, SIGNED_IN
+from api.errors import AUTH, BODY, CHANGE, LIMITED, SIGN_IN, ApiError
 
 router = APIRouter(prefix="/api/session", tags=["session"])
 
-REFUSED: dict[int | str, dict[str, Any]] = {**{401: SIGNED_IN[401]}, **LIMITED}
+REFUSED: dict[int | str, dict[str, Any]] = SIGN_IN | LIMITED
 
 
 def client_address(request: Request) -> str:
@@ -26,6 +32,11 @@ def client_address(request: Request) -> str:
 
 @router.post("", responses=REFUSED | CHANGE | BODY)
 def sign_in(body: SignInIn, request: Request, response: Response, app: AppDep) -> SessionPublic:
+    """Sign in; refused (403) when a browser says another site's page sent it, which would sign
+    the browser into an account of that site's choosing."""
+    if from_another_site(request):
+        raise ApiError(403, "forbidden", "this sign-in came from another site's page: sign in "
+                                         "on this app's own page")
     signed = app.sign_in(body.email, body.password, client_address(request))
     set_session_cookie(response, request, signed)
     return SessionPublic(user=UserPublic.model_validate(signed.user), csrf_token=signed.csrf,

@@ -58,6 +58,24 @@ def test_sign_in_sets_a_safe_session_cookie_and_answers_the_user(acme: dict[str,
     assert client.get("/api/session").json()["user"]["email"] == "ann@acme.test"
 
 
+def test_a_sign_in_from_another_sites_page_is_refused(acme: dict[str, Any]) -> None:
+    # Given a page of another site posting the JSON sign-in (login CSRF: the browser would be
+    # signed into an account of the other site's choosing)
+    client = TestClient(create_app(acme["runtime"]))
+    response = client.post("/api/session", json={"email": "ann@acme.test", "password": PASSWORD},
+                           headers={"Origin": "https://evil.test"})
+    # Then it is refused, and no session begins
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+    assert "set-cookie" not in response.headers
+    # While the app's own page, and a client that sends no Origin (a script), sign in
+    own = client.post("/api/session", json={"email": "ann@acme.test", "password": PASSWORD},
+                      headers={"Origin": "http://testserver"})
+    assert own.status_code == 200
+    assert TestClient(create_app(acme["runtime"])).post(
+        "/api/session", json={"email": "ann@acme.test", "password": PASSWORD}).status_code == 200
+
+
 def test_over_tls_the_cookie_is_secure(acme: dict[str, Any]) -> None:
     client = TestClient(create_app(acme["runtime"]), base_url="https://followup.test")
     response = client.post("/api/session", json={"email": "ann@acme.test", "password": PASSWORD})
