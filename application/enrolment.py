@@ -30,13 +30,14 @@ def try_enrol(app: Core, lead: Lead, workflow: Workflow, number: int, trigger_re
               crossing: dict[str, Any], taken_groups: set[str], now: datetime, *,
               held: bool = False) -> WorkflowExecution | None:
     """Start ``workflow`` version ``number`` for ``lead`` if its rules allow; enrols the lead.
-    A workflow of another agent is none of the lead's business (nothing is recorded); any other
+    A workflow of another agent, or of another brokerage (agent ids are unique only within
+    one), is none of the lead's business (nothing is recorded); any other
     refusal is recorded on the lead (``Lead.EntryRefused``) with its reason. ``held``: the
     workflow is paused.
 
     ``taken_groups`` is updated with the started workflow's exclusive group.
     """
-    if workflow.agent_id != lead.agent_id:
+    if (workflow.brokerage_id, workflow.agent_id) != (lead.brokerage_id, lead.agent_id):
         return None
     definition = workflow.frozen(number)["definition"]
     trigger = definition["trigger"]

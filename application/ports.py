@@ -138,8 +138,8 @@ class Directory(ABC):
     """Read-model lookups some use cases need (eventually consistent with the log)."""
 
     @abstractmethod
-    def leads_at_or_above(self, agent_id: str, score: int) -> list[UUID]:
-        """Leads of the agent whose current score is at least ``score``."""
+    def leads_at_or_above(self, brokerage_id: UUID, agent_id: str, score: int) -> list[UUID]:
+        """Leads of the brokerage's agent whose current score is at least ``score``."""
 
     @abstractmethod
     def live_executions(self, workflow_id: UUID) -> list[tuple[UUID, int]]:

@@ -229,7 +229,8 @@ class WorkflowUseCases(Core):
         if self.directory is None:
             return []
         threshold = workflow.draft["trigger"]["score_threshold"]
-        return self.directory.leads_at_or_above(workflow.agent_id, threshold)
+        return self.directory.leads_at_or_above(workflow.brokerage_id, workflow.agent_id,
+                                                threshold)
 
     def _backfill(self, workflow: Workflow, number: int) -> int:
         threshold = workflow.frozen(number)["definition"]["trigger"]["score_threshold"]

@@ -159,8 +159,9 @@ class DirectoryProjection(SqlProjection, Directory):
                 conn.execute(held_steps.insert().values(
                     execution_id=ident, workflow_id=row.workflow_id, step_no=event.step_no))
 
-    def leads_at_or_above(self, agent_id: str, score: int) -> list[UUID]:
-        query = (select(leads.c.lead_id).where(leads.c.agent_id == agent_id,
+    def leads_at_or_above(self, brokerage_id: UUID, agent_id: str, score: int) -> list[UUID]:
+        query = (select(leads.c.lead_id).where(leads.c.brokerage_id == str(brokerage_id),
+                                               leads.c.agent_id == agent_id,
                                                leads.c.score >= score,
                                                leads.c.status.not_in(("closed", "lost")))
                  .order_by(leads.c.score.desc(), leads.c.lead_id))

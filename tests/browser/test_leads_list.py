@@ -20,7 +20,8 @@ def test_an_agent_finds_their_leads_by_name_status_and_score(page: Page, live_ap
     lead(api, ann, "Rui Maia", score=40, email="rui@example.com")
     lead(api, ann, "Sara Lima", score=62, email="sara.lima@example.com")
     lead(api, bob, "Tom Bobson", score=90, email="tom@example.com")
-    eventually(lambda: len(live_app.runtime.directory.leads_at_or_above(ann.agent_id, 0)) == 3)
+    directory = live_app.runtime.directory
+    eventually(lambda: len(directory.leads_at_or_above(brokerage, ann.agent_id, 0)) == 3)
     sign_in(page, ann, next="/leads")
     rows = page.locator("#results tbody tr")
     expect(rows).to_have_count(3)  # not Bob's

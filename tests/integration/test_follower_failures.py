@@ -20,6 +20,7 @@ from application import failures
 from application.follower import Item
 from application.trigger import TriggerPolicy
 from domain import ids
+from domain.ids import DEFAULT_BROKERAGE_ID
 from projections.base import positions
 from projections.directory import DirectoryProjection, leads
 from tests.conftest import FakeClock, api_client
@@ -229,6 +230,6 @@ def test_the_running_projector_holds_a_failing_read_model_and_recovers_by_itself
         wait_for(lambda: status("directory")["failing"] is None
                  and status("directory")["lag"] == 0, "the directory's recovery")
         assert client.get("/health").status_code == 200
-        assert len(rt.directory.leads_at_or_above("agent-1", 0)) == 2
+        assert len(rt.directory.leads_at_or_above(DEFAULT_BROKERAGE_ID, "agent-1", 0)) == 2
     finally:
         rt.stop()

@@ -13,7 +13,7 @@ from domain.lead import Lead
 from domain.template import Template
 from domain.workflow import Workflow
 from tests.conftest import api_client
-from tests.integration.helpers import Harness
+from tests.integration.helpers import Harness, executions_of, register_ana
 
 
 def as_before_accounts(h: Harness, aggregate: Any, *dropped: str) -> None:
@@ -60,3 +60,34 @@ def test_pre_accounts_data_belongs_to_the_default_brokerage(h: Harness) -> None:
     h.settle()
     rows = h.rt.directory.dead_letters(brokerage_id=DEFAULT_BROKERAGE_ID)
     assert rows == []  # the directory keeps the brokerage of the upcast lead (no error)
+
+
+def test_a_workflow_of_another_brokerage_never_takes_a_lead_of_the_same_agent_id(
+        h: Harness) -> None:
+    # Given a published workflow of acme's agent "agent-1" and a lead of the default
+    # brokerage's "agent-1" (a legacy agent id, as data from before accounts has)
+    app = h.rt.app
+    acme = brokerage_id("acme")
+    template = app.create_template(name="e", channel="email", subject="Hi", body="Hello",
+                                   brokerage_id=acme, agent_id="agent-1")
+    workflow = app.create_workflow(agent_id="agent-1", name="acme's", brokerage_id=acme,
+                                   definition={"trigger": {"score_threshold": 80}, "steps": [
+                                       {"channel": "email", "template_id": str(template),
+                                        "delay_minutes": 0}]})
+    lead = register_ana(app, score=90)
+    h.settle()
+    # When it is published, and the lead's score crosses the threshold
+    assert app.publish_preview(workflow).backfill_candidates == 0
+    app.publish_workflow(workflow, backfill=True)
+    app.change_score(lead, 50, "cooled")
+    app.change_score(lead, 85, "viewed a listing")
+    h.settle()
+    # Then nothing starts: the workflow is none of the lead's business
+    assert executions_of(app, lead) == []
+    # While a lead of acme's agent-1 is taken
+    own = app.register_lead(agent_id="agent-1", name="Ivo", email="ivo@example.com",
+                            phone=None, timezone="UTC", preferences={}, timeline=None,
+                            score=50, brokerage_id=acme)
+    app.change_score(own, 85, "viewed a listing")
+    h.settle()
+    assert len(executions_of(app, own)) == 1
