@@ -67,6 +67,15 @@ def score_points(entries: list[dict[str, Any]]) -> list[ScorePoint]:
 W, H, LEFT, RIGHT, TOP, BOTTOM = 360, 170, 30, 10, 10, 26
 
 
+def axis_ends(start: datetime, end: datetime) -> tuple[str, str]:
+    """The time axis's two labels: the day at each end, or, within one UTC day, the day and
+    the time at the start and the time at the end."""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    if start.date() != end.date():
+        return utc_day(start), utc_day(end)
+    return f"{utc_day(start)} {start:%H:%M}", f"{end:%H:%M} UTC"
+
+
 def score_chart(points: list[ScorePoint], now: datetime) -> Markup:
     """A line of the score over time, to ``now``; a step line, since a score holds until it
     changes. Its text alternative is the table beside it (see the template)."""
@@ -91,8 +100,9 @@ def score_chart(points: list[ScorePoint], now: datetime) -> Markup:
         for s in (0, 25, 50, 75, 100))
     dots = "".join(f'<circle cx="{x(p.at):.1f}" cy="{y(p.score):.1f}" r="3.5"/>'
                    for p in points)
-    labels = (f'<text x="{LEFT}" y="{H - 8}">{utc_day(start)}</text>'
-              f'<text x="{W - RIGHT}" y="{H - 8}" text-anchor="end">{utc_day(end)}</text>')
+    first, last = axis_ends(start, end)
+    labels = (f'<text x="{LEFT}" y="{H - 8}">{first}</text>'
+              f'<text x="{W - RIGHT}" y="{H - 8}" text-anchor="end">{last}</text>')
     return Markup(
         f'<svg class="score-chart" viewBox="0 0 {W} {H}" role="img" '
         f'aria-labelledby="score-chart-title" focusable="false">'
