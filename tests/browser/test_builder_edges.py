@@ -10,18 +10,13 @@ from tests.browser.accounts import new_brokerage, new_person, sign_in
 from tests.browser.builder_steps import channels, make_templates, saved, server, step_card
 from tests.browser.conftest import LiveApp, Outside
 from tests.browser.scenario import looked_at, unexpected
-from tests.browser.test_builder_versions import published_workflow
+from tests.browser.test_builder_versions import in_the_builder, published_workflow
 
 
 def test_a_second_tab_that_edits_after_the_first_is_reloaded_and_told(
         page: Page, live_app: LiveApp, outside: Outside) -> None:
     # Given the same draft open in two tabs
-    rt = live_app.runtime
-    brokerage = new_brokerage(rt)
-    ann = new_person(rt, brokerage, name="Ann Alves")
-    workflow = published_workflow(rt, brokerage, ann.agent_id)
-    sign_in(page, ann, next=f"%2Fworkflows%2F{workflow}")
-    saved(page)
+    workflow = in_the_builder(page, live_app)
     other = page.context.new_page()
     other.goto(f"/workflows/{workflow}")
     saved(other)
@@ -46,12 +41,7 @@ def test_a_second_tab_that_edits_after_the_first_is_reloaded_and_told(
 def test_a_refused_value_is_shown_on_its_field_and_nothing_is_saved(
         page: Page, live_app: LiveApp) -> None:
     # Given a draft
-    rt = live_app.runtime
-    brokerage = new_brokerage(rt)
-    ann = new_person(rt, brokerage, name="Ann Alves")
-    workflow = published_workflow(rt, brokerage, ann.agent_id)
-    sign_in(page, ann, next=f"%2Fworkflows%2F{workflow}")
-    saved(page)
+    in_the_builder(page, live_app)
     # When she sets an SMS window that runs into the night, and a hysteresis past the threshold
     sms = page.locator("[data-window=sms]")
     sms.get_by_label("Only between set hours").check()
@@ -82,12 +72,7 @@ def test_a_refused_value_is_shown_on_its_field_and_nothing_is_saved(
 def test_undo_after_a_refused_change_takes_that_change_back(page: Page,
                                                             live_app: LiveApp) -> None:
     # Given a draft with a saved change, then a change the rules refuse
-    rt = live_app.runtime
-    brokerage = new_brokerage(rt)
-    ann = new_person(rt, brokerage, name="Ann Alves")
-    workflow = published_workflow(rt, brokerage, ann.agent_id)
-    sign_in(page, ann, next=f"%2Fworkflows%2F{workflow}")
-    saved(page)
+    in_the_builder(page, live_app)
     page.get_by_label("Hysteresis (points)").fill("5")
     saved(page)
     page.get_by_label("Hysteresis (points)").fill("70")

@@ -33,15 +33,22 @@ def published_workflow(runtime: Any, brokerage: UUID, agent_id: str) -> UUID:
     return workflow
 
 
-def test_an_agent_views_a_version_rolls_back_undoes_and_pauses(
-        page: Page, live_app: LiveApp, outside: Outside) -> None:
-    # Given a published workflow whose draft has changed since
+def in_the_builder(page: Page, live_app: LiveApp) -> UUID:
+    """Given Ann of a new brokerage in the builder of her published workflow (its draft
+    changed since), the draft loaded and saved: the workflow's id."""
     rt = live_app.runtime
     brokerage = new_brokerage(rt)
     ann = new_person(rt, brokerage, name="Ann Alves")
     workflow = published_workflow(rt, brokerage, ann.agent_id)
     sign_in(page, ann, next=f"%2Fworkflows%2F{workflow}")
     saved(page)
+    return workflow
+
+
+def test_an_agent_views_a_version_rolls_back_undoes_and_pauses(
+        page: Page, live_app: LiveApp, outside: Outside) -> None:
+    # Given a published workflow whose draft has changed since
+    in_the_builder(page, live_app)
     expect(page.locator("#workflow-status")).to_have_text("Published")
     expect(page.locator("#live-version")).to_contain_text("the draft has unpublished changes")
     expect(step_card(page, 2).get_by_label("Step 2 wait: amount")).to_have_value("2")

@@ -3,6 +3,7 @@ timeline and the inbox."""
 
 from __future__ import annotations
 
+import httpx
 from playwright.sync_api import APIResponse, Page, Route, expect
 
 from tests.browser.accounts import new_brokerage, new_person, sign_in
@@ -26,15 +27,22 @@ def test_the_lead_page_shows_the_lead_and_its_follow_ups(page: Page, live_app: L
     assert outside.errors == [] and outside.blocked == []
 
 
-def test_an_older_answer_for_a_part_never_replaces_a_newer_one(page: Page, live_app: LiveApp,
-                                                               outside: Outside) -> None:
-    # Given an agent on a lead's page, and the first fetch of the summary held back
+def on_the_page_of_a_lead(page: Page, live_app: LiveApp) -> tuple[httpx.Client, str]:
+    """Given Ann on the page of her lead Lia (score 40), following its updates: the scoring
+    system's client and Lia's id."""
     brokerage = new_brokerage(live_app.runtime)
     ann = new_person(live_app.runtime, brokerage, name="Ann Alves")
     api = integration(live_app, brokerage)
     lia = lead(api, ann, score=40)
     sign_in(page, ann, next=f"/leads/{lia}")
     expect(page.locator("#live-state")).to_have_text("Updates by itself", timeout=10_000)
+    return api, lia
+
+
+def test_an_older_answer_for_a_part_never_replaces_a_newer_one(page: Page, live_app: LiveApp,
+                                                               outside: Outside) -> None:
+    # Given an agent on a lead's page, and the first fetch of the summary held back
+    api, lia = on_the_page_of_a_lead(page, live_app)
     held: list[tuple[Route, APIResponse]] = []
 
     def hold_the_first(route: Route) -> None:
@@ -63,12 +71,7 @@ def test_an_older_answer_for_a_part_never_replaces_a_newer_one(page: Page, live_
 def test_a_live_update_keeps_a_choice_the_agent_has_not_sent(page: Page, live_app: LiveApp,
                                                              outside: Outside) -> None:
     # Given an agent who chose a new status on a lead's page but has not sent it
-    brokerage = new_brokerage(live_app.runtime)
-    ann = new_person(live_app.runtime, brokerage, name="Ann Alves")
-    api = integration(live_app, brokerage)
-    lia = lead(api, ann, score=40)
-    sign_in(page, ann, next=f"/leads/{lia}")
-    expect(page.locator("#live-state")).to_have_text("Updates by itself", timeout=10_000)
+    api, lia = on_the_page_of_a_lead(page, live_app)
     page.get_by_label("New status").select_option("contacted")
     page.get_by_role("heading", name="Lia Costa", level=1).click()  # the focus leaves the form
     # When the scoring system moves the score (which refreshes the summary and the status)
