@@ -1,17 +1,31 @@
 """Users, API tokens, the account and dead letters, in the browser: an admin creates an agent
 who then signs in; a token's secret is shown once and works, then is revoked; a password is
-changed; the dead-letter list replays."""
+changed; a held step is listed with its reason and replayed."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from application.errors import TransientSendError
+from application.ports import OutgoingMessage
+from domain import execution
 from tests.browser.accounts import PASSWORD, Person, new_brokerage, new_person, sign_in
 from tests.browser.conftest import LiveApp, Outside
-from tests.browser.scenario import looked_at, unexpected
+from tests.browser.scenario import (
+    eventually,
+    executions,
+    integration,
+    lead,
+    looked_at,
+    published_workflow,
+    unexpected,
+)
 
 
 def test_an_admin_creates_an_agent_who_signs_in(page: Page, browser: Browser,
@@ -96,3 +110,51 @@ def test_the_dead_letter_list_when_nothing_is_held(page: Page, live_app: LiveApp
     sign_in(page, ann, next="/dead-letters")
     expect(page.get_by_role("heading", name="0 steps held")).to_be_visible()
     looked_at(page, "dead-letters-empty")
+
+
+class BusyMailbox:
+    """The email channel, but for one address a transient refusal while ``busy``."""
+
+    def __init__(self, channel: Any, address: str) -> None:
+        self.channel, self.address, self.busy = channel, address, True
+
+    def send(self, message: OutgoingMessage) -> str:
+        if self.busy and message.recipient == self.address:
+            raise TransientSendError("smtp 451: mailbox busy")
+        return str(self.channel.send(message))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.channel, name)
+
+
+def test_a_held_step_is_listed_with_its_reason_and_replayed(
+        page: Page, live_app: LiveApp, outside: Outside, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a lead whose email the provider refused until its attempts ran out (the retries
+    # made at once rather than over an hour)
+    rt = live_app.runtime
+    brokerage = new_brokerage(rt)
+    ann = new_person(rt, brokerage, name="Ann Alves")
+    api = integration(live_app, brokerage)
+    busy = BusyMailbox(rt.channels["email"], "held@example.com")
+    monkeypatch.setitem(rt.channels, "email", busy)
+    monkeypatch.setattr(execution, "retry_backoff", lambda attempt: timedelta(0))
+    published_workflow(api, ann)
+    lia = lead(api, ann, score=40, email="held@example.com")
+    api.post(f"/api/leads/{lia}/score", json={"score": 90, "reason": "asked for a visit"})
+    eventually(lambda: api.get("/api/dead-letters").json(), timeout=20)
+    busy.busy = False
+    # When Ann opens the dead letters
+    sign_in(page, ann, next="/dead-letters")
+    # Then the step is there with the lead, the workflow and why
+    expect(page.get_by_role("heading", name="1 step held")).to_be_visible()
+    row = page.locator("#dead-letters-list tbody tr")
+    expect(row).to_contain_text("Lia Costa")
+    expect(row).to_contain_text("Hot lead")
+    expect(row).to_contain_text("smtp 451: mailbox busy")
+    looked_at(page, "dead-letters")
+    # And when she replays it, it goes out and leaves the list
+    page.get_by_role("button", name="Replay step 1 for Lia Costa").click()
+    expect(page.locator("#replay-said")).to_contain_text("Replayed")
+    expect(page.get_by_role("heading", name="0 steps held")).to_be_visible()
+    eventually(lambda: executions(api, lia)[0]["steps"][0]["status"] == "sent", timeout=20)
+    assert unexpected(outside.errors) == [] and outside.blocked == []
