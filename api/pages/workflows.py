@@ -8,14 +8,16 @@ history, shows the draft's problems on the cards, and publishes through the prev
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import AppDep
-from api.pages import PageChange, PageUser, page_check, render
+from api.pages import PageChange, PageError, PageUser, page_check, render
 from api.pages.message_templates import CHANNELS as CHANNEL_TITLES
 from application.errors import Invalid
+from application.list_views import PageAsk
 from domain.definition import CONDITION_FIELDS, PREFERENCE_OPERATORS, STEP_CONDITIONS, UNITS
 from domain.personalisation import VARIABLES
 from domain.timing import WEEKDAYS
@@ -34,6 +36,8 @@ OPERATOR_NAMES = {"eq": "equal to", "ne": "not equal to", "in": "one of (commas 
                   "gte": "at least", "lte": "at most"}
 #: A new workflow's threshold, until the agent changes it.
 NEW_THRESHOLD = 80
+#: Workflows on a page of the list.
+PAGE = 100
 
 
 def choices() -> dict[str, Any]:
@@ -80,11 +84,21 @@ def duplicate_workflow(viewer: PageChange, workflow_id: str, app: AppDep) -> Res
 
 
 @router.get("/workflows")
-def workflows_page(request: Request, viewer: PageUser, app: AppDep) -> HTMLResponse:
-    return list_page(request, viewer, app)
+def workflows_page(request: Request, viewer: PageUser, app: AppDep,
+                   cursor: Annotated[str, Query(max_length=1000)] = "") -> HTMLResponse:
+    return list_page(request, viewer, app, cursor=cursor)
 
 
 def list_page(request: Request, viewer: Any, app: Any, *, error: str | None = None,
-              name: str = "", status: int = 200) -> HTMLResponse:
+              name: str = "", status: int = 200, cursor: str = "") -> HTMLResponse:
+    """One's own workflows (an admin: the brokerage's), by name, with their status, live
+    version, running executions and steps sent in 7 days, from the same use case as
+    ``GET /api/workflows``."""
+    try:
+        found = app.list_workflows(viewer.principal, None,
+                                   PageAsk(limit=PAGE, cursor=cursor or None))
+    except Invalid as e:
+        raise PageError(404, "Not found", "This page of the list is out of date.") from e
+    more = f"/workflows?{urlencode({'cursor': found.next})}" if found.next else None
     return render(request, "workflows.html", status=status, viewer=viewer, title="Workflows",
-                  workflows=[], error=error, new_name=name)
+                  workflows=found.items, next=more, error=error, new_name=name)

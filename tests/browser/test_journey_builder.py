@@ -179,4 +179,19 @@ def test_an_agent_builds_reorders_fixes_undoes_and_publishes_a_workflow(
     assert [s["channel"] for s in version["definition"]["steps"]] == ["email", "sms", "in_app"]
     expect(page.locator("#versions")).to_contain_text("Version 1 (live)")
     looked_at(page, "builder-published")
+    # And the list of workflows shows it live, running for the lead, its first email sent
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Workflows").click()
+    row = page.locator(".workflow-list tbody tr")
+    expect(row).to_have_count(1)
+    expect(row.get_by_role("link", name=published["name"])).to_be_visible()
+    expect(row.locator("[data-label='Status']")).to_have_text("Published")
+    expect(row.locator("[data-label='Live version']")).to_have_text("1")
+    expect(row.locator("[data-label='Active runs']")).to_have_text("1")
+    for _ in range(50):  # the sent count follows the worker's send and the read model
+        if row.locator("[data-label='Sent, last 7 days']").inner_text() == "1":
+            break
+        page.wait_for_timeout(200)
+        page.reload()
+    expect(row.locator("[data-label='Sent, last 7 days']")).to_have_text("1")
+    looked_at(page, "workflows")
     assert outside.errors == [] and outside.blocked == []

@@ -130,3 +130,37 @@ def test_a_template_name_cannot_break_out_of_the_pages_data(h: Harness,
     assert "</script><b>" not in page
     data = re.search(r'id="template-choices">(.*?)</script>', page, re.S)
     assert data is not None and "</script><b>x" in {t["name"] for t in json.loads(data.group(1))}
+
+
+def test_the_list_shows_the_agents_own_workflows_with_status_and_counts(
+        h: Harness, acme: dict[str, Any]) -> None:
+    # Given Ann's draft and Bob's draft
+    web, csrf = browser(h, "ann")
+    mine = created(web.post("/workflows", data={"name": "Open house", "csrf": csrf}))
+    bob, bob_csrf = browser(h, "bob")
+    created(bob.post("/workflows", data={"name": "Bob's own", "csrf": bob_csrf}))
+    h.settle()
+    # When Ann opens the list
+    page = web.get("/workflows")
+    # Then it shows hers, a draft with no live version, and not Bob's
+    assert page.status_code == 200
+    assert f'href="/workflows/{mine}">Open house</a>' in page.text
+    assert "Bob&#39;s own" not in page.text and "Bob's own" not in page.text
+    assert "No workflows yet" not in page.text
+    assert re.search(r'data-label="Status"><span class="badge draft">Draft</span>', page.text)
+
+
+def test_the_list_pages_on_with_a_cursor(h: Harness, acme: dict[str, Any],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.pages import workflows
+    monkeypatch.setattr(workflows, "PAGE", 2)
+    web, csrf = browser(h, "ann")
+    for name in ("One", "Two", "Three"):
+        created(web.post("/workflows", data={"name": name, "csrf": csrf}))
+    h.settle()
+    first = web.get("/workflows")
+    more = re.search(r'href="(/workflows\?cursor=[^"]+)">Next page', first.text)
+    assert more and first.text.count('data-label="Name"') == 2
+    second = web.get(more.group(1).replace("&amp;", "&"))
+    assert second.text.count('data-label="Name"') == 1
+    assert web.get("/workflows?cursor=not-a-cursor").status_code == 404
