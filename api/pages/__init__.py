@@ -106,6 +106,14 @@ def page_check(viewer: Viewer, app: Any, kind: str, ident: str) -> UUID:
     return found
 
 
+def agent_names(app: Any, viewer: Viewer) -> dict[str, str]:
+    """The names of the brokerage's agents by agent id, for a viewer who sees them all (an
+    admin); nobody else's page names another agent."""
+    if not viewer.principal.wide:
+        return {}
+    return {u.agent_id: u.name for u in app.users(viewer.principal)}
+
+
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     """The template ``name`` (in ``api/pages/templates/``) with ``request`` and ``context``."""
     html = env.get_template(name).render(request=request, path=request.url.path, **context)

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from sse_starlette import EventSourceResponse
 
 from api.deps import AppDep, RuntimeDep
-from api.pages import PageUser, page_check, render
+from api.pages import PageUser, agent_names, page_check, render
 from api.pages.lead_events import new_entries
 from api.pages.lead_view import part_context
 from api.pages.leads_list import PAGE, STATUSES, Filters, matching
@@ -34,6 +34,7 @@ def leads_page(request: Request, viewer: PageUser, app: AppDep,
     found = matching(app, viewer, filters)
     return render(request, "leads_results.html" if part == "results" else "leads.html",
                   viewer=viewer, title="Leads", filters=filters, found=found,
+                  agents=agent_names(app, viewer),
                   statuses=STATUSES, page=PAGE, more=_more(request, found.next))
 
 

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import AppDep
 from api.etags import etag
-from api.pages import PageError, PageUser, Viewer, page_check, render
+from api.pages import PageError, PageUser, Viewer, agent_names, page_check, render
 from api.pages.leads_list import Filters, matching
 from application.access import Forbidden
 from application.errors import Invalid, NotFound
@@ -43,7 +43,8 @@ def templates_page(request: Request, viewer: PageUser, app: AppDep,
         raise PageError(404, "Not found", "This page of the list is out of date.") from e
     more = f"/templates?{urlencode({'cursor': found.next})}" if found.next else None
     return render(request, "templates.html", viewer=viewer, title="Templates",
-                  channels=CHANNELS, items=found.items, more=more)
+                  channels=CHANNELS, items=found.items, more=more,
+                  agents=agent_names(app, viewer))
 
 
 @router.get("/templates/new")

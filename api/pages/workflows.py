@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import AppDep
-from api.pages import PageChange, PageError, PageUser, page_check, render
+from api.pages import PageChange, PageError, PageUser, agent_names, page_check, render
 from api.pages.message_templates import CHANNELS as CHANNEL_TITLES
 from application.errors import Invalid
 from application.list_views import PageAsk
@@ -101,4 +101,5 @@ def list_page(request: Request, viewer: Any, app: Any, *, error: str | None = No
         raise PageError(404, "Not found", "This page of the list is out of date.") from e
     more = f"/workflows?{urlencode({'cursor': found.next})}" if found.next else None
     return render(request, "workflows.html", status=status, viewer=viewer, title="Workflows",
-                  workflows=found.items, next=more, error=error, new_name=name)
+                  workflows=found.items, next=more, error=error, new_name=name,
+                  agents=agent_names(app, viewer))

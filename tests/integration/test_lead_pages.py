@@ -27,7 +27,7 @@ def acme(runtime: Any) -> dict[str, Any]:
                              email="lia@example.com", phone=None, timezone="America/New_York",
                              preferences={"area": "Alfama"}, timeline=None, score=30,
                              brokerage_id=acme)
-    return {"runtime": runtime, "lead": lead}
+    return {"runtime": runtime, "lead": lead, "people": people}
 
 
 def signed_in(runtime: Any, who: str) -> TestClient:
@@ -118,3 +118,28 @@ def test_the_history_gives_the_last_entries_oldest_first_and_those_after_a_posit
     assert rt.history.for_lead(str(lead), limit=2, newest=True) == every[-2:]
     assert rt.history.for_lead(str(lead), limit=2) == every[:2]
     assert rt.history.for_lead(str(lead), after=every[1]["position"]) == every[2:]
+
+
+
+def test_an_admin_sees_whose_each_lead_workflow_and_template_is_by_name(
+        acme: dict[str, Any]) -> None:
+    # Given Ann's lead, workflow and template
+    rt, ann = acme["runtime"], acme["people"]["ann"]
+    rt.app.create_workflow(agent_id=ann.agent_id, brokerage_id=ann.brokerage_id,
+                           name="Open house", definition={"trigger": {"score_threshold": 80},
+                                                          "steps": []})
+    rt.app.create_template(name="Welcome", channel="sms", body="Hi",
+                           brokerage_id=ann.brokerage_id, agent_id=ann.agent_id)
+    rt.start_projector()
+    # When the admin opens the lists, then each names Ann, never her agent id
+    admin = signed_in(rt, "ada")
+    for path, label in (("/leads", "Agent"), ("/workflows", "Agent"), ("/templates", "Owner")):
+        deadline, page = time.monotonic() + 10, admin.get(path)
+        while 'data-label="Name"' not in page.text and time.monotonic() < deadline:
+            time.sleep(0.05)  # the lists follow the log by a moment
+            page = admin.get(path)
+        assert page.status_code == 200, path
+        assert f'<td data-label="{label}">Ann</td>' in page.text, path
+        assert ann.agent_id not in page.text.replace(f"/{ann.agent_id}", ""), path
+    # While Ann's own lists have no agent column
+    assert 'data-label="Agent"' not in signed_in(rt, "ann").get("/leads").text
