@@ -90,3 +90,26 @@ def test_the_list_shows_ones_own_and_the_brokerages_templates(page: Page,
     expect(page.get_by_role("button", name="Save a new revision")).to_have_count(0)
     expect(page.locator("#preview-body")).to_contain_text("new homes in Downtown")
     assert page.goto(f"/templates/{shared}").status == 200  # type: ignore[union-attr]
+
+
+def test_each_line_number_stays_beside_its_line_however_long_the_line(
+        page: Page, live_app: LiveApp) -> None:
+    # Given the editor at a phone's width, and a body whose first line is longer than the box
+    ann = new_person(live_app.runtime, new_brokerage(live_app.runtime))
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, ann, next="/templates/new?channel=sms")
+    body = page.get_by_label("Body")
+    body.fill("Hi {{ lead.first_name }}, " + "new homes near you this week " * 8 + "\n{{ x }\n")
+    # When the mistake on line 2 is marked
+    bad = page.locator("#t-body-gutter .bad")
+    expect(bad).to_have_text("2")
+    # Then the long line runs on past the box (scrolled sideways inside it) rather than
+    # wrapping onto rows of its own, so each number of the gutter is level with its line
+    assert body.evaluate("b => b.scrollWidth > b.clientWidth + 50")
+    line_height = body.evaluate("b => parseFloat(getComputedStyle(b).lineHeight)")
+    text_top = body.evaluate("b => b.getBoundingClientRect().top + parseFloat("
+                             "getComputedStyle(b).paddingTop) - b.scrollTop")
+    assert abs(bad.evaluate("m => m.getBoundingClientRect().top")
+               - (text_top + line_height)) < line_height / 2
+    wide = page.evaluate("() => document.documentElement.scrollWidth")
+    assert wide <= 390  # the page itself does not scroll sideways
