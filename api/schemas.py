@@ -24,6 +24,7 @@ from pydantic.alias_generators import to_camel
 from api.bounds import JsonBounds, check_body, check_storable, check_visible
 from application.workflows import MIGRATIONS
 from domain import channels, definition, execution, lead, workflow
+from domain.actors import NO_REASON
 from domain.scoring import MAX_SCORE, MIN_SCORE
 from domain.template import MAX_BODY, MAX_SUBJECT
 from domain.timing import MAX_DELAY_MINUTES, SMS_HOURS, WEEKDAYS
@@ -207,7 +208,7 @@ class ScoreChange(Command):
 
 class StatusChange(Command):
     status: LeadStatus
-    reason: str = Field(default="agent", max_length=200)
+    reason: str = Field(default=NO_REASON, max_length=200)
     resume: Flag = Field(default=False, description="leaving closed or lost: resume the "
                                                     "executions it paused, in the same command")
     policy: ResumePolicy = Field(
@@ -625,7 +626,7 @@ class RollbackIn(Command):
 
 
 class ReasonIn(Command):
-    reason: str = Field(default="agent", min_length=1, max_length=200)
+    reason: str = Field(default=NO_REASON, min_length=1, max_length=200)
 
 
 class ResumeIn(Command):

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+#: The reason an agent's action records when they gave none (a pause, a status change).
+NO_REASON = "agent"
+
 
 def upcast_no_actor(state: dict[str, Any]) -> None:
     """The version before ``by``: it did not say who acted, so it reads as nobody named."""

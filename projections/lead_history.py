@@ -27,6 +27,7 @@ from sqlalchemy import (
 
 from application.follower import Item
 from domain.account import User
+from domain.actors import NO_REASON
 from domain.execution import WorkflowExecution as X
 from domain.lead import Lead
 from domain.message import Message
@@ -164,8 +165,8 @@ SUMMARIES: dict[type, Callable[[Any, dict[str, Any]], str]] = {
                                      if e.old != e.new else
                                      f"Score confirmed at {e.new} ({e.reason})"),
     Lead.ScoreIgnored: lambda e, d: f"Score update to {e.score} ignored: {e.why} ({e.reason})",
-    Lead.StatusChanged: lambda e, d: (f"Status changed from {e.old} to {e.new}{_by(d)} "
-                                      f"({e.reason})"),
+    Lead.StatusChanged: lambda e, d: (f"Status changed from {e.old} to {e.new}{_by(d)}"
+                                      + ("" if e.reason == NO_REASON else f" ({e.reason})")),
     Lead.EntryRefused: lambda e, d: (
         f"Did not start {d['workflow']}"
         f"{' at publish (backfill)' if e.score_version is None else ''}: {e.reason}"),
@@ -196,7 +197,7 @@ SUMMARIES: dict[type, Callable[[Any, dict[str, Any]], str]] = {
                                   f"{_when(e.due_at, d.get('timezone'))}: {e.reason}"),
     X.Paused: lambda e, d: (f"Paused: {e.reason}" if e.reason.startswith(STATUS_PAUSE) else
                             f"Execution paused{_by(d, ' by the agent')}"
-                            + ("" if e.reason == "agent" else f": {e.reason}")),
+                            + ("" if e.reason == NO_REASON else f": {e.reason}")),
     X.Resumed: lambda e, d: (f"Execution resumed{_by(d)} "
                              f"({RESUME_POLICIES.get(e.policy, e.policy)})"),
     X.Migrated: lambda e, d: f"Moved to {_workflow(d)} from the next step",

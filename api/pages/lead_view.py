@@ -11,6 +11,7 @@ from uuid import UUID
 from api.deps import Runtime
 from api.pages.formatting import score_chart, score_points, shown
 from application.views import ExecutionView, LeadView
+from domain.actors import NO_REASON
 from domain.execution import RESUME_POLICIES
 from domain.lead import STOPPING_STATUSES, LeadStatus
 
@@ -61,7 +62,8 @@ def part_context(app: Any, runtime: Runtime, lead_id: UUID, part: str) -> dict[s
     lead: LeadView = app.lead(lead_id)
     ctx: dict[str, Any] = {"lead": lead, "zone": lead.timezone, "statuses": STATUSES,
                            "stopping": STOPPING, "channels": CHANNELS, "policies": POLICIES,
-                           "channel_names": CHANNEL_NAMES, "shown": shown}
+                           "channel_names": CHANNEL_NAMES, "shown": shown,
+                           "no_reason": NO_REASON}
     if part in ("page", "executions", "status"):
         ctx["executions"] = executions(app, lead_id)
         ctx["resumable"] = [x for x in ctx["executions"] if x.paused_by_status]

@@ -47,6 +47,8 @@ def test_a_crossing_shows_live_and_the_agent_pauses_resumes_and_loses_the_lead(
     # Then it is paused, the history says so, and the keyboard stays in the execution
     expect(execution.locator(".badge").first).to_have_text("Paused")
     expect(timeline).to_contain_text("Execution paused by Ann Alves", timeout=LIVE)
+    expect(execution.locator(".reason")).to_have_text(
+        "Paused by an agent (the timeline says who)")
     expect(execution.get_by_role("button", name="Resume")).to_be_focused()
     looked_at(page, "lead-paused")
     # When they resume it, skipping what fell due meanwhile
@@ -78,6 +80,10 @@ def test_a_crossing_shows_live_and_the_agent_pauses_resumes_and_loses_the_lead(
     page.get_by_role("button", name="Change status").click()
     expect(page.locator("#lead-said")).to_contain_text("Resumed 1 follow-up(s)")
     expect(execution.locator(".badge").first).to_have_text("Active")
+    # And the history says who reopened it, with no reason given none is shown
+    expect(timeline).to_contain_text("Status changed from lost to contacted by Ann Alves",
+                                     timeout=LIVE)
+    expect(timeline).not_to_contain_text("(agent)")
     assert outside.errors == [] and outside.blocked == []
 
 

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.execution import WorkflowExecution as X
+from domain.lead import Lead
 from domain.timing import MAX_DELAY_MINUTES, describe_delay, describe_wait
 from projections.lead_history import SUMMARIES, _reason, _when
 
@@ -78,3 +79,16 @@ def test_an_entry_of_an_execution_recorded_before_names_were_kept_still_reads() 
     assert SUMMARIES[X.StepScheduled](Event(), detail) == (
         "step 2 (SMS) due Tue 2026-12-01 08:00 UTC: 1 hour after the previous step")
     assert SUMMARIES[X.Completed](Event(), detail) == "The workflow completed"
+
+
+@pytest.mark.parametrize(("reason", "text"), [
+    ("agent", "Status changed from lost to contacted by Amy Agent"),  # no reason given
+    ("bought elsewhere", "Status changed from lost to contacted by Amy Agent "
+                         "(bought elsewhere)"),
+])
+def test_a_status_change_without_a_reason_says_none(reason: str, text: str) -> None:
+    class Event:
+        old, new = "lost", "contacted"
+
+    Event.reason = reason  # type: ignore[attr-defined]
+    assert SUMMARIES[Lead.StatusChanged](Event(), {"by": "Amy Agent"}) == text
