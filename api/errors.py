@@ -112,7 +112,7 @@ HTTP_CODES: dict[int, ErrorCode] = {400: "bad_request", 401: "unauthenticated", 
 
 
 def install(app: FastAPI) -> None:
-    for kind, handler in ((ApiError, _api_error), (HTTPException, _http),
+    for kind, handler in ((ApiError, _api_error), (HTTPException, http_error),
                           (RequestValidationError, _unprocessable), (NotFound, _not_found),
                           (NotAllowed, _not_allowed), (Invalid, _invalid), (Refused, _refused),
                           (Conflict, _conflict), (DomainError, _domain),
@@ -126,7 +126,7 @@ def _api_error(_: Request, e: ApiError) -> JSONResponse:
     return e.response()
 
 
-def _http(request: Request, e: HTTPException) -> JSONResponse:
+def http_error(request: Request, e: HTTPException) -> JSONResponse:
     """Starlette's own answers (an unknown route, a method the route lacks, a body too large):
     its headers kept. Starlette's 405 names the methods of the first route matching the path
     only; a path served by a route per method (GET and PATCH of a lead) gets all of them."""

@@ -18,9 +18,11 @@ from uuid import UUID
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.exceptions import HTTPException
 
 from api.auth import cookie_principal, csrf_matches
 from api.deps import AppDep
+from api.errors import http_error
 from api.pages.formatting import when
 from application.access import Principal, Unauthenticated
 from application.accounts import UserView
@@ -131,9 +133,25 @@ def sign_in_url(path: str) -> str:
     return "/sign-in" if path in ("", "/") else f"/sign-in?next={quote(path, safe='')}"
 
 
+#: Where the API, its documents, files and tracking live: a missing address there is answered
+#: in the API's error shape, whoever asks.
+NOT_PAGES = ("/api/", "/assets/", "/docs", "/openapi.json", "/health", "/t/")
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(SignInNeeded, _to_sign_in)  # type: ignore[arg-type]
     app.add_exception_handler(PageError, _error_page)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _missing_page)  # type: ignore[arg-type]
+
+
+def _missing_page(request: Request, e: HTTPException) -> Response:
+    """A browser's mistyped address is the app's not-found page; every other answer of
+    Starlette's own is the API's (``errors.http_error``)."""
+    browser = "text/html" in request.headers.get("accept", "")
+    if e.status_code == 404 and browser and not request.url.path.startswith(NOT_PAGES):
+        return _error_page(request, PageError(404, "Not found",
+                                              "There is no page at this address."))
+    return http_error(request, e)
 
 
 def _to_sign_in(_: Request, e: SignInNeeded) -> Response:

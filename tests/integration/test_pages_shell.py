@@ -3,6 +3,7 @@ site), the redirect to sign in, and sign-out needing the page's CSRF token."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -84,3 +85,33 @@ def test_sign_out_needs_the_pages_csrf_token(web: TestClient) -> None:
     done = web.post("/sign-out", data={"csrf": csrf})
     assert done.status_code == 303 and done.headers["location"] == "/sign-in"
     assert web.get("/leads").status_code == 303
+
+
+HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}  # what a browser asks for
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_a_mistyped_address_in_the_browser_is_the_apps_not_found_page(web: TestClient,
+                                                                       signed: bool) -> None:
+    if signed:
+        sign_in(web)
+    page = web.get("/lead/not-a-page", headers=HTML)
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "Not found" in page.text and 'href="/"' in page.text
+    assert ('href="/leads"' in page.text) == signed  # the menu, when signed in
+
+
+def test_a_missing_api_route_answers_json_whoever_asks(web: TestClient) -> None:
+    for path, headers in (("/api/nothing", HTML), ("/lead/x", {"Accept": "application/json"}),
+                          ("/assets/app/nothing.js", HTML)):
+        answer = web.get(path, headers=headers)
+        assert answer.status_code == 404, path
+        assert answer.json()["error"]["code"] == "not_found", path
+
+
+def test_every_page_names_an_icon_the_app_serves(web: TestClient) -> None:
+    # (without one a browser asks for /favicon.ico, and logs the 404 on every page)
+    page = web.get("/sign-in")
+    [icon] = re.findall(r'<link rel="icon" href="([^"]+)"', page.text)
+    served = web.get(icon)
+    assert served.status_code == 200 and served.headers["content-type"] == "image/svg+xml"
