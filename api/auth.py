@@ -9,7 +9,8 @@ from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response, Security
+from fastapi.security import APIKeyCookie, HTTPBearer
 
 from api.deps import AppDep
 from application.access import Forbidden, Principal, Scope, Unauthenticated
@@ -22,7 +23,17 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def optional_principal(request: Request) -> Principal | None:
+#: How the OpenAPI document (and so ``/docs``'s Authorize) says a caller authenticates: the
+#: schemes are read by ``optional_principal`` itself, these only describe them.
+BEARER = HTTPBearer(auto_error=False, scheme_name="token", description=(
+    "An API token (`fu_…`), made in the app's Tokens page or with `followup tokens create`"))
+COOKIE = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, scheme_name="session",
+                      description="The app's session cookie (changes also need X-CSRF-Token)")
+
+
+def optional_principal(request: Request,
+                       _token: Annotated[object, Security(BEARER)] = None,
+                       _session: Annotated[object, Security(COOKIE)] = None) -> Principal | None:
     """The caller's principal, or None when they sent no credential at all; a wrong one is
     refused (401), never taken as anonymous."""
     app: FollowUp = request.app.state.runtime.app

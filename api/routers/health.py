@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from api.auth import MaybePrincipal
 from api.deps import RuntimeDep
+from api.errors import SIGNED_IN
 from application.access import Scope
 
 router = APIRouter(tags=["health"])
@@ -25,7 +26,9 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Health, responses={
-    503: {"model": Health, "description": "a store is unreachable or a follower is failing"}})
+    401: SIGNED_IN[401],  # no credential is anonymous; a wrong one is refused, as everywhere
+    503: {"model": Health, "description": "a store is unreachable or a follower is failing"}},
+    openapi_extra={"security": [{}, {"token": []}, {"session": []}]})  # anyone; details: admins
 def health(runtime: RuntimeDep, who: MaybePrincipal) -> JSONResponse:
     checks = runtime.health()
     ok = all(c["ok"] for c in checks.values())

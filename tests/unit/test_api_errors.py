@@ -235,3 +235,14 @@ def test_a_fault_answers_500_in_the_shape_and_logs_ids_only(
     logged = record.getMessage()
     assert error_id in logged and "RuntimeError" in logged and "boom" in logged
     assert "ana@example.com" not in logged
+
+
+def test_the_openapi_document_says_how_to_authenticate(client: TestClient) -> None:
+    # (so /docs offers Authorize for a token, and clients generated from it send one)
+    document = client.get("/openapi.json").json()
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["token"] == {"type": "http", "scheme": "bearer",
+                                "description": schemes["token"]["description"]}
+    assert schemes["session"]["in"] == "cookie"
+    assert {"token": []} in document["paths"]["/api/leads"]["get"]["security"]
+    assert "security" not in document["paths"]["/api/session"]["post"]  # signing in
