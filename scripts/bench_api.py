@@ -17,8 +17,8 @@ history entries through the application's own commands, then measures:
 The reference of each read is the same data read by one raw SQL query on a psycopg connection
 (of a score change: one INSERT + COMMIT), measured in the same run.
 
-    uv run python scripts/bench_api.py            # 100,000 leads, 60 s at 200/s, 60 s at 100/s
-    uv run python scripts/bench_api.py --quick    # 5,000 leads, 10 s
+    uv run python scripts/bench_api.py          # 100,000 leads, 60 s at 200/s and 100/s: ~5 min
+    uv run python scripts/bench_api.py --quick  # 5,000 leads, 10 s at each rate
 """
 
 from __future__ import annotations
