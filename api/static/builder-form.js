@@ -113,7 +113,8 @@
     if (m && TRIGGER[m[1]]) return [$(TRIGGER[m[1]] + "-error") || $("builder-alert"), $(TRIGGER[m[1]]), "Trigger, " + (NAMES[m[1]] || m[1])];
     m = /^sendWindows\.(\w+)/.exec(field);
     if (m && $("win-" + m[1] + "-error")) return [$("win-" + m[1] + "-error"), $("win-" + m[1] + "-on"), "When to send, " + m[1]];
-    if (field === "steps") return [$("steps-error"), document.querySelector(".add-step"), "Steps"];
+    // No steps: the summary's link goes to the palette, but no button of it is wrong.
+    if (field === "steps") return [$("steps-error"), null, "Steps", document.querySelector(".add-step")];
     if (field === "businessDaysOnly") return [$("business-days-error"), $("business-days"), "Business days"];
     if (field === "name") return [$("wf-name-error"), $("wf-name"), "Name"];
     return [$("builder-alert"), null, field];
@@ -183,7 +184,7 @@
       var found = problems.map(function (p) {
         var at = place(p.field, cardOf);
         mark(at[0], at[1], (p.refused ? "Not saved: " : "") + p.reason);
-        return {name: at[2], control: at[1], reason: p.reason, refused: p.refused};
+        return {name: at[2], control: at[1] || at[3], reason: p.reason, refused: p.refused};
       });
       summary(found);
     }

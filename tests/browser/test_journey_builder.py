@@ -41,6 +41,9 @@ def test_an_agent_builds_reorders_fixes_undoes_and_publishes_a_workflow(
     expect(page.get_by_role("heading", name="Hot leads", level=1)).to_be_visible()
     saved(page)
     looked_at(page, "builder-new")
+    # And the empty draft's problem is said beside the steps, no palette button marked wrong
+    expect(page.locator("#steps-error")).to_contain_text("at least one step")
+    expect(page.locator(".add-step[aria-invalid]")).to_have_count(0)
 
     # When she drags Email from the palette onto the steps, and adds SMS and in-app by keyboard
     drag(page, page.locator(".palette-item[data-channel=email]"), page.locator("#steps"))
