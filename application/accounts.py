@@ -203,7 +203,7 @@ class AccountUseCases(Core):
         user = self.load(User, principal.user_id)
         hashed = self._store.password(user.id)
         if not hashed or not self._hasher.verify(current[:MAX_PASSWORD], hashed):
-            raise Invalid("currentPassword", "is not the account's password")
+            raise Invalid("currentPassword", "is wrong: it is not this account's password")
         if new == current:
             raise Invalid("newPassword", "must differ from the current password")
         self.set_password(user.id, new, by=principal.actor, field="newPassword")

@@ -19,8 +19,8 @@ STATUSES = [s.value for s in LeadStatus]
 STOPPING = frozenset(s.value for s in STOPPING_STATUSES)
 CHANNELS = {"email": "Email", "sms": "SMS", "in_app": "In-app messages"}
 CHANNEL_NAMES = {"email": "Email", "sms": "SMS", "in_app": "In-app message"}
-POLICIES = {"shift": "Shift overdue steps by the time paused",
-            "skip_overdue": "Skip the steps that fell due meanwhile"}
+POLICIES = {"shift": "Shift the schedule by the pause",
+            "skip_overdue": "Skip the steps that fell due"}
 assert set(POLICIES) == set(RESUME_POLICIES)
 #: How the history read model begins the reason of a pause by a closing status.
 STATUS_PAUSE = "lead status became "

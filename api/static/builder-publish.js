@@ -149,6 +149,7 @@
       "No lead is running an earlier version.";
     document.querySelector('input[name="migrate"][value="keep"]').checked = true;
     $("pp-move").disabled = !versions.length || p.moveBlockedBy.length > 0;
+    $("pp-migrate-choice").hidden = !versions.length;  // nobody to keep or move
     var blocked = $("pp-blocked");
     blocked.hidden = p.moveBlockedBy.length === 0;
     blocked.textContent = p.moveBlockedBy.length ? plural(p.moveBlockedBy.length, "lead has", "leads have") +

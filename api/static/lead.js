@@ -63,6 +63,8 @@
     });
   }
 
+  function followUps(n) { return n + (n === 1 ? " follow-up" : " follow-ups"); }
+
   // After a form of the page succeeded: what it said, and the parts it changes.
   document.addEventListener("followup:done", function (event) {
     var form = event.detail.form, answer = event.detail.body || {};
@@ -72,12 +74,13 @@
     if (part === "status") {
       var text = "Status is now " + answer.status + ".";
       if (answer.pausedExecutions && answer.pausedExecutions.length)
-        text += " Paused " + answer.pausedExecutions.length + " follow-up(s).";
+        text += " Paused " + followUps(answer.pausedExecutions.length) + ".";
       if (answer.resumedExecutions && answer.resumedExecutions.length)
-        text += " Resumed " + answer.resumedExecutions.length + " follow-up(s).";
+        text += " Resumed " + followUps(answer.resumedExecutions.length) + ".";
       if (answer.resumableExecutions && answer.resumableExecutions.length)
-        text += " " + answer.resumableExecutions.length +
-                " follow-up(s) stay paused: resume them below.";
+        text += " " + followUps(answer.resumableExecutions.length) +
+                (answer.resumableExecutions.length === 1 ? " stays" : " stay") +
+                " paused: resume " + (answer.resumableExecutions.length === 1 ? "it" : "them") + " below.";
       window.followup.say(said, text, "ok");
       refresh(["summary", "status", "executions"]);
     } else if (part === "profile") {

@@ -168,6 +168,7 @@ def test_an_agent_builds_reorders_fixes_undoes_and_publishes_a_workflow(
     expect(dialog.get_by_role("heading")).to_have_text("Publish version 1")
     expect(dialog).to_contain_text("1 lead is already at or above the threshold")
     expect(dialog).to_contain_text("No lead is running an earlier version.")
+    expect(dialog.get_by_label("Keep them on their version until they finish")).to_be_hidden()
     looked_at(page, "builder-publish-preview")
     # And chooses to start it for that lead, and publishes
     dialog.get_by_label("Start it for them now too").check()

@@ -62,7 +62,7 @@ def test_a_crossing_shows_live_and_the_agent_pauses_resumes_and_loses_the_lead(
     page.get_by_label("Why (optional)").fill("bought elsewhere")
     page.get_by_role("button", name="Change status").click()
     # Then everything is paused, with the reason, on the page and in the timeline
-    expect(page.locator("#lead-said")).to_contain_text("Paused 1 follow-up(s)")
+    expect(page.locator("#lead-said")).to_have_text("Status is now lost. Paused 1 follow-up.")
     expect(execution.locator(".badge").first).to_have_text("Paused")
     expect(execution.locator(".reason")).to_have_text(
         "lead status became lost: bought elsewhere")
@@ -78,7 +78,7 @@ def test_a_crossing_shows_live_and_the_agent_pauses_resumes_and_loses_the_lead(
     expect(offer).to_be_checked()
     looked_at(page, "lead-reopening")
     page.get_by_role("button", name="Change status").click()
-    expect(page.locator("#lead-said")).to_contain_text("Resumed 1 follow-up(s)")
+    expect(page.locator("#lead-said")).to_have_text("Status is now contacted. Resumed 1 follow-up.")
     expect(execution.locator(".badge").first).to_have_text("Active")
     # And the history says who reopened it, with no reason given none is shown
     expect(timeline).to_contain_text("Status changed from lost to contacted by Ann Alves",
