@@ -6,6 +6,7 @@ importing an adapter."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Annotated, Any, Protocol
 from uuid import UUID
 
@@ -16,9 +17,10 @@ from application.app import FollowUp
 
 class LeadHistory(Protocol):
     def for_lead(self, lead_id: str, limit: int = ..., after: int | None = ...,
-                 newest: bool = ...) -> list[dict[str, Any]]:
-        """The lead's history entries, oldest first (after the log position ``after``; the
-        last ``limit`` if ``newest``)."""
+                 newest: bool = ..., before: int | None = ...,
+                 kinds: Collection[str] | None = ...) -> list[dict[str, Any]]:
+        """The lead's history entries, oldest first (after the log position ``after``, before
+        ``before``, of ``kinds``; the last ``limit`` if ``newest``)."""
 
 
 class Inboxes(Protocol):

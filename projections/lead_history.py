@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -370,12 +370,18 @@ class LeadHistoryProjection(SqlProjection):
         return lead_id, detail
 
     def for_lead(self, lead_id: str, limit: int = 1000, after: int | None = None,
-                 newest: bool = False) -> list[dict[str, Any]]:
+                 newest: bool = False, before: int | None = None,
+                 kinds: Collection[str] | None = None) -> list[dict[str, Any]]:
         """The lead's entries, oldest first: the first ``limit`` (the last, if ``newest``),
-        only those after the log position ``after`` (what a page showing the rest lacks)."""
+        only those after the log position ``after`` (what a page showing the rest lacks) and
+        before ``before`` (what a page showing the newest lacks), only of ``kinds``."""
         query = select(history).where(history.c.lead_id == lead_id)
         if after is not None:
             query = query.where(history.c.position > after)
+        if before is not None:
+            query = query.where(history.c.position < before)
+        if kinds is not None:
+            query = query.where(history.c.kind.in_(sorted(kinds)))
         order = history.c.position.desc() if newest else history.c.position
         query = query.order_by(order).limit(limit)
         with self.engine.connect() as conn:

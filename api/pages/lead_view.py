@@ -26,7 +26,11 @@ assert set(POLICIES) == set(RESUME_POLICIES)
 STATUS_PAUSE = "lead status became "
 #: The parts of the page a script may fetch again (``/leads/{id}/parts/{part}``).
 PARTS = ("summary", "status", "consent", "profile", "score", "executions", "inbox")
-HISTORY_LIMIT = 500
+#: Timeline entries the page shows at first, and each "Show earlier" adds.
+TIMELINE_BATCH = 100
+#: Score changes the chart draws at most (the newest).
+SCORE_POINTS = 500
+SCORE_KINDS = ("Lead.Created", "Lead.ScoreChanged")
 
 
 @dataclass(frozen=True)
@@ -68,14 +72,26 @@ def part_context(app: Any, runtime: Runtime, lead_id: UUID, part: str) -> dict[s
         ctx["executions"] = executions(app, lead_id)
         ctx["resumable"] = [x for x in ctx["executions"] if x.paused_by_status]
     if part in ("page", "score"):
-        entries = runtime.history.for_lead(str(lead_id), limit=HISTORY_LIMIT, newest=True)
-        ctx.update(score_context(entries, app.clock.now()))
-        ctx["entries"] = list(reversed(entries))
-        ctx["last_position"] = entries[-1]["position"] if entries else 0
+        scores = runtime.history.for_lead(str(lead_id), limit=SCORE_POINTS, newest=True,
+                                          kinds=SCORE_KINDS)
+        ctx.update(score_context(scores, app.clock.now()))
+    if part == "page":
+        ctx.update(timeline(runtime, lead_id, before=None))
+        ctx["last_position"] = ctx["entries"][0]["position"] if ctx["entries"] else 0
     if part in ("page", "inbox"):
         ctx["inbox"] = runtime.messages.inbox(str(lead_id))
         ctx["unread"] = runtime.messages.unread(str(lead_id))
     return ctx
+
+
+def timeline(runtime: Runtime, lead_id: UUID, before: int | None) -> dict[str, Any]:
+    """A batch of the lead's timeline, newest first, before the log position ``before`` (None:
+    the newest), and where the next batch would start (None: this one reaches the first)."""
+    found = runtime.history.for_lead(str(lead_id), limit=TIMELINE_BATCH + 1, newest=True,
+                                     before=before)
+    more = len(found) > TIMELINE_BATCH
+    entries = list(reversed(found[1:] if more else found))
+    return {"entries": entries, "earlier": entries[-1]["position"] if more else None}
 
 
 def executions(app: Any, lead_id: UUID) -> list[Execution]:

@@ -13,7 +13,7 @@ from sse_starlette import EventSourceResponse
 from api.deps import AppDep, RuntimeDep
 from api.pages import PageUser, agent_names, page_check, render
 from api.pages.lead_events import new_entries
-from api.pages.lead_view import part_context
+from api.pages.lead_view import part_context, timeline
 from api.pages.leads_list import PAGE, STATUSES, Filters, matching
 
 router = APIRouter(include_in_schema=False)
@@ -61,6 +61,17 @@ def lead_part(request: Request, lead_id: str, part: Annotated[Part, Path()], vie
     found = page_check(viewer, app, "Lead", lead_id)
     return render(request, f"lead/{part}.html", viewer=viewer,
                   **part_context(app, runtime, found, part))
+
+
+@router.get("/leads/{lead_id}/earlier")
+def lead_earlier(request: Request, lead_id: str, viewer: PageUser, app: AppDep,
+                 runtime: RuntimeDep,
+                 before: Annotated[int | None, Query(ge=0)] = None) -> HTMLResponse:
+    """The timeline's next batch of entries before the log position ``before`` (its
+    "Show earlier entries"; without it, the newest), with the control for the batch after."""
+    found = page_check(viewer, app, "Lead", lead_id)
+    return render(request, "lead/earlier_batch.html", viewer=viewer,
+                  zone=app.lead(found).timezone, **timeline(runtime, found, before=before))
 
 
 @router.get("/leads/{lead_id}/events")

@@ -27,6 +27,8 @@ from api.schemas import (
 )
 
 router = APIRouter(prefix="/api/leads", tags=["leads"], responses=AUTH)
+#: History entries a page of `GET /api/leads/{id}/history` holds at most.
+HISTORY_PAGE = 1000
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=CHANGE | BODY)
@@ -95,8 +97,16 @@ def lead_executions(who: LeadsRead, lead_id: LeadId, app: AppDep) -> list[Execut
 
 
 @router.get("/{lead_id}/history", responses=FOUND)
-def lead_history(who: LeadsRead, lead_id: LeadId, runtime: RuntimeDep) -> list[HistoryEntry]:
-    return [HistoryEntry.model_validate(row) for row in runtime.history.for_lead(str(lead_id))]
+def lead_history(who: LeadsRead, lead_id: LeadId, runtime: RuntimeDep,
+                 after: Annotated[int | None, Query(
+                     ge=0, description="only the entries after this position: the last "
+                                       "entry's position of the page before")] = None,
+                 limit: Annotated[int, Query(ge=1, le=HISTORY_PAGE)] = HISTORY_PAGE,
+                 ) -> list[HistoryEntry]:
+    """The lead's audit trail, oldest first, ``limit`` entries at a time: a page shorter
+    than ``limit`` is the last; ask for the next with ``after``."""
+    return [HistoryEntry.model_validate(row) for row in
+            runtime.history.for_lead(str(lead_id), limit=limit, after=after)]
 
 
 @router.get("/{lead_id}/inbox", responses=FOUND)

@@ -105,6 +105,29 @@
   });
   document.addEventListener("followup:swapped", offer);
 
+  // "Show earlier entries": the next batch of the timeline, below what it shows (in a list of
+  // its own, so a screen reader's live timeline does not read a hundred entries out).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("#show-earlier");
+    if (!button || button.getAttribute("aria-busy") === "true") return;
+    button.setAttribute("aria-busy", "true");
+    fetch("/leads/" + lead + "/earlier?before=" + button.dataset.before, {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r); })
+      .then(function (html) {
+        var batch = document.createElement("div");
+        batch.innerHTML = html;
+        var next = batch.querySelector("#next-more");
+        batch.removeChild(next);
+        document.getElementById("timeline-earlier").insertAdjacentHTML("beforeend", batch.innerHTML);
+        document.getElementById("timeline-more").outerHTML = next.innerHTML;
+        var more = document.getElementById("show-earlier") || document.getElementById("timeline-more");
+        if (more) more.focus();
+      }, function () {
+        button.removeAttribute("aria-busy");
+        window.followup.say(said, "The earlier entries could not be loaded: try again.", "error");
+      });
+  });
+
   function follow() {
     if (!window.EventSource) return;
     var live = document.getElementById("live-state");

@@ -208,6 +208,7 @@ ROWS = [
     R("GET", "/leads/{lead_id}", PAGE),
     R("GET", "/leads/{lead_id}/parts/{part}", PAGE, example={"part": "profile"}),
     R("GET", "/leads/{lead_id}/events", PAGE, stream=True),
+    R("GET", "/leads/{lead_id}/earlier", PAGE),
     R("GET", "/templates", PAGE),
     R("GET", "/templates/new", PAGE),
     R("GET", "/templates/{template_id}", PAGE),

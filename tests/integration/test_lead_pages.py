@@ -5,6 +5,7 @@ position."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -143,3 +144,40 @@ def test_an_admin_sees_whose_each_lead_workflow_and_template_is_by_name(
         assert ann.agent_id not in page.text.replace(f"/{ann.agent_id}", ""), path
     # While Ann's own lists have no agent column
     assert 'data-label="Agent"' not in signed_in(rt, "ann").get("/leads").text
+
+
+def test_the_whole_timeline_is_reachable_a_batch_at_a_time(acme: dict[str, Any]) -> None:
+    # Given a lead with 250 history entries (its registration and 249 score changes)
+    rt, lead = acme["runtime"], acme["lead"]
+    for i in range(249):
+        rt.app.change_score(lead, 31 + i % 60, f"change {i + 1}")
+    rt.start_projector()
+    deadline = time.monotonic() + 20
+    while len(rt.history.for_lead(str(lead))) < 250 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    web = signed_in(rt, "ann")
+    # When Ann opens the lead's page, then it shows the newest 100 and offers the earlier ones
+    page = web.get(f"/leads/{lead}").text
+    shown = re.findall(r'data-position="(\d+)"', page)
+    assert len(shown) == 100 and "(change 249)" in page and "(change 149)" not in page
+    [before] = re.findall(r'id="show-earlier" data-before="(\d+)"', page)
+    assert before == shown[-1]
+    # And each "Show earlier" gives the next hundred, older, until the first entry
+    seen = list(shown)
+    while before:
+        batch = web.get(f"/leads/{lead}/earlier", params={"before": before})
+        assert batch.status_code == 200
+        seen += re.findall(r'data-position="(\d+)"', batch.text)
+        found = re.findall(r'id="show-earlier" data-before="(\d+)"', batch.text)
+        before = found[0] if found else ""
+    assert "That is everything" in batch.text and "Lead registered with score 30" in batch.text
+    assert len(seen) == len(set(seen)) == 250
+    assert [int(p) for p in seen] == sorted((int(p) for p in seen), reverse=True)
+    # And the API gives the same trail, oldest first, a page at a time
+    api = signed_in(rt, "ann")
+    first = api.get(f"/api/leads/{lead}/history", params={"limit": 200}).json()
+    rest = api.get(f"/api/leads/{lead}/history",
+                   params={"after": first[-1]["position"], "limit": 200}).json()
+    assert len(first) == 200 and len(rest) == 50
+    assert [e["position"] for e in first + rest] == [int(p) for p in reversed(seen)]
+    assert api.get(f"/api/leads/{lead}/history", params={"limit": 1001}).status_code == 422
