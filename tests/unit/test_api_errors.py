@@ -394,3 +394,28 @@ def test_a_kind_we_do_not_word_keeps_pydantics_message(kind: str) -> None:
     except TypeError:  # it needs a ctx of its own: not one a request of ours gives
         return
     assert reason(error) == error["msg"]
+
+
+@pytest.mark.parametrize(("amount", "unit", "says"), [
+    (99_999_999_999, "days", "must be at most 365 days"),
+    (8761, "hours", "must be at most 8760 hours"),
+    (525_601, "minutes", "must be at most 525600 minutes"),
+])
+def test_a_wait_too_long_is_refused_in_the_unit_the_agent_chose(
+        client: TestClient, amount: int, unit: str, says: str) -> None:
+    # Given a step's wait in days, hours or minutes, over the limit, when the draft is saved
+    response = client.post("/api/workflows", json={
+        "agentId": "a", "name": "w", "trigger": {"scoreThreshold": 80},
+        "steps": [{"channel": "sms", "delay": {"amount": amount, "unit": unit}}]})
+    # Then the limit is said in that unit, on the amount
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == [
+        {"field": "body.steps[0].delay.amount", "reason": says, "type": "value_error"}]
+
+
+def test_a_wait_at_the_limit_is_kept_in_minutes(client: TestClient) -> None:
+    response = client.post("/api/workflows", json={
+        "agentId": "a", "name": "w", "trigger": {"scoreThreshold": 80},
+        "steps": [{"channel": "sms", "delay": {"amount": 365, "unit": "days"}}]})
+    assert response.status_code == 201, response.text
+    assert response.json()["steps"][0]["delayMinutes"] == 525_600
