@@ -25,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 
 from api.bounds import text_problem
 from api.etags import IfMatchMissing, etag
+from api.reasons import reason
 from application.access import Forbidden, RateLimited, Unauthenticated
 from application.errors import (
     Conflict,
@@ -169,8 +170,8 @@ def _rate_limited(_: Request, e: RateLimited) -> JSONResponse:
 
 def _unprocessable(_: Request, e: RequestValidationError) -> JSONResponse:
     """FastAPI's 422, without echoing the refused input: it may be what cannot be encoded
-    (a lone surrogate, a NaN)."""
-    fields = [FieldError(field=field_path(error["loc"]), reason=error["msg"], type=error["type"])
+    (a lone surrogate, a NaN). Each reason in plain words (``api.reasons``), its type pydantic's."""
+    fields = [FieldError(field=field_path(error["loc"]), reason=reason(error), type=error["type"])
               for error in e.errors()]
     return invalid(fields).response()
 
@@ -308,9 +309,9 @@ INTERNAL: dict[int | str, dict[str, Any]] = {500: _doc(
     ApiError(500, "internal", "internal error, logged as 3b9e0c2a41d84f0f",
              details={"errorId": "3b9e0c2a41d84f0f"}))}
 _INVALID = _doc("Input refused: each field named, with the reason", invalid([
-    FieldError(field="body.score", reason="Input should be a valid integer", type="int_type"),
-    FieldError(field="body.steps[0].channel", reason="Input should be 'email', 'sms' or "
-                                                     "'in_app'", type="literal_error")]))
+    FieldError(field="body.score", reason="must be a whole number", type="int_type"),
+    FieldError(field="body.steps[0].channel", reason="must be one of: email, sms, in_app",
+               type="literal_error")]))
 
 
 def document(app: FastAPI) -> None:

@@ -17,6 +17,8 @@ from pydantic import (
     EmailStr,
     Field,
     Strict,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -440,8 +442,21 @@ class TriggerIn(Command):
 
 
 class Delay(Command):
-    amount: Whole = Field(ge=0, le=MAX_DELAY_MINUTES)
+    """A wait in the unit the agent chose; its limit is said in that unit."""
     unit: Unit
+    amount: Whole = Field(ge=0, description=f"at most {MAX_DELAY_MINUTES} minutes in all "
+                          f"({MAX_DELAY_MINUTES // definition.UNITS['days']} days)",
+                          # the loosest bound (in minutes) for the document; the check is below
+                          json_schema_extra={"maximum": MAX_DELAY_MINUTES})
+
+    @field_validator("amount")
+    @classmethod
+    def _at_most(cls, amount: int, info: ValidationInfo) -> int:
+        unit = info.data.get("unit")  # absent when the unit was refused: that is said
+        if unit in definition.UNITS and amount * definition.UNITS[unit] > MAX_DELAY_MINUTES:
+            raise ValueError(f"must be at most {MAX_DELAY_MINUTES // definition.UNITS[unit]} "
+                             f"{unit}")
+        return amount
 
 
 class StepConditionIn(Command):
@@ -467,12 +482,9 @@ class StepIn(Command):
     def _one_delay(self) -> StepIn:
         if self.delay is not None and self.delay_minutes is not None:
             raise ValueError("give delayMinutes or delay, not both")
-        if self.delay is not None:
-            minutes = self.delay.amount * definition.UNITS[self.delay.unit]
-            if minutes > MAX_DELAY_MINUTES:
-                days = MAX_DELAY_MINUTES // definition.UNITS["days"]
-                raise ValueError(f"a delay is at most {days} days")
-            self.delay_minutes, self.delay = minutes, None
+        if self.delay is not None:  # within the limit: Delay checked it
+            self.delay_minutes = self.delay.amount * definition.UNITS[self.delay.unit]
+            self.delay = None
         self.delay_minutes = self.delay_minutes or 0
         return self
 

@@ -110,7 +110,7 @@ class AccountUseCases(Core):
         def command() -> UserView:
             brokerage = self.load(Brokerage, brokerage_id)
             if self.exists(user_id):
-                raise NotAllowed("email", "already has an account")
+                raise NotAllowed("email", "an account with this email already exists")
             user = User.register(user_id=user_id, brokerage_id=brokerage_id, email=email,
                                  name=name, role=role, agent_id=agent_id, by=by)
             brokerage.add(user_id, user.agent_id, Role(user.role))

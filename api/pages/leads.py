@@ -24,8 +24,8 @@ Part = Literal["summary", "status", "consent", "profile", "score", "executions",
 def leads_page(request: Request, viewer: PageUser, app: AppDep,
                q: Annotated[str, Query(max_length=200)] = "",
                status: Annotated[str, Query(max_length=20)] = "",
-               score_min: Annotated[str, Query(alias="scoreMin", max_length=10)] = "",
-               score_max: Annotated[str, Query(alias="scoreMax", max_length=10)] = "",
+               score_min: Annotated[str, Query(alias="scoreMin", max_length=100)] = "",
+               score_max: Annotated[str, Query(alias="scoreMax", max_length=100)] = "",
                cursor: Annotated[str, Query(max_length=1000)] = "",
                part: str | None = None) -> HTMLResponse:
     """The list (``?part=results``: the results alone, as the page's script fetches them)."""

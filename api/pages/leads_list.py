@@ -41,8 +41,11 @@ class Filters:
     def wanted(self) -> LeadFilter:
         if self.status and self.status not in STATUSES:
             self.errors["status"] = "is not a status"
-        return LeadFilter(status=self.status or None, score_min=self.score("score_min"),
-                          score_max=self.score("score_max"), q=self.q.strip() or None)
+        low, high = self.score("score_min"), self.score("score_max")
+        if low is not None and high is not None and low > high:
+            self.errors["score_min"] = "is above Score to"  # the screen's names, not the API's
+        return LeadFilter(status=self.status or None, score_min=low, score_max=high,
+                          q=self.q.strip() or None)
 
     @property
     def asked(self) -> bool:

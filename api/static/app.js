@@ -117,9 +117,20 @@
     return (f.line && !named ? "Line " + f.line + ": " : "") + f.reason;
   }
 
+  // The fields a refusal names: a 422's fields, or the one field a 409 says stood in the way
+  // (details.field: an email that already has an account), its reason as a sentence.
+  function refusedFields(error) {
+    if (error.fields && error.fields.length) return error.fields;
+    var d = error.details || {};
+    if (error.code !== "not_allowed_now" || !d.field || !d.reason) return [];
+    var reason = String(d.reason);
+    return [{field: d.field, reason: reason.charAt(0).toUpperCase() + reason.slice(1) +
+             (/[.!?]$/.test(reason) ? "" : ".")}];
+  }
+
   function showError(form, error, keepFocus) {
     var placed = false;
-    (error.fields || []).forEach(function (f) {
+    refusedFields(error).forEach(function (f) {
       var input = fieldOf(form, f.field);
       if (!input || !input.id) return;
       var note = document.createElement("span");

@@ -331,6 +331,7 @@
   }
 
   function saveTemplate(step, field, show) {
+    clearTemplateFields(field);
     var made = {name: field("name").value, channel: step.channel, body: field("body").value};
     if (step.channel !== "sms" && field("subject").value) made.subject = field("subject").value;
     api("POST", "/api/templates", made).then(function (r) {
@@ -340,11 +341,43 @@
       show(false);
       changed();
     }, function (e) {
-      var error = field("error");
-      error.textContent = (e.fields && e.fields.length ? e.fields.map(function (f) {
-        return f.field.replace(/^body\./, "") + ": " + f.reason; }).join("; ") : e.message);
+      var error = field("error"), placed = false;
+      (e.fields || []).forEach(function (f) {
+        var name = f.field.replace(/^body\./, ""), input = NEW_TEMPLATE[name] && field(NEW_TEMPLATE[name]);
+        if (!input) return;
+        markTemplateField(input, field(NEW_TEMPLATE[name] + "-error"), window.followup.lined(f));
+        if (!placed) input.focus();
+        placed = true;
+      });
+      error.textContent = placed ? "Not saved: see the fields marked." : e.message;
       error.hidden = false;
     });
+  }
+
+  // The inline template's fields by the API's names (a refusal is shown on its own field).
+  var NEW_TEMPLATE = {name: "name", subject: "subject", body: "body"};
+
+  function clearTemplateFields(field) {
+    Object.keys(NEW_TEMPLATE).forEach(function (key) {
+      var input = field(NEW_TEMPLATE[key]), note = field(NEW_TEMPLATE[key] + "-error");
+      if (!input || !note) return;
+      note.hidden = true;
+      note.textContent = "";
+      input.removeAttribute("aria-invalid");
+      var ids = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) { return id && id !== note.id; });
+      if (ids.length) input.setAttribute("aria-describedby", ids.join(" ")); else input.removeAttribute("aria-describedby");
+    });
+    field("error").hidden = true;
+    field("error").textContent = "";
+  }
+
+  function markTemplateField(input, note, text) {
+    note.textContent = text;
+    note.hidden = false;
+    input.setAttribute("aria-invalid", "true");
+    var ids = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    if (ids.indexOf(note.id) < 0) ids.push(note.id);
+    input.setAttribute("aria-describedby", ids.join(" "));
   }
 
   // Start -------------------------------------------------------------------------------------

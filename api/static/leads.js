@@ -15,13 +15,35 @@
     return params.toString();
   }
 
+  // What the results say when the search could not be asked (never the last answer's words).
+  function unanswered() {
+    return '<section class="card" aria-labelledby="results-title"><h2 id="results-title">Filters to fix</h2>' +
+      '<p class="error" id="filter-errors">The search could not be run with these filters: check them and try again.</p></section>';
+  }
+
+  // The filters the answer refuses are marked (the page's first marks went with its answer).
+  function marked() {
+    form.querySelectorAll(".field-error").forEach(function (el) { el.remove(); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) {
+      el.removeAttribute("aria-invalid");
+      el.removeAttribute("aria-describedby");
+    });
+    results.querySelectorAll("#filter-errors [data-input]").forEach(function (li) {
+      var input = li.dataset.input && document.getElementById(li.dataset.input);
+      if (!input) return;
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", li.id);
+    });
+  }
+
   function update() {
     var mine = ++asked, q = query();
     fetch("/leads?" + (q ? q + "&" : "") + "part=results", {credentials: "same-origin"})
-      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (r) { return r.ok ? r.text() : unanswered(); }, unanswered)
       .then(function (html) {
-        if (html === null || mine !== asked) return;
-        results.innerHTML = html;
+        if (mine !== asked) return;
+        results.innerHTML = html;  // a new answer always replaces the last, its message too
+        marked();
         window.history.replaceState(null, "", "/leads" + (q ? "?" + q : ""));
       });
   }

@@ -47,7 +47,7 @@ def test_an_agent_finds_their_leads_by_name_status_and_score(page: Page, live_ap
     page.get_by_label("Status").select_option("")
     page.get_by_label("Score from").fill("70")
     page.get_by_label("Score to").fill("20")
-    expect(page.locator("#filter-errors")).to_contain_text("Score from: is above")
+    expect(page.locator("#filter-errors")).to_contain_text("Score from: is above Score to")
     looked_at(page, "leads-refused")
     # The address works on its own (no script): a link to a search
     page.goto("/leads?q=rui")

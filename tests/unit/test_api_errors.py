@@ -5,15 +5,21 @@ and every 4xx a route can give is in the OpenAPI with that shape."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, Literal, get_args
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import ValidationError, core_schema
 
 from api import errors
 from api.errors import ApiError, ErrorResponse
 from api.main import create_app
+from api.reasons import PATTERNS, REASONS, reason
 from application.errors import Conflict, Invalid, NotAllowed, NotFound, Refused
 from domain.errors import InvalidState, InvalidValue
 
@@ -246,3 +252,181 @@ def test_the_openapi_document_says_how_to_authenticate(client: TestClient) -> No
     assert schemes["session"]["in"] == "cookie"
     assert {"token": []} in document["paths"]["/api/leads"]["get"]["security"]
     assert "security" not in document["paths"]["/api/session"]["post"]  # signing in
+
+
+# -- Refusals in plain words -----------------------------------------------------------------
+
+class Shape(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(default="n", min_length=1, max_length=5)
+    code: str = Field(default="abc", min_length=3)
+    wait: int = Field(default=0, ge=0, le=525600)
+    score: float = Field(default=1, gt=0, lt=100)
+    scopes: list[str] = Field(default=["a"], min_length=1, max_length=2)
+    pair: list[int] = Field(default=[1, 2], min_length=2)
+    channel: Literal["email", "sms", "in_app"] = "sms"
+    day: date = date(2027, 3, 1)
+    at: datetime = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)
+    start: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    other: str = Field(default="x", pattern=r"^x+$")
+    visible: str = "x"
+    flag: bool = True
+
+    @field_validator("visible")
+    @classmethod
+    def _visible(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must contain a visible character")
+        return value
+
+
+class Needs(BaseModel):
+    name: str
+
+
+def refused(data: dict[str, Any]) -> list[dict[str, str]]:
+    """The fields the API answers for ``data`` refused as a ``Shape`` (its 422's fields)."""
+    app = FastAPI()
+    errors.install(app)
+
+    @app.post("/x")
+    def route(body: Shape) -> None: ...
+
+    response = TestClient(app).post("/x", json=data)
+    assert response.status_code == 422
+    return response.json()["error"]["fields"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("data", "field", "reason", "kind"), [
+    ({"name": ""}, "body.name", "must not be empty", "string_too_short"),
+    ({"code": "ab"}, "body.code", "must be at least 3 characters", "string_too_short"),
+    ({"name": "toolong"}, "body.name", "must be at most 5 characters", "string_too_long"),
+    ({"wait": 1.5}, "body.wait", "must be a whole number", "int_from_float"),
+    ({"wait": "soon"}, "body.wait", "must be a whole number", "int_parsing"),
+    ({"wait": 99999999999}, "body.wait", "must be at most 525600", "less_than_equal"),
+    ({"wait": -1}, "body.wait", "must be at least 0", "greater_than_equal"),
+    ({"score": 0}, "body.score", "must be more than 0", "greater_than"),
+    ({"score": 100}, "body.score", "must be less than 100", "less_than"),
+    ({"score": "x"}, "body.score", "must be a number", "float_parsing"),
+    ({"scopes": []}, "body.scopes", "choose at least one", "too_short"),
+    ({"scopes": ["a", "b", "c"]}, "body.scopes", "must have at most 2 items", "too_long"),
+    ({"pair": [1]}, "body.pair", "must have at least 2 items", "too_short"),
+    ({"channel": "fax"}, "body.channel", "must be one of: email, sms, in_app", "literal_error"),
+    ({"day": "soon"}, "body.day", "must be a date such as 2027-03-01",
+     "date_from_datetime_parsing"),
+    ({"at": "soon"}, "body.at", "must be a date and time such as 2027-03-01T09:30:00Z",
+     "datetime_from_date_parsing"),
+    ({"start": "9am"}, "body.start", "must be a time of day such as 09:30",
+     "string_pattern_mismatch"),
+    ({"other": "y"}, "body.other", "is not in the expected form", "string_pattern_mismatch"),
+    ({"visible": "  "}, "body.visible", "must contain a visible character", "value_error"),
+    ({"flag": "perhaps"}, "body.flag", "must be true or false", "bool_parsing"),
+    ({"what": 1}, "body.what", "is not a field of this request", "extra_forbidden"),
+])
+def test_a_refused_field_says_why_in_plain_words_and_keeps_pydantics_type(
+        data: dict[str, Any], field: str, reason: str, kind: str) -> None:
+    # Given a body with one wrong field, when it is sent
+    [refusal] = refused(data)
+    # Then the reason is for a person, the type for a client
+    assert refusal == {"field": field, "reason": reason, "type": kind}
+
+
+def test_a_missing_field_is_required_and_the_message_says_the_reasons() -> None:
+    app = FastAPI()
+    errors.install(app)
+
+    @app.post("/x")
+    def route(body: Needs) -> None: ...
+
+    response = TestClient(app).post("/x", json={})
+    assert response.json() == shape(422, "invalid", "body.name: is required", [
+        {"field": "body.name", "reason": "is required", "type": "missing"}])
+
+
+#: What pydantic needs to know of each kind of refusal to word it (its ``ctx``).
+CONTEXTS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
+    "string_too_short": st.fixed_dictionaries({"min_length": st.integers(1, 10_000)}),
+    "string_too_long": st.fixed_dictionaries({"max_length": st.integers(0, 10_000)}),
+    "string_pattern_mismatch": st.fixed_dictionaries({"pattern": st.sampled_from(
+        [*PATTERNS, r"^x+$", r"\d"])}),
+    "less_than_equal": st.fixed_dictionaries({"le": st.integers() | st.floats(allow_nan=False)}),
+    "less_than": st.fixed_dictionaries({"lt": st.integers() | st.floats(allow_nan=False)}),
+    "greater_than_equal": st.fixed_dictionaries({"ge": st.integers()
+                                                 | st.floats(allow_nan=False)}),
+    "greater_than": st.fixed_dictionaries({"gt": st.integers() | st.floats(allow_nan=False)}),
+    "too_short": st.fixed_dictionaries({"field_type": st.sampled_from(["List", "Set", "Tuple"]),
+                                        "min_length": st.integers(1, 100),
+                                        "actual_length": st.integers(0, 100)}),
+    "too_long": st.fixed_dictionaries({"field_type": st.sampled_from(["List", "Set", "Tuple"]),
+                                       "max_length": st.integers(0, 100),
+                                       "actual_length": st.integers(0, 100)}),
+    "model_type": st.fixed_dictionaries({"class_name": st.sampled_from(["StepIn", "Delay"])}),
+    "literal_error": st.lists(st.from_regex(r"[a-z_]{1,10}", fullmatch=True), min_size=1,
+                              max_size=5).map(lambda xs: {"expected": " or ".join(
+                                  f"'{x}'" for x in xs)}),
+    "enum": st.lists(st.from_regex(r"[a-z_]{1,10}", fullmatch=True), min_size=1,
+                     max_size=5).map(lambda xs: {"expected": " or ".join(f"'{x}'" for x in xs)}),
+    **{kind: st.fixed_dictionaries({"error": st.sampled_from(["input is too short",
+                                                                "invalid character"])})
+       for kind in ("uuid_parsing", "date_parsing", "date_from_datetime_parsing",
+                    "datetime_parsing", "datetime_from_date_parsing", "datetime_object_invalid",
+                    "json_invalid")},
+    "value_error": st.from_regex(r"[a-z][a-z ]{0,30}", fullmatch=True).map(
+        lambda m: {"error": ValueError(m)}),
+    "assertion_error": st.from_regex(r"[a-z][a-z ]{0,30}", fullmatch=True).map(
+        lambda m: {"error": AssertionError(m)}),
+}
+PYDANTIC_WORDS = ("Input should", "Value error", "String should", "List should",
+                  "Assertion failed", "Field required", "Extra inputs")
+
+
+def pydantic_error(kind: str, ctx: dict[str, Any]) -> dict[str, Any]:
+    """One of pydantic's own errors of that kind, as a request's validation gives it."""
+    line: Any = {"type": kind, "loc": ("body", "x"), "input": None}
+    if ctx:
+        line["ctx"] = ctx
+    [error] = ValidationError.from_exception_data("Body", [line]).errors()
+    return error  # type: ignore[return-value]
+
+
+@given(st.sampled_from(sorted(REASONS)).flatmap(
+    lambda kind: st.tuples(st.just(kind), CONTEXTS.get(kind, st.just({})))))
+def test_every_kind_we_word_is_said_without_pydantics_words(case: tuple[str, dict[str, Any]]
+                                                            ) -> None:
+    kind, ctx = case
+    said = reason(pydantic_error(kind, ctx))
+    assert said and not any(words in said for words in PYDANTIC_WORDS), (kind, ctx, said)
+
+
+@given(st.sampled_from(sorted(set(get_args(core_schema.ErrorType)) - set(REASONS))))
+def test_a_kind_we_do_not_word_keeps_pydantics_message(kind: str) -> None:
+    try:
+        error = pydantic_error(kind, {})
+    except TypeError:  # it needs a ctx of its own: not one a request of ours gives
+        return
+    assert reason(error) == error["msg"]
+
+
+@pytest.mark.parametrize(("amount", "unit", "says"), [
+    (99_999_999_999, "days", "must be at most 365 days"),
+    (8761, "hours", "must be at most 8760 hours"),
+    (525_601, "minutes", "must be at most 525600 minutes"),
+])
+def test_a_wait_too_long_is_refused_in_the_unit_the_agent_chose(
+        client: TestClient, amount: int, unit: str, says: str) -> None:
+    # Given a step's wait in days, hours or minutes, over the limit, when the draft is saved
+    response = client.post("/api/workflows", json={
+        "agentId": "a", "name": "w", "trigger": {"scoreThreshold": 80},
+        "steps": [{"channel": "sms", "delay": {"amount": amount, "unit": unit}}]})
+    # Then the limit is said in that unit, on the amount
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == [
+        {"field": "body.steps[0].delay.amount", "reason": says, "type": "value_error"}]
+
+
+def test_a_wait_at_the_limit_is_kept_in_minutes(client: TestClient) -> None:
+    response = client.post("/api/workflows", json={
+        "agentId": "a", "name": "w", "trigger": {"scoreThreshold": 80},
+        "steps": [{"channel": "sms", "delay": {"amount": 365, "unit": "days"}}]})
+    assert response.status_code == 201, response.text
+    assert response.json()["steps"][0]["delayMinutes"] == 525_600
