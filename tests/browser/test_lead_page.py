@@ -3,12 +3,14 @@ timeline and the inbox."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import httpx
 from playwright.sync_api import APIResponse, Page, Route, expect
 
 from tests.browser.accounts import new_brokerage, new_person, sign_in
 from tests.browser.conftest import LiveApp, Outside
-from tests.browser.scenario import integration, lead, looked_at, published_workflow
+from tests.browser.scenario import eventually, integration, lead, looked_at, published_workflow
 
 
 def test_the_lead_page_shows_the_lead_and_its_follow_ups(page: Page, live_app: LiveApp,
@@ -82,4 +84,29 @@ def test_a_live_update_keeps_a_choice_the_agent_has_not_sent(page: Page, live_ap
     expect(page.get_by_label("New status")).to_have_value("contacted")
     page.get_by_role("button", name="Change status").click()
     expect(page.locator("#part-summary .badge")).to_have_text("Contacted")
+    assert outside.errors == []
+
+
+def test_a_long_timeline_shows_the_newest_and_the_rest_on_asking(page: Page, live_app: LiveApp,
+                                                                 outside: Outside) -> None:
+    # Given a lead with 150 history entries
+    brokerage = new_brokerage(live_app.runtime)
+    ann = new_person(live_app.runtime, brokerage, name="Ann Alves")
+    api = integration(live_app, brokerage)
+    lia = lead(api, ann, score=10)
+    for i in range(149):
+        live_app.runtime.app.change_score(UUID(lia), 11 + i % 60, f"model run {i + 1}")
+    eventually(lambda: len(live_app.runtime.history.for_lead(lia)) == 150, timeout=20)
+    # When Ann opens the page, then she sees the newest hundred, newest first
+    sign_in(page, ann, next=f"/leads/{lia}")
+    entries = page.locator("#timeline li, #timeline-earlier li")
+    expect(entries).to_have_count(100)
+    expect(entries.first).to_contain_text("(model run 149)")
+    # And "Show earlier entries" brings the rest, down to the registration
+    page.get_by_role("button", name="Show earlier entries").click()
+    expect(entries).to_have_count(150)
+    expect(entries.last).to_contain_text("Lead registered with score 10")
+    expect(page.locator("#timeline-more")).to_be_focused()
+    expect(page.locator("#timeline-more")).to_contain_text("That is everything")
+    looked_at(page, "lead-long")
     assert outside.errors == []
