@@ -65,6 +65,8 @@ def score_points(entries: list[dict[str, Any]]) -> list[ScorePoint]:
 
 
 W, H, LEFT, RIGHT, TOP, BOTTOM = 360, 170, 30, 10, 10, 26
+#: Past this many changes the chart is the line alone (its dots would merge into one).
+MAX_DOTS = 100
 
 
 def axis_ends(start: datetime, end: datetime) -> tuple[str, str]:
@@ -99,7 +101,7 @@ def score_chart(points: list[ScorePoint], now: datetime) -> Markup:
         f'<text x="{LEFT - 6}" y="{y(s) + 4:.1f}" text-anchor="end">{s}</text>'
         for s in (0, 25, 50, 75, 100))
     dots = "".join(f'<circle cx="{x(p.at):.1f}" cy="{y(p.score):.1f}" r="3.5"/>'
-                   for p in points)
+                   for p in points) if len(points) <= MAX_DOTS else ""
     first, last = axis_ends(start, end)
     labels = (f'<text x="{LEFT}" y="{H - 8}">{first}</text>'
               f'<text x="{W - RIGHT}" y="{H - 8}" text-anchor="end">{last}</text>')

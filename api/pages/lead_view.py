@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from api.deps import Runtime
-from api.pages.formatting import score_chart, score_points, shown
+from api.pages.formatting import MAX_DOTS, score_chart, score_points, shown
 from application.views import ExecutionView, LeadView
 from domain.actors import NO_REASON
 from domain.execution import RESUME_POLICIES
@@ -31,6 +31,8 @@ TIMELINE_BATCH = 100
 #: Score changes the chart draws at most (the newest).
 SCORE_POINTS = 500
 SCORE_KINDS = ("Lead.Created", "Lead.ScoreChanged")
+#: Rows of the score's table (the chart's text alternative): the newest changes.
+SCORE_TABLE_ROWS = 50
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ def part_context(app: Any, runtime: Runtime, lead_id: UUID, part: str) -> dict[s
     if part in ("page", "score"):
         scores = runtime.history.for_lead(str(lead_id), limit=SCORE_POINTS, newest=True,
                                           kinds=SCORE_KINDS)
-        ctx.update(score_context(scores, app.clock.now()))
+        ctx.update(score_context(scores, app.clock.now()), max_dots=MAX_DOTS,
+                   score_limit=SCORE_POINTS, table_rows=SCORE_TABLE_ROWS)
     if part == "page":
         ctx.update(timeline(runtime, lead_id, before=None))
         ctx["last_position"] = ctx["entries"][0]["position"] if ctx["entries"] else 0

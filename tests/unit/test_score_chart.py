@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.pages.formatting import ScorePoint, score_chart
+from api.pages.formatting import MAX_DOTS, ScorePoint, score_chart
 
 START = datetime(2026, 12, 1, 9, 5, tzinfo=UTC)
 
@@ -37,3 +38,11 @@ def test_the_two_ends_never_read_the_same(scores: list[int], minutes: int) -> No
     points = [ScorePoint(at=START + timedelta(minutes=i), score=s) for i, s in enumerate(scores)]
     left, right = axis(score_chart(points, START + timedelta(minutes=len(scores) + minutes)))
     assert left != right
+
+
+@pytest.mark.parametrize("changes", [1, MAX_DOTS, MAX_DOTS + 1, 500])
+def test_each_change_is_a_dot_until_the_dots_would_merge(changes: int) -> None:
+    points = [ScorePoint(at=START + timedelta(minutes=i), score=i % 100) for i in range(changes)]
+    svg = str(score_chart(points, START + timedelta(days=1)))
+    assert svg.count("<circle") == (changes if changes <= MAX_DOTS else 0)
+    assert svg.count("<path") == 1  # the line is always drawn
