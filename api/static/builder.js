@@ -252,9 +252,16 @@
     });
   }
 
+  // The trigger's wait goes as minutes: its limit is said in the unit the agent chose.
+  function inUnit(f) {
+    var most = /^must be at most (\d+)$/.exec(f.reason), unit = S.units.trigger;
+    if (f.field !== "body.trigger.delayMinutes" || !most || !UNITS[unit]) return f.reason;
+    return "must be at most " + Math.floor(+most[1] / UNITS[unit]) + " " + unit;
+  }
+
   function showErrors() {
     window.followupErrors.show(S.saveErrors.map(function (f) {
-      return {field: f.field.replace(/^body\./, ""), reason: f.reason, refused: true};
+      return {field: f.field.replace(/^body\./, ""), reason: inUnit(f), refused: true};
     }).concat(S.problems), steps.cardOf);
   }
 

@@ -11,12 +11,13 @@
   var MOVES = {Lead: ["summary", "status", "consent", "profile", "score"],
                WorkflowExecution: ["executions"], Message: ["inbox", "executions"]};
 
-  // A part is left alone while the agent is in one of its fields, or has changed the status or
-  // profile form and not sent it: a live update would otherwise put back what they chose.
-  // (The follow-ups keep moving: a resume policy chosen there is lost to an update.)
+  // A part is left alone while the agent is in one of its fields, has the profile's edit form
+  // open, or has changed the status or profile form and not sent it: a live update would
+  // otherwise close the form or put back what they chose. (The follow-ups keep moving: a
+  // resume policy chosen there is lost to an update.)
   function typing(holder) {
     var el = document.activeElement;
-    return holder.dataset.unsent === "yes" ||
+    return holder.dataset.unsent === "yes" || !!holder.querySelector("details.edit[open]") ||
            (holder.contains(el) && /^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName));
   }
   ["input", "change"].forEach(function (kind) {
@@ -70,7 +71,11 @@
     var form = event.detail.form, answer = event.detail.body || {};
     var part = form.dataset.part;
     var holder = form.closest("[id^='part-']");
-    if (holder) delete holder.dataset.unsent;  // sent: live updates may swap it again
+    if (holder) {  // sent: live updates may swap it again
+      delete holder.dataset.unsent;
+      var editing = holder.querySelector("details.edit[open]");
+      if (editing) editing.open = false;
+    }
     if (part === "status") {
       var text = "Status is now " + answer.status + ".";
       if (answer.pausedExecutions && answer.pausedExecutions.length)

@@ -110,3 +110,23 @@ def test_a_long_timeline_shows_the_newest_and_the_rest_on_asking(page: Page, liv
     expect(page.locator("#timeline-more")).to_contain_text("That is everything")
     looked_at(page, "lead-long")
     assert outside.errors == []
+
+
+def test_a_live_update_leaves_the_open_profile_form_open(page: Page, live_app: LiveApp,
+                                                         outside: Outside) -> None:
+    # Given an agent who opened the profile's edit form
+    api, lia = on_the_page_of_a_lead(page, live_app)
+    page.get_by_text("Edit the profile").click()
+    phone = page.get_by_label("Phone")
+    expect(phone).to_be_visible()
+    # When the lead changes meanwhile (which refreshes the profile's part)
+    api.post(f"/api/leads/{lia}/score", json={"score": 52, "reason": "viewed"})
+    expect(page.locator("#part-summary .score-now")).to_have_text("Score 52", timeout=10_000)
+    page.wait_for_timeout(300)
+    # Then the form is still open to fill in, and saving it shows the new profile
+    expect(phone).to_be_visible()
+    phone.fill("+351911111111")
+    page.get_by_role("button", name="Save the profile").click()
+    expect(page.locator("#part-profile")).to_contain_text("+351911111111")
+    expect(phone).to_be_hidden()
+    assert outside.errors == []

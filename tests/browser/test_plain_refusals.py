@@ -77,6 +77,14 @@ def test_the_builder_says_each_refusal_in_plain_words_on_its_field(
     plain(page)
     card.get_by_label("Step 2 wait: amount").fill("2")
     expect(error).to_be_hidden()
+    # And the trigger's wait, too long in days, says its limit in days
+    page.get_by_label("Start", exact=True).select_option("delayed")
+    page.get_by_label("Delay before step one: unit").select_option("days")
+    page.get_by_label("Delay before step one: amount").fill("400")
+    delay_error = page.locator("#tr-delay-amount-error")
+    expect(delay_error).to_have_text("Not saved: must be at most 365 days")
+    page.get_by_label("Delay before step one: amount").fill("2")
+    expect(delay_error).to_be_hidden()
     # A template made on the card with nothing in it: each field says so, by the screen's label
     card.get_by_role("button", name="New template…").click()
     card.get_by_role("button", name="Save template").click()
