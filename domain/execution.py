@@ -744,4 +744,5 @@ def _fresh(steps: list[dict[str, Any]]) -> list[StepState]:
 
 
 def _span(delta: timedelta) -> str:
-    return describe_delay(int(delta.total_seconds() // 60))
+    minutes = int(delta.total_seconds() // 60)
+    return describe_delay(minutes) if minutes else "under a minute"

@@ -1048,6 +1048,13 @@ def test_resume_with_shift_says_how_long_the_pause_was() -> None:
                                            "shifted by 2 days 3 hours 4 min spent paused")
 
 
+def test_a_pause_of_seconds_reads_as_under_a_minute() -> None:
+    execution = given(*started(paused(T0)))
+    execution.resume("shift", T0 + timedelta(seconds=40))
+    assert then(execution)[1] == scheduled(0, DUE0 + timedelta(seconds=40),
+                                           "shifted by under a minute spent paused")
+
+
 def test_resume_with_shift_never_schedules_before_now() -> None:
     # Given step 0 already 10 min overdue when paused
     execution = given(*started(paused(DUE0 + minutes(10))))
