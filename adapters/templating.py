@@ -102,8 +102,29 @@ class JinjaRenderer(TemplateRenderer):
 
 
 def _syntax(field: str, e: TemplateSyntaxError) -> Invalid:
-    return Invalid(field, f"template syntax error on line {e.lineno}: {_clean(e.message)}",
-                   line=e.lineno)
+    return Invalid(field, f"template syntax error on line {e.lineno}: "
+                          f"{_plain(_clean(e.message))}", line=e.lineno)
+
+
+_UNCLOSED = re.compile(r"Unexpected end of template\. Jinja was looking for the following "
+                       r"tags: .*The innermost block that needs to be closed is '(\w+)'\.")
+_NESTING = re.compile(r"Encountered unknown tag '(\w+)'\. You probably made a nesting "
+                      r"mistake\..*The innermost block that needs to be closed is '(\w+)'\.")
+_STRAY = re.compile(r"Encountered unknown tag '(end\w+)'\.")
+
+
+def _plain(message: str) -> str:
+    """Jinja's messages about blocks, said as what to add (others are Jinja's own)."""
+    if found := _UNCLOSED.fullmatch(message):
+        return f"the {{% {found[1]} %}} block is never closed: add {{% end{found[1]} %}}"
+    if found := _NESTING.fullmatch(message):
+        return (f"{{% {found[1]} %}} comes while the {{% {found[2]} %}} block inside it is "
+                f"open: add {{% end{found[2]} %}} first")
+    if found := _STRAY.fullmatch(message):
+        return f"{{% {found[1]} %}} has no block of its own to close"
+    if message == "unexpected end of template, expected 'end of print statement'.":
+        return "a {{ … }} is not closed: add }}"
+    return message
 
 
 def _at(field: str, reason: str, e: BaseException) -> Invalid:

@@ -46,3 +46,18 @@ def test_other_mistakes_carry_their_line(text: str, line: int) -> None:
 def test_a_render_error_keeps_its_reason_as_a_send_records_it() -> None:
     error = refused("a\n{{ 1 // 0 }}")
     assert error.reason == "cannot render: ZeroDivisionError: integer division or modulo by zero"
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("Hi\n{% if lead.timeline %}soon", "the {% if %} block is never closed: add {% endif %}"),
+    ("{% for p in lead.preferences %}{{ p }}", "the {% for %} block is never closed: add "
+                                               "{% endfor %}"),
+    ("Hi {{ lead.name", "a {{ … }} is not closed: add }}"),
+    ("Hi{% endif %}", "{% endif %} has no block of its own to close"),
+    ("{% if a %}{% for y in lead.preferences %}{% endif %}",
+     "{% endif %} comes while the {% for %} block inside it is open: add {% endfor %} first"),
+])
+def test_a_mistake_in_a_block_says_what_to_add_in_plain_words(text: str, said: str) -> None:
+    error = refused(text)
+    assert error.reason.split(": ", 1)[1] == said
+    assert "Jinja" not in error.reason
