@@ -52,6 +52,8 @@
     out.skipped.textContent = answer.skipped
       ? "A send to this lead would skip the step: " + answer.skipped + "." : "";
     out.count.textContent = channel() === "sms" && answer.body ? segments(answer.body) : "";
+    // Nothing would be sent: no empty "Subject:" above the reason
+    out.subjectWrap.hidden = channel() !== "email" || !!answer.skipped;
   }
 
   function preview() {

@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.accounts import new_brokerage, new_person, sign_in
 from tests.browser.conftest import LiveApp, Outside
-from tests.browser.scenario import integration, lead, looked_at, template, unexpected
+from tests.browser.scenario import eventually, integration, lead, looked_at, template, unexpected
 
 
 def test_an_agent_creates_a_template_and_edits_it_with_a_live_preview(
@@ -113,3 +113,27 @@ def test_each_line_number_stays_beside_its_line_however_long_the_line(
                - (text_top + line_height)) < line_height / 2
     wide = page.evaluate("() => document.documentElement.scrollWidth")
     assert wide <= 390  # the page itself does not scroll sideways
+
+
+def test_a_lead_the_step_would_skip_shows_why_and_no_empty_subject(page: Page,
+                                                                   live_app: LiveApp) -> None:
+    # Given a lead without a garden preference, and an email template that prints it with no
+    # default
+    brokerage = new_brokerage(live_app.runtime)
+    ann = new_person(live_app.runtime, brokerage)
+    api = integration(live_app, brokerage)
+    tom = lead(api, ann, name="Tom Reis")
+    lead(api, ann, name="Gil Sousa", preferences={"garden": "yes"})
+    directory = live_app.runtime.directory
+    eventually(lambda: len(directory.leads_at_or_above(brokerage, ann.agent_id, 0)) == 2)
+    welcome = template(api, body="Gardens: {{ lead.preferences.garden }}.")
+    # When the template is previewed for him
+    sign_in(page, ann, next=f"/templates/{welcome}?lead={tom}")
+    # Then the preview says the send would skip the step, with no subject line above it
+    expect(page.locator("#preview-skipped")).to_contain_text("would skip the step")
+    expect(page.locator("#preview-subject-wrap")).to_be_hidden()
+    # And for a lead with a garden preference the subject is back
+    page.get_by_label("For").select_option(label="Gil Sousa (lia@example.com)")
+    expect(page.locator("#preview-subject-wrap")).to_be_visible()
+    expect(page.locator("#preview-subject")).to_have_text("Homes for you, Gil")
+    expect(page.locator("#preview-skipped")).to_be_hidden()
