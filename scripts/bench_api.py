@@ -29,8 +29,6 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,22 +44,30 @@ from uuid import UUID, uuid4
 
 import httpx
 import psycopg
-import redis
 import uvloop
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchkit import (  # noqa: E402
+    PG_ADMIN,
+    REDIS_URL,
+    clean_up,
+    free_port,
+    integration_token,
+    start,
+    stop,
+)
+
 from adapters.bootstrap import Runtime  # noqa: E402
 from adapters.settings import Settings  # noqa: E402
+from api.pages.lead_view import TIMELINE_BATCH  # noqa: E402
 from domain.lead import Lead  # noqa: E402
 from projections.lead_terms import after_prefix  # noqa: E402
 
-PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 BROKERAGE = "bench-realty"
 PASSWORD = "bench-password-1234"
-PAGE_HISTORY = 500  # the entries the lead page shows (api/pages/lead_view.HISTORY_LIMIT)
+PAGE_HISTORY = TIMELINE_BATCH  # the timeline's entries the lead page shows at first
 LIST_LIMIT = 50
 
 
@@ -93,12 +99,6 @@ ZONES = words("UTC Europe/Lisbon Europe/Berlin America/New_York America/Chicago 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def ms(seconds: float) -> str:
@@ -191,26 +191,13 @@ class Bench:
                 print(f"process logs kept in {self.logs}", flush=True)
             else:
                 shutil.rmtree(self.logs, ignore_errors=True)
-            client = redis.Redis.from_url(REDIS_URL)
-            keys = list(client.scan_iter(f"*{self.prefix}*", count=1000))
-            for i in range(0, len(keys), 10_000):
-                client.delete(*keys[i:i + 10_000])
-            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
+            clean_up(self.prefix, self.db)
 
     def start(self, name: str) -> None:
-        self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "adapters.cli", name], cwd=ROOT, env=self.env,
-            stdout=(self.logs / f"{name}.log").open("ab"), stderr=subprocess.STDOUT)
+        self.processes[name] = start(name, self.env, self.logs)
 
     def stop(self, name: str) -> None:
-        process = self.processes.pop(name)
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop(self.processes.pop(name))
 
     def rt(self) -> Runtime:
         if self.runtime is None:
@@ -243,12 +230,8 @@ class Bench:
             app.create_user(brokerage_id=self.brokerage_id, email=agent.email,
                             name=agent.agent_id.title(), role="agent", password=PASSWORD,
                             agent_id=agent.agent_id)
-        made = subprocess.run(
-            [sys.executable, "-m", "adapters.cli", "tokens", "create", "--brokerage", BROKERAGE,
-             "--name", "benchmark", "--scope", "leads:read", "--scope", "leads:write",
-             "--scope", "scores:write"], cwd=ROOT, env=self.env, capture_output=True,
-            text=True, check=True)
-        self.token = made.stdout.strip().splitlines()[-1]
+        self.token = integration_token(self.env, BROKERAGE,
+                                       ("leads:read", "leads:write", "scores:write"))
         with httpx.Client(base_url=self.base, timeout=30) as http:
             for agent in self.agents:
                 signed = http.post("/api/session", json={"email": agent.email,
@@ -733,7 +716,7 @@ KINDS = {"score": "score change `POST /api/leads/{id}/score`",
          "list": "lists `GET /api/leads` (agent, score range, status, search)"}
 REFS = {"score": "INSERT + COMMIT of one row",
         "lead": "the lead's events from the event store",
-        "page": "the lead's history rows (newest 500)",
+        "page": f"the lead's history rows (newest {PAGE_HISTORY})",
         "history": "the lead's history rows",
         "list": "the same list on the read model"}
 MIX = {"score": 40, "lead": 15, "page": 15, "history": 10, "list": 20}

@@ -15,7 +15,6 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,16 @@ from eventsourcing.domain import Aggregate, event
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchkit import (  # noqa: E402
+    PG_ADMIN,
+    REDIS_URL,
+    clean_up,
+    free_port,
+    integration_token,
+)
+from benchkit import start as start_process  # noqa: E402
+from benchkit import stop as stop_process  # noqa: E402
+
 from adapters.bootstrap import Runtime  # noqa: E402
 from adapters.settings import Settings  # noqa: E402
 from application.due_feeder import DueFeeder  # noqa: E402
@@ -51,10 +60,6 @@ from domain.priority import lane  # noqa: E402
 from domain.workflow import Workflow  # noqa: E402
 from projections.due_steps import DueStepsProjection  # noqa: E402
 from scheduler.due_index import RedisDueSchedule  # noqa: E402
-
-PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-
 
 ANGLE_ADDRESS = re.compile(r"\s*<([^<>\s]*)>(.*)")
 HEADER = re.compile(rb"^X-Followup-Message: *(\S+)", re.MULTILINE | re.IGNORECASE)
@@ -112,12 +117,6 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Bench:
@@ -166,25 +165,13 @@ class Bench:
             if self.runtime is not None:
                 self.runtime.stop()
             controller.stop()
-            client = redis.Redis.from_url(REDIS_URL)
-            keys = list(client.scan_iter(f"*{self.prefix}*", count=1000))
-            for i in range(0, len(keys), 10_000):
-                client.delete(*keys[i:i + 10_000])
-            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
+            clean_up(self.prefix, self.db)
 
     def start(self, name: str) -> None:
-        self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "adapters.cli", name], cwd=ROOT, env=self.env,
-            stdout=(self.logs / f"{name}.log").open("ab"), stderr=subprocess.STDOUT)
+        self.processes[name] = start_process(name, self.env, self.logs)
 
     def stop(self, name: str) -> None:
-        process = self.processes.pop(name)
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(self.processes.pop(name))
 
     def settle(self, timeout: float = 120) -> None:
         """Wait until the processes have started and idle (imports take seconds of CPU each on
@@ -494,15 +481,6 @@ class Bench:
               f"{pct(ours, 99) / max(pct(peer, 99), 1e-9):.2f}", flush=True)
 
 
-
-def integration_token(env: dict[str, str]) -> str:
-    """A token of the default brokerage, made as an operator would (`followup tokens create`)."""
-    made = subprocess.run(
-        [sys.executable, "-m", "adapters.cli", "tokens", "create", "--brokerage", "default",
-         "--name", "benchmark", "--scope", "leads:write", "--scope", "scores:write",
-         "--scope", "workflows:write"], cwd=ROOT, env=env, capture_output=True, text=True,
-        check=True)
-    return made.stdout.strip().splitlines()[-1]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])

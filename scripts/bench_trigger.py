@@ -16,7 +16,6 @@ import os
 import shutil
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,10 +29,7 @@ import httpx
 import psycopg
 import redis
 from aiosmtpd.controller import Controller
-
-ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+from benchkit import PG_ADMIN, REDIS_URL, ROOT, free_port, integration_token
 
 
 class Arrivals:
@@ -53,10 +49,6 @@ class Arrivals:
             self.cond.wait_for(lambda: len(self.at) >= count, timeout)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def pct(values: list[float], p: float) -> float:
@@ -88,15 +80,6 @@ def reference(db_url: str, smtp_port: int, n: int) -> list[float]:
     return took
 
 
-
-def integration_token(env: dict[str, str]) -> str:
-    """A token of the default brokerage, made as an operator would (`followup tokens create`)."""
-    made = subprocess.run(
-        [sys.executable, "-m", "adapters.cli", "tokens", "create", "--brokerage", "default",
-         "--name", "benchmark", "--scope", "leads:write", "--scope", "scores:write",
-         "--scope", "workflows:write"], cwd=ROOT, env=env, capture_output=True, text=True,
-        check=True)
-    return made.stdout.strip().splitlines()[-1]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
