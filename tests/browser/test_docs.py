@@ -7,7 +7,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveApp, Outside
-from tests.browser.harness import shoot
+from tests.browser.harness import WIDTHS, axe, settle, shoot
 
 
 def test_the_docs_list_every_operation_with_nothing_from_outside(
@@ -23,7 +23,14 @@ def test_the_docs_list_every_operation_with_nothing_from_outside(
     expect(register).to_contain_text("Register Lead")
     expect(page.locator(".opblock")).to_have_count(operations)
     expect(page.get_by_role("button", name="Authorize")).to_be_visible()  # a token, for tries
-    shoot(page, "docs")  # (not axe: Swagger UI's own markup fails contrast and nesting rules)
+    # axe at both widths, but for two rules Swagger UI's own markup breaks (its method badges'
+    # contrast, a button inside each operation's summary button): upstream, not ours
+    for width, height in WIDTHS.values():
+        page.set_viewport_size({"width": width, "height": height})
+        settle(page)
+        axe(page, rules={"color-contrast": {"enabled": False},
+                         "nested-interactive": {"enabled": False}})
+    shoot(page, "docs")
     # And an operation opened shows its errors in the one shape, with an example per status
     register.locator(".opblock-summary-control").click()
     for status in ("409", "413", "422", "500"):
