@@ -55,7 +55,8 @@ def sign_in(request: Request, app: AppDep, email: Annotated[str, Form(max_length
     try:
         signed = app.sign_in(email, password, client_address(request))
     except RateLimited as e:
-        return again(429, f"Too many failed sign-ins. Try again in {_wait(e.retry_after)}.")
+        return again(429, "Too many failed sign-ins: signing in is paused for a while, even "
+                          f"with the right password. Try again in {_wait(e.retry_after)}.")
     except SignInRefused:
         return again(401, "The email or the password is wrong.")
     response = RedirectResponse(safe_next(next, HOME), status_code=303)
