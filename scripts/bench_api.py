@@ -53,8 +53,11 @@ from benchkit import (  # noqa: E402
     PG_ADMIN,
     REDIS_URL,
     clean_up,
+    cpu_seconds,
     free_port,
     integration_token,
+    machine_busy_seconds,
+    pct,
     start,
     stop,
 )
@@ -96,9 +99,6 @@ ZONES = words("UTC Europe/Lisbon Europe/Berlin America/New_York America/Chicago 
               "America/Los_Angeles Asia/Tokyo Australia/Sydney")
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def ms(seconds: float) -> str:
@@ -493,20 +493,10 @@ class Bench:
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds used so far by each of our processes, this one, and PostgreSQL."""
-        tick = os.sysconf("SC_CLK_TCK")
-
-        def seconds(pid: int) -> float:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                return 0.0
-            return (int(fields[11]) + int(fields[12])) / tick
-
-        found = {name: seconds(p.pid) for name, p in self.processes.items()}
-        found["bench (the client)"] = seconds(os.getpid())
+        found = {name: cpu_seconds(p.pid) for name, p in self.processes.items()}
+        found["bench (the client)"] = cpu_seconds(os.getpid())
         # PostgreSQL's backends come and go: counted as the machine's busy time less ours
-        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-        found["machine (all busy)"] = (sum(fields[:8]) - fields[3] - fields[4]) / tick
+        found["machine (all busy)"] = machine_busy_seconds()
         return found
 
     def print_cpu(self, before: dict[str, float], elapsed: float, requests: int) -> None:

@@ -44,8 +44,10 @@ from benchkit import (  # noqa: E402
     PG_ADMIN,
     REDIS_URL,
     clean_up,
+    cpu_seconds,
     free_port,
     integration_token,
+    pct,
 )
 from benchkit import start as start_process  # noqa: E402
 from benchkit import stop as stop_process  # noqa: E402
@@ -112,9 +114,6 @@ class Ref(Aggregate):
         self.n = n
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 
@@ -250,20 +249,11 @@ class Bench:
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds used so far by each of our processes, this one, and the servers."""
-        tick = os.sysconf("SC_CLK_TCK")
-
-        def seconds(pid: int) -> float:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                return 0.0
-            return (int(fields[11]) + int(fields[12])) / tick
-
-        found = {name: seconds(p.pid) for name, p in self.processes.items()}
-        found["bench (SMTP stand-in, probes)"] = seconds(os.getpid())
+        found = {name: cpu_seconds(p.pid) for name, p in self.processes.items()}
+        found["bench (SMTP stand-in, probes)"] = cpu_seconds(os.getpid())
         for name, pattern in (("postgresql", "postgres"), ("redis", "redis-server")):
             pids = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
-            found[name] = sum(seconds(int(p)) for p in pids.stdout.split())
+            found[name] = sum(cpu_seconds(int(p)) for p in pids.stdout.split())
         return found
 
     def print_cpu(self, before: dict[str, float], elapsed: float, what: str) -> None:

@@ -40,6 +40,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchkit import pct  # noqa: E402
+
 from adapters.bootstrap import Runtime  # noqa: E402
 from adapters.settings import Settings  # noqa: E402
 from application.app import FollowUp  # noqa: E402
@@ -55,9 +57,6 @@ BATCH = 50
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 @contextmanager

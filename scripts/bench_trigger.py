@@ -29,7 +29,7 @@ import httpx
 import psycopg
 import redis
 from aiosmtpd.controller import Controller
-from benchkit import PG_ADMIN, REDIS_URL, ROOT, free_port, integration_token
+from benchkit import PG_ADMIN, REDIS_URL, ROOT, free_port, integration_token, pct
 
 
 class Arrivals:
@@ -51,9 +51,6 @@ class Arrivals:
 
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def line(name: str, values: list[float]) -> str:
