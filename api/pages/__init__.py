@@ -9,10 +9,11 @@ that checks the token from a form field (``PageChange``). One module per area ho
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import quote
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote, urlencode
 from uuid import UUID
 
 from fastapi import Depends, FastAPI, Form, Request
@@ -26,8 +27,10 @@ from api.errors import http_error
 from api.pages.formatting import when
 from application.access import Principal, Unauthenticated
 from application.accounts import UserView
-from application.errors import NotFound
+from application.errors import Invalid, NotFound
+from application.list_views import Page, PageAsk
 
+T = TypeVar("T")
 TEMPLATES = Path(__file__).parent / "templates"
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                   trim_blocks=True, lstrip_blocks=True)
@@ -106,6 +109,17 @@ def page_check(viewer: Viewer, app: Any, kind: str, ident: str) -> UUID:
     except (ValueError, NotFound) as e:
         raise PageError(404, "Not found", f"There is no such {kind.lower()} here.") from e
     return found
+
+
+def a_page_of(path: str, listing: Callable[[PageAsk], Page[T]], cursor: str,
+              limit: int) -> tuple[list[T], str | None]:
+    """A page of a list (``listing`` asked after ``cursor``) and the address of the next page
+    at ``path`` (None: this is the last); a cursor the list refuses is a 404 page."""
+    try:
+        found = listing(PageAsk(limit=limit, cursor=cursor or None))
+    except Invalid as e:
+        raise PageError(404, "Not found", "This page of the list is out of date.") from e
+    return found.items, f"{path}?{urlencode({'cursor': found.next})}" if found.next else None
 
 
 def agent_names(app: Any, viewer: Viewer) -> dict[str, str]:

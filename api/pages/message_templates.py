@@ -5,7 +5,6 @@ the sample lead), the variables, and the mistakes with their line. Saving goes t
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
@@ -13,11 +12,10 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import AppDep
 from api.etags import etag
-from api.pages import PageError, PageUser, Viewer, agent_names, page_check, render
+from api.pages import PageError, PageUser, Viewer, a_page_of, agent_names, page_check, render
 from api.pages.leads_list import Filters, matching
 from application.access import Forbidden
-from application.errors import Invalid, NotFound
-from application.list_views import PageAsk
+from application.errors import NotFound
 from domain.channels import Channel
 from domain.personalisation import VARIABLES
 from domain.template import MAX_BODY, MAX_SUBJECT
@@ -36,14 +34,10 @@ def templates_page(request: Request, viewer: PageUser, app: AppDep,
                    cursor: Annotated[str, Query(max_length=1000)] = "") -> HTMLResponse:
     """One's own templates and the brokerage's (an admin: the brokerage's every one), by
     name, from the same use case as ``GET /api/templates``."""
-    try:
-        found = app.list_templates(viewer.principal, None,
-                                   PageAsk(limit=PAGE, cursor=cursor or None))
-    except Invalid as e:
-        raise PageError(404, "Not found", "This page of the list is out of date.") from e
-    more = f"/templates?{urlencode({'cursor': found.next})}" if found.next else None
+    items, more = a_page_of("/templates", lambda ask: app.list_templates(
+        viewer.principal, None, ask), cursor, PAGE)
     return render(request, "templates.html", viewer=viewer, title="Templates",
-                  channels=CHANNELS, items=found.items, more=more,
+                  channels=CHANNELS, items=items, more=more,
                   agents=agent_names(app, viewer))
 
 

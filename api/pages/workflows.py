@@ -8,16 +8,14 @@ history, shows the draft's problems on the cards, and publishes through the prev
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import AppDep
-from api.pages import PageChange, PageError, PageUser, agent_names, page_check, render
+from api.pages import PageChange, PageUser, a_page_of, agent_names, page_check, render
 from api.pages.message_templates import CHANNELS as CHANNEL_TITLES
 from application.errors import Invalid
-from application.list_views import PageAsk
 from domain.definition import CONDITION_FIELDS, PREFERENCE_OPERATORS, STEP_CONDITIONS, UNITS
 from domain.personalisation import VARIABLES
 from domain.timing import WEEKDAYS
@@ -94,12 +92,8 @@ def list_page(request: Request, viewer: Any, app: Any, *, error: str | None = No
     """One's own workflows (an admin: the brokerage's), by name, with their status, live
     version, running executions and steps sent in 7 days, from the same use case as
     ``GET /api/workflows``."""
-    try:
-        found = app.list_workflows(viewer.principal, None,
-                                   PageAsk(limit=PAGE, cursor=cursor or None))
-    except Invalid as e:
-        raise PageError(404, "Not found", "This page of the list is out of date.") from e
-    more = f"/workflows?{urlencode({'cursor': found.next})}" if found.next else None
+    workflows, more = a_page_of("/workflows", lambda ask: app.list_workflows(
+        viewer.principal, None, ask), cursor, PAGE)
     return render(request, "workflows.html", status=status, viewer=viewer, title="Workflows",
-                  workflows=found.items, next=more, error=error, new_name=name,
+                  workflows=workflows, more=more, error=error, new_name=name,
                   agents=agent_names(app, viewer))
