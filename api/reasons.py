@@ -14,11 +14,15 @@ from typing import Any
 
 Context = Mapping[str, Any]
 
-#: Patterns the API's fields use, by what they ask for (a pattern means nothing to a person).
+#: The patterns the API's fields use (``api/schemas.py`` takes them from here)...
+PHONE_PATTERN = r"^\+[1-9]\d{6,14}$"
+TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+END_PATTERN = r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"
+#: ... by what they ask for (a pattern means nothing to a person).
 PATTERNS = {
-    r"^\+[1-9]\d{6,14}$": "must be a phone number in international form, such as +14155550123",
-    r"^([01]\d|2[0-3]):[0-5]\d$": "must be a time of day such as 09:30",
-    r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$": "must be a time of day such as 17:30, or 24:00",
+    PHONE_PATTERN: "must be a phone number in international form, such as +14155550123",
+    TIME_PATTERN: "must be a time of day such as 09:30",
+    END_PATTERN: "must be a time of day such as 17:30, or 24:00",
 }
 
 DATE = "must be a date such as 2027-03-01"

@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from api.bounds import JsonBounds, check_body, check_storable, check_visible
+from api.reasons import END_PATTERN, PHONE_PATTERN, TIME_PATTERN
 from application.workflows import MIGRATIONS
 from domain import channels, definition, execution, lead, workflow
 from domain.actors import NO_REASON
@@ -128,7 +129,7 @@ class Command(Schema):
 
 
 # A lead's fields, as registration and a profile edit take them
-Phone = Annotated[str, Field(pattern=r"^\+[1-9]\d{6,14}$",
+Phone = Annotated[str, Field(pattern=PHONE_PATTERN,
                              description="E.164, for example +15551234567")]
 Timezone = Annotated[str, Field(max_length=100, description="an IANA time zone")]
 Timeline = Annotated[str, Field(max_length=200)]
@@ -490,8 +491,8 @@ class StepIn(Command):
 
 
 class WindowIn(Command):
-    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, local time")
-    end: str = Field(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$", description="HH:MM or 24:00")
+    start: str = Field(pattern=TIME_PATTERN, description="HH:MM, local time")
+    end: str = Field(pattern=END_PATTERN, description="HH:MM or 24:00")
     weekdays: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1,
                                     max_length=len(WEEKDAYS))
 
