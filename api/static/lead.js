@@ -15,7 +15,7 @@
   // open, or has changed the status or profile form and not sent it: a live update would
   // otherwise close the form or put back what they chose. (The follow-ups keep moving: a
   // resume policy chosen there is lost to an update.)
-  function typing(holder) {
+  function inUse(holder) {
     var el = document.activeElement;
     return holder.dataset.unsent === "yes" || !!holder.querySelector("details.edit[open]") ||
            (holder.contains(el) && /^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName));
@@ -50,16 +50,16 @@
   function refresh(parts) {
     parts.forEach(function (part) {
       var holder = document.getElementById("part-" + part);
-      if (!holder || typing(holder)) return;
+      if (!holder || inUse(holder)) return;
       var mine = asked[part] = (asked[part] || 0) + 1;
       fetch("/leads/" + lead + "/parts/" + part, {credentials: "same-origin"})
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
-          if (html === null || mine !== asked[part] || typing(holder)) return;
+          if (html === null || mine !== asked[part] || inUse(holder)) return;
           var spot = place(holder);
           holder.innerHTML = html;
           restore(spot);
-          document.dispatchEvent(new CustomEvent("followup:swapped", {detail: {part: part}}));
+          if (part === "status") offer();
         });
     });
   }
@@ -108,7 +108,6 @@
   document.addEventListener("change", function (event) {
     if (event.target.id === "status-select") offer();
   });
-  document.addEventListener("followup:swapped", offer);
 
   // "Show earlier entries": the next batch of the timeline, below what it shows (in a list of
   // its own, so a screen reader's live timeline does not read a hundred entries out).
